@@ -1,0 +1,452 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/splynx-pay/splynx-pay/internal/money"
+)
+
+// Kind says which add-on a setting or a Settings belongs to.
+type Kind string
+
+// The two add-ons.
+const (
+	IntegraPay Kind = "integrapay"
+	IPpay      Kind = "ippay"
+)
+
+// Where a setting's effective value came from.
+const (
+	SourceSplynx  = "splynx"  // the add-on's module config in Splynx
+	SourceEnv     = "env"     // SPLYNXPAY_SETTING_<KEY>
+	SourceDefault = "default" // nobody set it
+)
+
+// SettingEnvPrefix prefixes environment overrides of module settings:
+// SPLYNXPAY_SETTING_INTEGRAPAY_PASSWORD overrides integrapay_password.
+const SettingEnvPrefix = EnvPrefix + "_SETTING_"
+
+// Settings is the add-on's module config, typed. Money is in minor units
+// and percentages in hundredths of a percent (250 = 2.50%) so fees are
+// computed without floats.
+type Settings struct {
+	Kind Kind // set by ParseSettingsFor; "" from ParseSettings
+
+	PaymentMethodCard        int64  // Splynx payment method id for card payments
+	PaymentMethodBank        int64  // Splynx payment method id for bank debits
+	Currency                 string // AUD | USD
+	CustomerIdentifier       string // id | login: what identifies a payer at the gateway
+	AutoCharge               bool
+	ChargeBlockedCustomers   bool
+	ChargeDisabledCustomers  bool
+	AutopayAttribute         string
+	RetryDays                []int // days after a retryable decline to try again
+	MaxAttempts              int
+	ChargeConcurrency        int
+	GatewayRateLimit         int   // requests per second
+	ServiceFeePercent        int64 // hundredths of a percent
+	FeeVATPercent            int64 // hundredths of a percent
+	FeeTransactionCategory   int64
+	AddFeeToRequest          bool
+	PaymentStatements        bool
+	PaymentStatementGrouping string // month | day
+	RefundMode               string // delete | negative
+	DishonourFee             money.Amount
+	SplynxURL                string // public URL for links
+
+	IntegraPayUsername    string
+	IntegraPayPassword    string
+	IntegraPayBusinessID  string
+	IntegraPayEnvironment string // sandbox | production
+	IntegraPayAuthURL     string // effective: override or the environment's host
+	IntegraPayAPIURL      string
+
+	IPpayTerminalID    string
+	IPpayACHTerminalID string
+	IPpayEnvironment   string // test | live
+	IPpayURL           string // effective: override or the environment's URL
+	IPpayACHSEC        string // WEB | PPD
+	IPpayACHSettleDays int
+	IPpayReturnsURL    string
+
+	// Source maps every key to SourceSplynx, SourceEnv or SourceDefault.
+	Source map[string]string
+	// Raw holds the effective text of every key, for the config dump and
+	// change detection. Read it through Redacted, never log it whole.
+	Raw map[string]string
+}
+
+// Spec describes one module setting: the README's configuration reference
+// and the config dump are generated from Specs.
+type Spec struct {
+	Key     string
+	Addon   Kind // "" = both add-ons
+	Default string
+	Secret  bool
+	Desc    string
+	set     func(s *Settings, v string) error
+}
+
+// Specs lists every module setting in display order.
+var Specs = []Spec{
+	{Key: "payment_method_card", Desc: "Splynx payment method id given to card payments", set: intField(func(s *Settings) *int64 { return &s.PaymentMethodCard }, 0)},
+	{Key: "payment_method_bank", Desc: "Splynx payment method id given to bank debits (BECS / ACH)", set: intField(func(s *Settings) *int64 { return &s.PaymentMethodBank }, 0)},
+	{Key: "currency", Default: "AUD (integrapay), USD (ippay)", Desc: "currency charged", set: func(s *Settings, v string) error {
+		return oneOf(&s.Currency, strings.ToUpper(v), "AUD", "USD")
+	}},
+	{Key: "customer_identifier", Default: "id", Desc: "what identifies a customer at the gateway: id or login", set: func(s *Settings, v string) error {
+		return oneOf(&s.CustomerIdentifier, v, "id", "login")
+	}},
+	{Key: "auto_charge", Default: "0", Desc: "1 = charge due invoices on CHARGE_SCHEDULE", set: boolField(func(s *Settings) *bool { return &s.AutoCharge })},
+	{Key: "charge_blocked_customers", Default: "0", Desc: "1 = also charge customers whose status is blocked", set: boolField(func(s *Settings) *bool { return &s.ChargeBlockedCustomers })},
+	{Key: "charge_disabled_customers", Default: "0", Desc: "1 = also charge customers whose status is disabled", set: boolField(func(s *Settings) *bool { return &s.ChargeDisabledCustomers })},
+	{Key: "autopay_attribute", Default: "autopay", Desc: `customer additional attribute that turns autopay off when "0" or "no"`, set: func(s *Settings, v string) error {
+		s.AutopayAttribute = v
+		return nil
+	}},
+	{Key: "retry_days", Default: "3,7", Desc: "days after a retryable decline on which to try again, comma separated", set: func(s *Settings, v string) error {
+		days, err := parseDays(v)
+		s.RetryDays = days
+		return err
+	}},
+	{Key: "max_attempts", Default: "3", Desc: "most charge attempts per invoice", set: intRange(func(s *Settings) *int { return &s.MaxAttempts }, 1, 20)},
+	{Key: "charge_concurrency", Default: "8", Desc: "gateway calls in flight during a charge run", set: intRange(func(s *Settings) *int { return &s.ChargeConcurrency }, 1, 64)},
+	{Key: "gateway_rate_limit", Default: "10", Desc: "most gateway requests per second", set: intRange(func(s *Settings) *int { return &s.GatewayRateLimit }, 1, 1000)},
+	{Key: "service_fee_percent", Default: "0", Desc: "service fee added to a charge, percent (e.g. 1.5)", set: percentField(func(s *Settings) *int64 { return &s.ServiceFeePercent })},
+	{Key: "fee_vat_percent", Default: "0", Desc: "VAT/GST on the service fee, percent", set: percentField(func(s *Settings) *int64 { return &s.FeeVATPercent })},
+	{Key: "fee_transaction_category", Default: "0", Desc: "Splynx transaction category id of fee transactions", set: intField(func(s *Settings) *int64 { return &s.FeeTransactionCategory }, 0)},
+	{Key: "add_fee_to_request", Default: "0", Desc: "1 = add the fee as a transaction in Splynx", set: boolField(func(s *Settings) *bool { return &s.AddFeeToRequest })},
+	{Key: "payment_statements", Default: "0", Desc: "1 = log each attempt as a Splynx payment statement record", set: boolField(func(s *Settings) *bool { return &s.PaymentStatements })},
+	{Key: "payment_statement_grouping", Default: "month", Desc: "one payment statement per month or per day", set: func(s *Settings, v string) error {
+		return oneOf(&s.PaymentStatementGrouping, v, "month", "day")
+	}},
+	{Key: "refund_mode", Default: "delete", Desc: "how a refund or dishonour is reflected in Splynx: delete the payment or add a negative one", set: func(s *Settings, v string) error {
+		return oneOf(&s.RefundMode, v, "delete", "negative")
+	}},
+	{Key: "dishonour_fee", Default: "0", Desc: "fee charged to the customer's account when a debit bounces", set: func(s *Settings, v string) error {
+		a, err := money.Parse(v)
+		if err != nil || a < 0 {
+			return fmt.Errorf("want an amount such as 5.00")
+		}
+		s.DishonourFee = a
+		return nil
+	}},
+	{Key: "splynx_url", Desc: "public Splynx URL used in links (defaults to SPLYNXPAY_SPLYNX_URL)", set: func(s *Settings, v string) error {
+		if v != "" {
+			if err := checkURL(v); err != nil {
+				return err
+			}
+		}
+		s.SplynxURL = strings.TrimRight(v, "/")
+		return nil
+	}},
+
+	{Key: "integrapay_username", Addon: IntegraPay, Desc: "IntegraPay API username", set: strField(func(s *Settings) *string { return &s.IntegraPayUsername })},
+	{Key: "integrapay_password", Addon: IntegraPay, Secret: true, Desc: "IntegraPay API password", set: strField(func(s *Settings) *string { return &s.IntegraPayPassword })},
+	{Key: "integrapay_business_id", Addon: IntegraPay, Desc: "IntegraPay business id", set: strField(func(s *Settings) *string { return &s.IntegraPayBusinessID })},
+	{Key: "integrapay_environment", Addon: IntegraPay, Default: "sandbox", Desc: "sandbox or production", set: func(s *Settings, v string) error {
+		return oneOf(&s.IntegraPayEnvironment, v, "sandbox", "production")
+	}},
+	{Key: "integrapay_auth_url", Addon: IntegraPay, Desc: "override of the IntegraPay auth host (default from the environment)", set: urlField(func(s *Settings) *string { return &s.IntegraPayAuthURL })},
+	{Key: "integrapay_api_url", Addon: IntegraPay, Desc: "override of the IntegraPay REST host (default from the environment)", set: urlField(func(s *Settings) *string { return &s.IntegraPayAPIURL })},
+
+	{Key: "ippay_terminal_id", Addon: IPpay, Desc: "IPpay card terminal id", set: strField(func(s *Settings) *string { return &s.IPpayTerminalID })},
+	{Key: "ippay_ach_terminal_id", Addon: IPpay, Desc: "IPpay ACH terminal id (empty = no ACH)", set: strField(func(s *Settings) *string { return &s.IPpayACHTerminalID })},
+	{Key: "ippay_environment", Addon: IPpay, Default: "test", Desc: "test or live", set: func(s *Settings, v string) error {
+		return oneOf(&s.IPpayEnvironment, v, "test", "live")
+	}},
+	{Key: "ippay_url", Addon: IPpay, Desc: "override of the IPpay gateway URL (default from the environment)", set: urlField(func(s *Settings) *string { return &s.IPpayURL })},
+	{Key: "ippay_ach_sec", Addon: IPpay, Default: "WEB", Desc: "NACHA entry class of ACH debits: WEB or PPD", set: func(s *Settings, v string) error {
+		return oneOf(&s.IPpayACHSEC, strings.ToUpper(v), "WEB", "PPD")
+	}},
+	{Key: "ippay_ach_settle_days", Addon: IPpay, Default: "5", Desc: "business days after which an ACH debit with no return counts as settled", set: intRange(func(s *Settings) *int { return &s.IPpayACHSettleDays }, 1, 60)},
+	{Key: "ippay_returns_url", Addon: IPpay, Desc: "URL of the ACH returns report (empty = none)", set: urlField(func(s *Settings) *string { return &s.IPpayReturnsURL })},
+}
+
+// Gateway hosts per environment (specs/integrapay.md, specs/ippay.md).
+var (
+	integraPayHosts = map[string][2]string{ // auth, api
+		"sandbox":    {"https://sandbox.auth.paymentsapi.io", "https://sandbox.rest.paymentsapi.io"},
+		"production": {"https://auth.paymentsapi.io", "https://rest.paymentsapi.io"},
+	}
+	ippayURLs = map[string]string{
+		"test": "https://testgtwy.ippay.com/ippay",
+		"live": "https://gtwy.ippay.com/ippay",
+	}
+)
+
+// SpecsFor returns the settings that apply to an add-on ("" = all).
+func SpecsFor(k Kind) []Spec {
+	var out []Spec
+	for _, s := range Specs {
+		if k == "" || s.Addon == "" || s.Addon == k {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (sp Spec) defaultFor(k Kind) string {
+	if sp.Key == "currency" {
+		switch k {
+		case IPpay:
+			return "USD"
+		case IntegraPay:
+			return "AUD"
+		}
+		return ""
+	}
+	return sp.Default
+}
+
+// ParseSettings parses the module config with environment overrides for no
+// add-on in particular (gateway-specific defaults unset).
+func ParseSettings(module map[string]string, env map[string]string) (Settings, error) {
+	return ParseSettingsFor("", module, env)
+}
+
+// ParseSettingsFor parses the module config (as Splynx returns it) with
+// SPLYNXPAY_SETTING_<KEY> overrides from env, applying the add-on's
+// defaults. Keys of the other add-on and unknown keys are ignored (Splynx
+// keeps api_key, api_secret and others there). The first bad value is
+// returned as a *Error naming the key and where it came from.
+func ParseSettingsFor(k Kind, module map[string]string, env map[string]string) (Settings, error) {
+	s := Settings{Kind: k, Source: map[string]string{}, Raw: map[string]string{}}
+	for _, sp := range SpecsFor(k) {
+		v, src := sp.defaultFor(k), SourceDefault
+		if mv, ok := module[sp.Key]; ok && strings.TrimSpace(mv) != "" {
+			v, src = strings.TrimSpace(mv), SourceSplynx
+		}
+		if ev, ok := env[SettingEnvPrefix+strings.ToUpper(sp.Key)]; ok {
+			v, src = strings.TrimSpace(ev), SourceEnv
+		}
+		if err := sp.set(&s, v); err != nil {
+			e := &Error{Setting: settingName(sp.Key, src), Reason: oneLine(err.Error())}
+			if !sp.Secret {
+				e.Value = v
+			}
+			return s, e
+		}
+		s.Source[sp.Key] = src
+		s.Raw[sp.Key] = v
+	}
+	if k == IntegraPay || k == "" {
+		hosts := integraPayHosts[s.IntegraPayEnvironment]
+		if s.IntegraPayAuthURL == "" {
+			s.IntegraPayAuthURL = hosts[0]
+		}
+		if s.IntegraPayAPIURL == "" {
+			s.IntegraPayAPIURL = hosts[1]
+		}
+	}
+	if k == IPpay || k == "" {
+		if s.IPpayURL == "" {
+			s.IPpayURL = ippayURLs[s.IPpayEnvironment]
+		}
+	}
+	return s, nil
+}
+
+// settingName names a setting the way the admin would find it.
+func settingName(key, src string) string {
+	if src == SourceEnv {
+		return SettingEnvPrefix + strings.ToUpper(key)
+	}
+	return key
+}
+
+// Validate checks what the add-on needs before it can charge: gateway
+// credentials and the Splynx payment methods payments are recorded under.
+func (s Settings) Validate() error {
+	need := func(key, val, what string) error {
+		if strings.TrimSpace(val) == "" {
+			return &Error{Setting: key, Reason: "not set; " + what + " (Splynx: Config → Integrations → Modules list → Edit, or " + SettingEnvPrefix + strings.ToUpper(key) + ")"}
+		}
+		return nil
+	}
+	switch s.Kind {
+	case IntegraPay:
+		for _, c := range []struct{ key, val, what string }{
+			{"integrapay_username", s.IntegraPayUsername, "the IntegraPay API username"},
+			{"integrapay_password", s.IntegraPayPassword, "the IntegraPay API password"},
+			{"integrapay_business_id", s.IntegraPayBusinessID, "the IntegraPay business id"},
+		} {
+			if err := need(c.key, c.val, c.what); err != nil {
+				return err
+			}
+		}
+	case IPpay:
+		if err := need("ippay_terminal_id", s.IPpayTerminalID, "the IPpay terminal id"); err != nil {
+			return err
+		}
+	}
+	if s.PaymentMethodCard == 0 && s.PaymentMethodBank == 0 {
+		return &Error{Setting: "payment_method_card", Reason: "not set; the Splynx payment method id (Config → Finance → Payment methods) that card payments are recorded under"}
+	}
+	return nil
+}
+
+// Entry is one line of a configuration dump.
+type Entry struct {
+	Name   string // env variable or module key
+	Value  string // "<redacted>" for secrets that are set
+	Source string
+	Secret bool
+}
+
+// Redacted is the secret placeholder of every dump.
+const Redacted = "<redacted>"
+
+// Redacted lists the settings of s with secrets replaced.
+func (s Settings) Redacted() []Entry {
+	var out []Entry
+	for _, sp := range SpecsFor(s.Kind) {
+		v, ok := s.Raw[sp.Key]
+		if !ok {
+			continue
+		}
+		if sp.Secret && v != "" {
+			v = Redacted
+		}
+		out = append(out, Entry{Name: sp.Key, Value: v, Source: s.Source[sp.Key], Secret: sp.Secret})
+	}
+	return out
+}
+
+// Changed lists the keys whose effective value differs between two reads
+// of the module config, so the daemon can log what an admin edited.
+func Changed(old, cur Settings) []string {
+	var keys []string
+	for k, v := range cur.Raw {
+		if ov, ok := old.Raw[k]; !ok || ov != v || old.Source[k] != cur.Source[k] {
+			keys = append(keys, k)
+		}
+	}
+	for k := range old.Raw {
+		if _, ok := cur.Raw[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// IsSecret reports whether a module key holds a secret.
+func IsSecret(key string) bool {
+	for _, sp := range Specs {
+		if sp.Key == key {
+			return sp.Secret
+		}
+	}
+	return false
+}
+
+// EnvMap turns os.Environ() output into a map.
+func EnvMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+func strField(f func(*Settings) *string) func(*Settings, string) error {
+	return func(s *Settings, v string) error { *f(s) = v; return nil }
+}
+
+func urlField(f func(*Settings) *string) func(*Settings, string) error {
+	return func(s *Settings, v string) error {
+		if v != "" {
+			if err := checkURL(v); err != nil {
+				return err
+			}
+		}
+		*f(s) = strings.TrimRight(v, "/")
+		return nil
+	}
+}
+
+func boolField(f func(*Settings) *bool) func(*Settings, string) error {
+	return func(s *Settings, v string) error {
+		switch strings.ToLower(v) {
+		case "1", "true", "yes", "on":
+			*f(s) = true
+		case "0", "false", "no", "off", "":
+			*f(s) = false
+		default:
+			return fmt.Errorf("want 0 or 1")
+		}
+		return nil
+	}
+}
+
+func intField(f func(*Settings) *int64, min int64) func(*Settings, string) error {
+	return func(s *Settings, v string) error {
+		if v == "" {
+			*f(s) = 0
+			return nil
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < min {
+			return fmt.Errorf("want a whole number ≥ %d", min)
+		}
+		*f(s) = n
+		return nil
+	}
+}
+
+func intRange(f func(*Settings) *int, lo, hi int) func(*Settings, string) error {
+	return func(s *Settings, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("want a whole number from %d to %d", lo, hi)
+		}
+		*f(s) = n
+		return nil
+	}
+}
+
+func percentField(f func(*Settings) *int64) func(*Settings, string) error {
+	return func(s *Settings, v string) error {
+		// Hundredths of a percent are the minor units of a two-decimal
+		// number, so the money parser reads them exactly.
+		p, err := money.Parse(strings.TrimSuffix(v, "%"))
+		if err != nil || p < 0 || p > 10000 {
+			return fmt.Errorf("want a percentage from 0 to 100, e.g. 1.5")
+		}
+		*f(s) = int64(p)
+		return nil
+	}
+}
+
+func oneOf(dst *string, v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			*dst = v
+			return nil
+		}
+	}
+	return fmt.Errorf("want %s", strings.Join(allowed, " or "))
+}
+
+func parseDays(v string) ([]int, error) {
+	var days []int
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	last := 0
+	for _, part := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n <= last || n > 90 {
+			return nil, fmt.Errorf("want increasing day counts from 1 to 90, e.g. 3,7")
+		}
+		days = append(days, n)
+		last = n
+	}
+	return days, nil
+}
