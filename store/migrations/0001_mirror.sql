@@ -1,0 +1,161 @@
+-- The local mirror of Splynx. Splynx ids are the primary keys, so a record
+-- keeps its identity across passes; money is INTEGER minor units; dates are
+-- Splynx text ('YYYY-MM-DD', 'YYYY-MM-DD HH:MM:SS', '' when absent) so that
+-- text comparison orders them. sync_gen is the full-pass generation that last
+-- saw the row: a successful full pass deletes rows with an older generation,
+-- which finds records deleted in Splynx without holding every id in memory.
+
+CREATE TABLE customers (
+    id              INTEGER PRIMARY KEY,
+    login           TEXT    NOT NULL DEFAULT '',
+    name            TEXT    NOT NULL DEFAULT '',
+    email           TEXT    NOT NULL DEFAULT '',
+    billing_email   TEXT    NOT NULL DEFAULT '',
+    phone           TEXT    NOT NULL DEFAULT '',
+    category        TEXT    NOT NULL DEFAULT '',
+    status          TEXT    NOT NULL DEFAULT '',
+    billing_type    TEXT    NOT NULL DEFAULT '',
+    partner_id      INTEGER NOT NULL DEFAULT 0,
+    location_id     INTEGER NOT NULL DEFAULT 0,
+    street          TEXT    NOT NULL DEFAULT '',
+    street2         TEXT    NOT NULL DEFAULT '',
+    city            TEXT    NOT NULL DEFAULT '',
+    zip             TEXT    NOT NULL DEFAULT '',
+    date_add        TEXT    NOT NULL DEFAULT '',
+    last_update     TEXT    NOT NULL DEFAULT '',
+    additional_json TEXT    NOT NULL DEFAULT '{}',
+    sync_gen        INTEGER NOT NULL DEFAULT 0,
+    synced_at       TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX customers_status   ON customers(status);
+CREATE INDEX customers_partner  ON customers(partner_id);
+CREATE INDEX customers_location ON customers(location_id);
+CREATE INDEX customers_login    ON customers(login);
+CREATE INDEX customers_sync_gen ON customers(sync_gen);
+
+CREATE TABLE billing (
+    customer_id     INTEGER PRIMARY KEY,
+    enabled         INTEGER NOT NULL DEFAULT 0,
+    type            TEXT    NOT NULL DEFAULT '',
+    deposit         INTEGER NOT NULL DEFAULT 0,
+    payment_method  INTEGER NOT NULL DEFAULT 0,
+    billing_date    TEXT    NOT NULL DEFAULT '',
+    billing_due     TEXT    NOT NULL DEFAULT '',
+    min_balance     INTEGER NOT NULL DEFAULT 0,
+    sync_gen        INTEGER NOT NULL DEFAULT 0,
+    synced_at       TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX billing_payment_method ON billing(payment_method);
+CREATE INDEX billing_sync_gen       ON billing(sync_gen);
+
+CREATE TABLE invoices (
+    id                   INTEGER PRIMARY KEY,
+    customer_id          INTEGER NOT NULL DEFAULT 0,
+    number               TEXT    NOT NULL DEFAULT '',
+    date_created         TEXT    NOT NULL DEFAULT '',
+    real_create_datetime TEXT    NOT NULL DEFAULT '',
+    date_updated         TEXT    NOT NULL DEFAULT '',
+    date_payment         TEXT    NOT NULL DEFAULT '',
+    date_till            TEXT    NOT NULL DEFAULT '',
+    total                INTEGER NOT NULL DEFAULT 0,
+    due                  INTEGER NOT NULL DEFAULT 0,
+    status               TEXT    NOT NULL DEFAULT '',
+    payment_id           INTEGER NOT NULL DEFAULT 0,
+    type                 TEXT    NOT NULL DEFAULT '',
+    note                 TEXT    NOT NULL DEFAULT '',
+    memo                 TEXT    NOT NULL DEFAULT '',
+    additional_json      TEXT    NOT NULL DEFAULT '{}',
+    sync_gen             INTEGER NOT NULL DEFAULT 0,
+    synced_at            TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX invoices_status_created ON invoices(status, date_created);
+CREATE INDEX invoices_customer       ON invoices(customer_id);
+CREATE INDEX invoices_date_created   ON invoices(date_created);
+CREATE INDEX invoices_number         ON invoices(number);
+CREATE INDEX invoices_sync_gen       ON invoices(sync_gen);
+
+-- Items belong to their invoice: replaced as a whole whenever the invoice is
+-- written, removed with it.
+CREATE TABLE invoice_items (
+    invoice_id  INTEGER NOT NULL REFERENCES invoices(id) ON DELETE CASCADE,
+    pos         INTEGER NOT NULL,
+    item_id     INTEGER NOT NULL DEFAULT 0,
+    description TEXT    NOT NULL DEFAULT '',
+    quantity    TEXT    NOT NULL DEFAULT '',
+    unit        TEXT    NOT NULL DEFAULT '',
+    price       INTEGER NOT NULL DEFAULT 0,
+    tax         TEXT    NOT NULL DEFAULT '',
+    period_from TEXT    NOT NULL DEFAULT '',
+    period_to   TEXT    NOT NULL DEFAULT '',
+    PRIMARY KEY (invoice_id, pos)
+) WITHOUT ROWID;
+
+CREATE TABLE proformas (
+    id                   INTEGER PRIMARY KEY,
+    customer_id          INTEGER NOT NULL DEFAULT 0,
+    number               TEXT    NOT NULL DEFAULT '',
+    date_created         TEXT    NOT NULL DEFAULT '',
+    real_create_datetime TEXT    NOT NULL DEFAULT '',
+    date_updated         TEXT    NOT NULL DEFAULT '',
+    date_payment         TEXT    NOT NULL DEFAULT '',
+    date_till            TEXT    NOT NULL DEFAULT '',
+    total                INTEGER NOT NULL DEFAULT 0,
+    status               TEXT    NOT NULL DEFAULT '',
+    payment_id           INTEGER NOT NULL DEFAULT 0,
+    note                 TEXT    NOT NULL DEFAULT '',
+    memo                 TEXT    NOT NULL DEFAULT '',
+    sync_gen             INTEGER NOT NULL DEFAULT 0,
+    synced_at            TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX proformas_status_created ON proformas(status, date_created);
+CREATE INDEX proformas_customer       ON proformas(customer_id);
+CREATE INDEX proformas_date_created   ON proformas(date_created);
+CREATE INDEX proformas_number         ON proformas(number);
+CREATE INDEX proformas_sync_gen       ON proformas(sync_gen);
+
+CREATE TABLE proforma_items (
+    proforma_id INTEGER NOT NULL REFERENCES proformas(id) ON DELETE CASCADE,
+    pos         INTEGER NOT NULL,
+    item_id     INTEGER NOT NULL DEFAULT 0,
+    description TEXT    NOT NULL DEFAULT '',
+    quantity    TEXT    NOT NULL DEFAULT '',
+    unit        TEXT    NOT NULL DEFAULT '',
+    price       INTEGER NOT NULL DEFAULT 0,
+    tax         TEXT    NOT NULL DEFAULT '',
+    period_from TEXT    NOT NULL DEFAULT '',
+    period_to   TEXT    NOT NULL DEFAULT '',
+    PRIMARY KEY (proforma_id, pos)
+) WITHOUT ROWID;
+
+CREATE TABLE payment_methods (
+    id        INTEGER PRIMARY KEY,
+    name      TEXT    NOT NULL DEFAULT '',
+    is_active INTEGER NOT NULL DEFAULT 0,
+    name_1    TEXT    NOT NULL DEFAULT '',
+    name_2    TEXT    NOT NULL DEFAULT '',
+    name_3    TEXT    NOT NULL DEFAULT '',
+    name_4    TEXT    NOT NULL DEFAULT '',
+    name_5    TEXT    NOT NULL DEFAULT '',
+    sync_gen  INTEGER NOT NULL DEFAULT 0,
+    synced_at TEXT    NOT NULL DEFAULT ''
+);
+
+-- One row per mirrored entity. last_seen is the largest Splynx timestamp seen
+-- (Splynx's clock, not ours); last_full is our time of the last successful
+-- full pass; generation numbers full passes.
+CREATE TABLE sync_cursors (
+    entity     TEXT    PRIMARY KEY,
+    last_seen  TEXT    NOT NULL DEFAULT '',
+    last_full  TEXT    NOT NULL DEFAULT '',
+    last_run   TEXT    NOT NULL DEFAULT '',
+    generation INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT    NOT NULL DEFAULT ''
+);
+
+CREATE TABLE audit_log (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          TEXT    NOT NULL,
+    event       TEXT    NOT NULL,
+    fields_json TEXT    NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_log_event ON audit_log(event, at);

@@ -1,0 +1,918 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/splynx-pay/splynx-pay/internal/money"
+)
+
+// ErrNotFound is returned by the Get* queries when the mirror has no such record.
+var ErrNotFound = errors.New("store: not found")
+
+// Splynx text formats. Dates and datetimes are kept as Splynx sends them
+// (Splynx's local time, no zone), parsed here as UTC wall-clock values.
+const (
+	DateLayout     = "2006-01-02"
+	DateTimeLayout = "2006-01-02 15:04:05"
+)
+
+// Customer is a mirrored Splynx customer.
+type Customer struct {
+	ID           int64
+	Login        string
+	Name         string
+	Email        string
+	BillingEmail string
+	Phone        string
+	Category     string
+	Status       string // new | active | blocked | disabled
+	BillingType  string // recurring | prepaid | prepaid_monthly
+	PartnerID    int64
+	LocationID   int64
+	Street1      string
+	Street2      string
+	City         string
+	ZipCode      string
+	DateAdd      time.Time // zero when absent
+	LastUpdate   time.Time // Splynx's clock
+	Additional   map[string]string
+	SyncedAt     time.Time
+}
+
+// Billing is a mirrored customer-billing record.
+type Billing struct {
+	CustomerID    int64
+	Enabled       bool
+	Type          string
+	Deposit       money.Amount // account balance
+	PaymentMethod int64        // Splynx payment method id
+	BillingDate   string
+	BillingDue    string
+	MinBalance    money.Amount
+	SyncedAt      time.Time
+}
+
+// Item is a line of an invoice or proforma.
+type Item struct {
+	ID          int64
+	Description string
+	Quantity    string // as Splynx sent it ("1", "2.5")
+	Unit        string
+	Price       money.Amount
+	Tax         string // VAT percent as Splynx sent it
+	PeriodFrom  time.Time
+	PeriodTo    time.Time
+}
+
+// Invoice is a mirrored Splynx invoice.
+type Invoice struct {
+	ID                 int64
+	CustomerID         int64
+	Number             string
+	DateCreated        time.Time
+	RealCreateDatetime time.Time
+	DateUpdated        time.Time
+	DatePayment        time.Time
+	DateTill           time.Time
+	Total              money.Amount
+	Due                money.Amount
+	Status             string // not_paid | paid | pending | deleted
+	PaymentID          int64
+	Type               string
+	Note               string
+	Memo               string
+	Additional         map[string]string
+	Items              []Item // filled by GetInvoice, and by ListInvoices with WithItems
+	SyncedAt           time.Time
+}
+
+// Proforma is a mirrored Splynx proforma invoice ("request").
+type Proforma struct {
+	ID                 int64
+	CustomerID         int64
+	Number             string
+	DateCreated        time.Time
+	RealCreateDatetime time.Time
+	DateUpdated        time.Time
+	DatePayment        time.Time
+	DateTill           time.Time
+	Total              money.Amount
+	Status             string // not_paid | paid | pending
+	PaymentID          int64
+	Note               string
+	Memo               string
+	Items              []Item
+	SyncedAt           time.Time
+}
+
+// PaymentMethod is a mirrored Splynx payment method.
+type PaymentMethod struct {
+	ID       int64
+	Name     string
+	IsActive bool
+	Names    [5]string // labels of a payment's field_1..field_5
+}
+
+// FormatDate renders a date the way the mirror stores it ("" when zero).
+func FormatDate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(DateLayout)
+}
+
+// FormatDateTime renders a datetime the way the mirror stores it ("" when zero).
+func FormatDateTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(DateTimeLayout)
+}
+
+func parseDate(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(DateLayout, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+func parseDateTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(DateTimeLayout, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+func encodeAttrs(m map[string]string) (string, error) {
+	if len(m) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+func decodeAttrs(s string) map[string]string {
+	if s == "" || s == "{}" {
+		return nil
+	}
+	var m map[string]string
+	if json.Unmarshal([]byte(s), &m) != nil {
+		return nil
+	}
+	return m
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ---- writing ----
+
+// MirrorWriter upserts mirror records inside one write transaction with
+// statements prepared once per batch. Every written row is stamped with the
+// generation gen (see DeleteStale).
+type MirrorWriter struct {
+	tx       *sql.Tx
+	gen      int64
+	syncedAt string
+
+	cust, bill, inv, invDelItems, invItem, pf, pfDelItems, pfItem, pm *sql.Stmt
+}
+
+// NewMirrorWriter prepares the upsert statements on tx. Close it before the
+// transaction ends.
+func NewMirrorWriter(ctx context.Context, tx *sql.Tx, gen int64, now time.Time) (*MirrorWriter, error) {
+	w := &MirrorWriter{tx: tx, gen: gen, syncedAt: now.UTC().Format(time.RFC3339)}
+	prep := []struct {
+		dst **sql.Stmt
+		q   string
+	}{
+		{&w.cust, `INSERT INTO customers(id, login, name, email, billing_email, phone, category, status, billing_type,
+			partner_id, location_id, street, street2, city, zip, date_add, last_update, additional_json, sync_gen, synced_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT(id) DO UPDATE SET login=excluded.login, name=excluded.name, email=excluded.email,
+			billing_email=excluded.billing_email, phone=excluded.phone, category=excluded.category, status=excluded.status,
+			billing_type=excluded.billing_type, partner_id=excluded.partner_id, location_id=excluded.location_id,
+			street=excluded.street, street2=excluded.street2, city=excluded.city, zip=excluded.zip,
+			date_add=excluded.date_add, last_update=excluded.last_update, additional_json=excluded.additional_json,
+			sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`},
+		{&w.bill, `INSERT INTO billing(customer_id, enabled, type, deposit, payment_method, billing_date, billing_due,
+			min_balance, sync_gen, synced_at) VALUES (?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT(customer_id) DO UPDATE SET enabled=excluded.enabled, type=excluded.type, deposit=excluded.deposit,
+			payment_method=excluded.payment_method, billing_date=excluded.billing_date, billing_due=excluded.billing_due,
+			min_balance=excluded.min_balance, sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`},
+		{&w.inv, `INSERT INTO invoices(id, customer_id, number, date_created, real_create_datetime, date_updated,
+			date_payment, date_till, total, due, status, payment_id, type, note, memo, additional_json, sync_gen, synced_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, number=excluded.number,
+			date_created=excluded.date_created, real_create_datetime=excluded.real_create_datetime,
+			date_updated=excluded.date_updated, date_payment=excluded.date_payment, date_till=excluded.date_till,
+			total=excluded.total, due=excluded.due, status=excluded.status, payment_id=excluded.payment_id,
+			type=excluded.type, note=excluded.note, memo=excluded.memo, additional_json=excluded.additional_json,
+			sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`},
+		{&w.invDelItems, `DELETE FROM invoice_items WHERE invoice_id = ?`},
+		{&w.invItem, `INSERT INTO invoice_items(invoice_id, pos, item_id, description, quantity, unit, price, tax,
+			period_from, period_to) VALUES (?,?,?,?,?,?,?,?,?,?)`},
+		{&w.pf, `INSERT INTO proformas(id, customer_id, number, date_created, real_create_datetime, date_updated,
+			date_payment, date_till, total, status, payment_id, note, memo, sync_gen, synced_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, number=excluded.number,
+			date_created=excluded.date_created, real_create_datetime=excluded.real_create_datetime,
+			date_updated=excluded.date_updated, date_payment=excluded.date_payment, date_till=excluded.date_till,
+			total=excluded.total, status=excluded.status, payment_id=excluded.payment_id,
+			note=excluded.note, memo=excluded.memo, sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`},
+		{&w.pfDelItems, `DELETE FROM proforma_items WHERE proforma_id = ?`},
+		{&w.pfItem, `INSERT INTO proforma_items(proforma_id, pos, item_id, description, quantity, unit, price, tax,
+			period_from, period_to) VALUES (?,?,?,?,?,?,?,?,?,?)`},
+		{&w.pm, `INSERT INTO payment_methods(id, name, is_active, name_1, name_2, name_3, name_4, name_5, sync_gen, synced_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT(id) DO UPDATE SET name=excluded.name, is_active=excluded.is_active, name_1=excluded.name_1,
+			name_2=excluded.name_2, name_3=excluded.name_3, name_4=excluded.name_4, name_5=excluded.name_5,
+			sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`},
+	}
+	for _, p := range prep {
+		st, err := tx.PrepareContext(ctx, p.q)
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("store: prepare mirror upsert: %w", err)
+		}
+		*p.dst = st
+	}
+	return w, nil
+}
+
+// Close releases the prepared statements.
+func (w *MirrorWriter) Close() {
+	for _, st := range []*sql.Stmt{w.cust, w.bill, w.inv, w.invDelItems, w.invItem, w.pf, w.pfDelItems, w.pfItem, w.pm} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// Customer inserts or replaces one customer.
+func (w *MirrorWriter) Customer(ctx context.Context, c Customer) error {
+	attrs, err := encodeAttrs(c.Additional)
+	if err != nil {
+		return fmt.Errorf("store: customer %d: encode additional attributes: %w", c.ID, err)
+	}
+	if _, err := w.cust.ExecContext(ctx, c.ID, c.Login, c.Name, c.Email, c.BillingEmail, c.Phone, c.Category, c.Status,
+		c.BillingType, c.PartnerID, c.LocationID, c.Street1, c.Street2, c.City, c.ZipCode, FormatDate(c.DateAdd),
+		FormatDateTime(c.LastUpdate), attrs, w.gen, w.syncedAt); err != nil {
+		return fmt.Errorf("store: upsert customer %d: %w", c.ID, err)
+	}
+	return nil
+}
+
+// Billing inserts or replaces one customer's billing record.
+func (w *MirrorWriter) Billing(ctx context.Context, b Billing) error {
+	if _, err := w.bill.ExecContext(ctx, b.CustomerID, b2i(b.Enabled), b.Type, int64(b.Deposit), b.PaymentMethod,
+		b.BillingDate, b.BillingDue, int64(b.MinBalance), w.gen, w.syncedAt); err != nil {
+		return fmt.Errorf("store: upsert billing of customer %d: %w", b.CustomerID, err)
+	}
+	return nil
+}
+
+// Invoice inserts or replaces one invoice and all its items.
+func (w *MirrorWriter) Invoice(ctx context.Context, inv Invoice) error {
+	attrs, err := encodeAttrs(inv.Additional)
+	if err != nil {
+		return fmt.Errorf("store: invoice %d: encode additional attributes: %w", inv.ID, err)
+	}
+	if _, err := w.inv.ExecContext(ctx, inv.ID, inv.CustomerID, inv.Number, FormatDate(inv.DateCreated),
+		FormatDateTime(inv.RealCreateDatetime), FormatDateTime(inv.DateUpdated), FormatDate(inv.DatePayment),
+		FormatDate(inv.DateTill), int64(inv.Total), int64(inv.Due), inv.Status, inv.PaymentID, inv.Type, inv.Note,
+		inv.Memo, attrs, w.gen, w.syncedAt); err != nil {
+		return fmt.Errorf("store: upsert invoice %d: %w", inv.ID, err)
+	}
+	if err := w.items(ctx, w.invDelItems, w.invItem, inv.ID, inv.Items); err != nil {
+		return fmt.Errorf("store: invoice %d items: %w", inv.ID, err)
+	}
+	return nil
+}
+
+// Proforma inserts or replaces one proforma and all its items.
+func (w *MirrorWriter) Proforma(ctx context.Context, p Proforma) error {
+	if _, err := w.pf.ExecContext(ctx, p.ID, p.CustomerID, p.Number, FormatDate(p.DateCreated),
+		FormatDateTime(p.RealCreateDatetime), FormatDateTime(p.DateUpdated), FormatDate(p.DatePayment),
+		FormatDate(p.DateTill), int64(p.Total), p.Status, p.PaymentID, p.Note, p.Memo, w.gen, w.syncedAt); err != nil {
+		return fmt.Errorf("store: upsert proforma %d: %w", p.ID, err)
+	}
+	if err := w.items(ctx, w.pfDelItems, w.pfItem, p.ID, p.Items); err != nil {
+		return fmt.Errorf("store: proforma %d items: %w", p.ID, err)
+	}
+	return nil
+}
+
+func (w *MirrorWriter) items(ctx context.Context, del, ins *sql.Stmt, parent int64, items []Item) error {
+	if _, err := del.ExecContext(ctx, parent); err != nil {
+		return err
+	}
+	for i, it := range items {
+		if _, err := ins.ExecContext(ctx, parent, i, it.ID, it.Description, it.Quantity, it.Unit, int64(it.Price),
+			it.Tax, FormatDate(it.PeriodFrom), FormatDate(it.PeriodTo)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PaymentMethod inserts or replaces one payment method.
+func (w *MirrorWriter) PaymentMethod(ctx context.Context, m PaymentMethod) error {
+	if _, err := w.pm.ExecContext(ctx, m.ID, m.Name, b2i(m.IsActive), m.Names[0], m.Names[1], m.Names[2], m.Names[3],
+		m.Names[4], w.gen, w.syncedAt); err != nil {
+		return fmt.Errorf("store: upsert payment method %d: %w", m.ID, err)
+	}
+	return nil
+}
+
+// MirrorTables are the tables a full pass reconciles, in deletion order.
+var MirrorTables = []string{"billing", "customers", "invoices", "proformas", "payment_methods"}
+
+// DeleteStale removes, from one mirror table, every row a full pass of
+// generation gen did not see. Call it only after that pass listed the
+// entity completely. Items go with their invoice through ON DELETE CASCADE.
+func DeleteStale(ctx context.Context, tx *sql.Tx, table string, gen int64) (int, error) {
+	ok := false
+	for _, t := range MirrorTables {
+		ok = ok || t == table
+	}
+	if !ok {
+		return 0, fmt.Errorf("store: delete stale rows: unknown mirror table %q", table)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE sync_gen < ?`, gen)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete stale %s: %w", table, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// ---- reading ----
+
+const customerCols = `id, login, name, email, billing_email, phone, category, status, billing_type, partner_id,
+	location_id, street, street2, city, zip, date_add, last_update, additional_json, synced_at`
+
+func scanCustomer(sc interface{ Scan(...any) error }) (Customer, error) {
+	var c Customer
+	var dateAdd, lastUpdate, attrs, synced string
+	err := sc.Scan(&c.ID, &c.Login, &c.Name, &c.Email, &c.BillingEmail, &c.Phone, &c.Category, &c.Status,
+		&c.BillingType, &c.PartnerID, &c.LocationID, &c.Street1, &c.Street2, &c.City, &c.ZipCode, &dateAdd,
+		&lastUpdate, &attrs, &synced)
+	if err != nil {
+		return c, err
+	}
+	c.DateAdd = parseDate(dateAdd)
+	c.LastUpdate = parseDateTime(lastUpdate)
+	c.Additional = decodeAttrs(attrs)
+	c.SyncedAt, _ = time.Parse(time.RFC3339, synced)
+	return c, nil
+}
+
+// GetCustomer reads one mirrored customer (ErrNotFound if absent).
+func (db *DB) GetCustomer(ctx context.Context, id int64) (Customer, error) {
+	c, err := scanCustomer(db.read.QueryRowContext(ctx, `SELECT `+customerCols+` FROM customers WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("%w: customer %d", ErrNotFound, id)
+	}
+	if err != nil {
+		return c, fmt.Errorf("store: get customer %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// GetCustomerByLogin reads one mirrored customer by login (ErrNotFound if absent).
+func (db *DB) GetCustomerByLogin(ctx context.Context, login string) (Customer, error) {
+	c, err := scanCustomer(db.read.QueryRowContext(ctx,
+		`SELECT `+customerCols+` FROM customers WHERE login = ? ORDER BY id LIMIT 1`, login))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("%w: customer with login %q", ErrNotFound, login)
+	}
+	if err != nil {
+		return c, fmt.Errorf("store: get customer by login: %w", err)
+	}
+	return c, nil
+}
+
+// CustomerFilter selects customers; empty fields do not filter.
+type CustomerFilter struct {
+	IDs         []int64
+	Statuses    []string
+	PartnerIDs  []int64
+	LocationIDs []int64
+	AfterID     int64 // keyset paging: only ids greater than this
+	Limit       int   // default 500
+}
+
+// ListCustomers returns one page of customers ordered by id.
+func (db *DB) ListCustomers(ctx context.Context, f CustomerFilter) ([]Customer, error) {
+	var w where
+	w.in("id", f.IDs)
+	w.inStr("status", f.Statuses)
+	w.in("partner_id", f.PartnerIDs)
+	w.in("location_id", f.LocationIDs)
+	if f.AfterID > 0 {
+		w.add("id > ?", f.AfterID)
+	}
+	q := `SELECT ` + customerCols + ` FROM customers` + w.sql() + ` ORDER BY id LIMIT ?`
+	rows, err := db.read.QueryContext(ctx, q, append(w.args, limitOr(f.Limit))...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list customers: %w", err)
+	}
+	defer rows.Close()
+	var out []Customer
+	for rows.Next() {
+		c, err := scanCustomer(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list customers: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// GetBilling reads one customer's mirrored billing record (ErrNotFound if absent).
+func (db *DB) GetBilling(ctx context.Context, customerID int64) (Billing, error) {
+	var b Billing
+	var enabled int
+	var synced string
+	var dep, minBal int64
+	err := db.read.QueryRowContext(ctx, `SELECT customer_id, enabled, type, deposit, payment_method, billing_date,
+		billing_due, min_balance, synced_at FROM billing WHERE customer_id = ?`, customerID).
+		Scan(&b.CustomerID, &enabled, &b.Type, &dep, &b.PaymentMethod, &b.BillingDate, &b.BillingDue, &minBal, &synced)
+	if errors.Is(err, sql.ErrNoRows) {
+		return b, fmt.Errorf("%w: billing of customer %d", ErrNotFound, customerID)
+	}
+	if err != nil {
+		return b, fmt.Errorf("store: get billing of customer %d: %w", customerID, err)
+	}
+	b.Enabled = enabled != 0
+	b.Deposit = money.Amount(dep)
+	b.MinBalance = money.Amount(minBal)
+	b.SyncedAt, _ = time.Parse(time.RFC3339, synced)
+	return b, nil
+}
+
+const invoiceCols = `i.id, i.customer_id, i.number, i.date_created, i.real_create_datetime, i.date_updated,
+	i.date_payment, i.date_till, i.total, i.due, i.status, i.payment_id, i.type, i.note, i.memo, i.additional_json, i.synced_at`
+
+func scanInvoice(sc interface{ Scan(...any) error }) (Invoice, error) {
+	var v Invoice
+	var created, realCreated, updated, paid, till, attrs, synced string
+	var total, due int64
+	err := sc.Scan(&v.ID, &v.CustomerID, &v.Number, &created, &realCreated, &updated, &paid, &till, &total, &due,
+		&v.Status, &v.PaymentID, &v.Type, &v.Note, &v.Memo, &attrs, &synced)
+	if err != nil {
+		return v, err
+	}
+	v.DateCreated = parseDate(created)
+	v.RealCreateDatetime = parseDateTime(realCreated)
+	v.DateUpdated = parseDateTime(updated)
+	v.DatePayment = parseDate(paid)
+	v.DateTill = parseDate(till)
+	v.Total = money.Amount(total)
+	v.Due = money.Amount(due)
+	v.Additional = decodeAttrs(attrs)
+	v.SyncedAt, _ = time.Parse(time.RFC3339, synced)
+	return v, nil
+}
+
+const proformaCols = `i.id, i.customer_id, i.number, i.date_created, i.real_create_datetime, i.date_updated,
+	i.date_payment, i.date_till, i.total, i.status, i.payment_id, i.note, i.memo, i.synced_at`
+
+func scanProforma(sc interface{ Scan(...any) error }) (Proforma, error) {
+	var v Proforma
+	var created, realCreated, updated, paid, till, synced string
+	var total int64
+	err := sc.Scan(&v.ID, &v.CustomerID, &v.Number, &created, &realCreated, &updated, &paid, &till, &total,
+		&v.Status, &v.PaymentID, &v.Note, &v.Memo, &synced)
+	if err != nil {
+		return v, err
+	}
+	v.DateCreated = parseDate(created)
+	v.RealCreateDatetime = parseDateTime(realCreated)
+	v.DateUpdated = parseDateTime(updated)
+	v.DatePayment = parseDate(paid)
+	v.DateTill = parseDate(till)
+	v.Total = money.Amount(total)
+	v.SyncedAt, _ = time.Parse(time.RFC3339, synced)
+	return v, nil
+}
+
+// GetInvoice reads one mirrored invoice with its items (ErrNotFound if absent).
+func (db *DB) GetInvoice(ctx context.Context, id int64) (Invoice, error) {
+	v, err := scanInvoice(db.read.QueryRowContext(ctx, `SELECT `+invoiceCols+` FROM invoices i WHERE i.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, fmt.Errorf("%w: invoice %d", ErrNotFound, id)
+	}
+	if err != nil {
+		return v, fmt.Errorf("store: get invoice %d: %w", id, err)
+	}
+	items, err := db.items(ctx, "invoice_items", "invoice_id", []int64{id})
+	if err != nil {
+		return v, fmt.Errorf("store: get invoice %d items: %w", id, err)
+	}
+	v.Items = items[id]
+	return v, nil
+}
+
+// GetInvoiceByNumber reads one mirrored invoice by its number (ErrNotFound if absent).
+func (db *DB) GetInvoiceByNumber(ctx context.Context, number string) (Invoice, error) {
+	var id int64
+	err := db.read.QueryRowContext(ctx, `SELECT id FROM invoices WHERE number = ? ORDER BY id LIMIT 1`, number).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Invoice{}, fmt.Errorf("%w: invoice number %q", ErrNotFound, number)
+	}
+	if err != nil {
+		return Invoice{}, fmt.Errorf("store: get invoice by number: %w", err)
+	}
+	return db.GetInvoice(ctx, id)
+}
+
+// GetProforma reads one mirrored proforma with its items (ErrNotFound if absent).
+func (db *DB) GetProforma(ctx context.Context, id int64) (Proforma, error) {
+	v, err := scanProforma(db.read.QueryRowContext(ctx, `SELECT `+proformaCols+` FROM proformas i WHERE i.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, fmt.Errorf("%w: proforma %d", ErrNotFound, id)
+	}
+	if err != nil {
+		return v, fmt.Errorf("store: get proforma %d: %w", id, err)
+	}
+	items, err := db.items(ctx, "proforma_items", "proforma_id", []int64{id})
+	if err != nil {
+		return v, fmt.Errorf("store: get proforma %d items: %w", id, err)
+	}
+	v.Items = items[id]
+	return v, nil
+}
+
+// GetProformaByNumber reads one mirrored proforma by its number (ErrNotFound if absent).
+func (db *DB) GetProformaByNumber(ctx context.Context, number string) (Proforma, error) {
+	var id int64
+	err := db.read.QueryRowContext(ctx, `SELECT id FROM proformas WHERE number = ? ORDER BY id LIMIT 1`, number).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Proforma{}, fmt.Errorf("%w: proforma number %q", ErrNotFound, number)
+	}
+	if err != nil {
+		return Proforma{}, fmt.Errorf("store: get proforma by number: %w", err)
+	}
+	return db.GetProforma(ctx, id)
+}
+
+func (db *DB) items(ctx context.Context, table, parentCol string, ids []int64) (map[int64][]Item, error) {
+	out := map[int64][]Item{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var w where
+	w.in(parentCol, ids)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+parentCol+`, item_id, description, quantity, unit, price, tax,
+		period_from, period_to FROM `+table+w.sql()+` ORDER BY `+parentCol+`, pos`, w.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var parent, price int64
+		var it Item
+		var from, to string
+		if err := rows.Scan(&parent, &it.ID, &it.Description, &it.Quantity, &it.Unit, &price, &it.Tax, &from, &to); err != nil {
+			return nil, err
+		}
+		it.Price = money.Amount(price)
+		it.PeriodFrom = parseDate(from)
+		it.PeriodTo = parseDate(to)
+		out[parent] = append(out[parent], it)
+	}
+	return out, rows.Err()
+}
+
+// InvoiceFilter selects invoices or proformas; empty fields do not filter.
+// Partner and location come from the customer, the payment method from the
+// customer's billing record.
+type InvoiceFilter struct {
+	Statuses         []string
+	CreatedFrom      time.Time // inclusive date
+	CreatedTo        time.Time // inclusive date
+	PartnerIDs       []int64
+	LocationIDs      []int64
+	PaymentMethodIDs []int64
+	CustomerIDs      []int64
+	CustomerStatuses []string
+	IDs              []int64
+	Numbers          []string
+	TotalOp          string // one of = != < <= > >= ; "" means no total filter
+	Total            money.Amount
+	DueOp            string // as TotalOp, against due (invoices only)
+	Due              money.Amount
+	AfterID          int64 // keyset paging: only ids greater than this
+	Limit            int   // default 500, at most 10000
+	WithItems        bool
+}
+
+var comparison = map[string]bool{"=": true, "!=": true, "<": true, "<=": true, ">": true, ">=": true}
+
+func (f InvoiceFilter) where(invoices bool) (string, where, error) {
+	var w where
+	joins := ""
+	w.inStr("i.status", f.Statuses)
+	if !f.CreatedFrom.IsZero() {
+		w.add("i.date_created >= ?", FormatDate(f.CreatedFrom))
+	}
+	if !f.CreatedTo.IsZero() {
+		w.add("i.date_created <> '' AND i.date_created <= ?", FormatDate(f.CreatedTo))
+	}
+	if len(f.PartnerIDs) > 0 || len(f.LocationIDs) > 0 || len(f.CustomerStatuses) > 0 {
+		joins += ` JOIN customers c ON c.id = i.customer_id`
+		w.in("c.partner_id", f.PartnerIDs)
+		w.in("c.location_id", f.LocationIDs)
+		w.inStr("c.status", f.CustomerStatuses)
+	}
+	if len(f.PaymentMethodIDs) > 0 {
+		joins += ` JOIN billing b ON b.customer_id = i.customer_id`
+		w.in("b.payment_method", f.PaymentMethodIDs)
+	}
+	w.in("i.customer_id", f.CustomerIDs)
+	w.in("i.id", f.IDs)
+	w.inStr("i.number", f.Numbers)
+	if f.TotalOp != "" {
+		if !comparison[f.TotalOp] {
+			return "", w, fmt.Errorf("store: invoice filter: bad total operator %q", f.TotalOp)
+		}
+		w.add("i.total "+f.TotalOp+" ?", int64(f.Total))
+	}
+	if f.DueOp != "" {
+		if !invoices {
+			return "", w, errors.New("store: proforma filter: proformas have no due amount")
+		}
+		if !comparison[f.DueOp] {
+			return "", w, fmt.Errorf("store: invoice filter: bad due operator %q", f.DueOp)
+		}
+		w.add("i.due "+f.DueOp+" ?", int64(f.Due))
+	}
+	if f.AfterID > 0 {
+		w.add("i.id > ?", f.AfterID)
+	}
+	return joins, w, nil
+}
+
+func limitOr(n int) int {
+	switch {
+	case n <= 0:
+		return 500
+	case n > 10000:
+		return 10000
+	}
+	return n
+}
+
+// ListInvoices returns one page of matching invoices ordered by id; pass the
+// last id of a page as AfterID to get the next.
+func (db *DB) ListInvoices(ctx context.Context, f InvoiceFilter) ([]Invoice, error) {
+	joins, w, err := f.where(true)
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + invoiceCols + ` FROM invoices i` + joins + w.sql() + ` ORDER BY i.id LIMIT ?`
+	rows, err := db.read.QueryContext(ctx, q, append(w.args, limitOr(f.Limit))...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list invoices: %w", err)
+	}
+	defer rows.Close()
+	var out []Invoice
+	for rows.Next() {
+		v, err := scanInvoice(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list invoices: %w", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list invoices: %w", err)
+	}
+	if f.WithItems && len(out) > 0 {
+		ids := make([]int64, len(out))
+		for i := range out {
+			ids[i] = out[i].ID
+		}
+		items, err := db.items(ctx, "invoice_items", "invoice_id", ids)
+		if err != nil {
+			return nil, fmt.Errorf("store: list invoice items: %w", err)
+		}
+		for i := range out {
+			out[i].Items = items[out[i].ID]
+		}
+	}
+	return out, nil
+}
+
+// CountInvoices counts the invoices matching f (paging fields ignored).
+func (db *DB) CountInvoices(ctx context.Context, f InvoiceFilter) (int, error) {
+	f.AfterID = 0
+	joins, w, err := f.where(true)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM invoices i`+joins+w.sql(), w.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count invoices: %w", err)
+	}
+	return n, nil
+}
+
+// ListProformas returns one page of matching proformas ordered by id.
+func (db *DB) ListProformas(ctx context.Context, f InvoiceFilter) ([]Proforma, error) {
+	joins, w, err := f.where(false)
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + proformaCols + ` FROM proformas i` + joins + w.sql() + ` ORDER BY i.id LIMIT ?`
+	rows, err := db.read.QueryContext(ctx, q, append(w.args, limitOr(f.Limit))...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list proformas: %w", err)
+	}
+	defer rows.Close()
+	var out []Proforma
+	for rows.Next() {
+		v, err := scanProforma(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list proformas: %w", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list proformas: %w", err)
+	}
+	if f.WithItems && len(out) > 0 {
+		ids := make([]int64, len(out))
+		for i := range out {
+			ids[i] = out[i].ID
+		}
+		items, err := db.items(ctx, "proforma_items", "proforma_id", ids)
+		if err != nil {
+			return nil, fmt.Errorf("store: list proforma items: %w", err)
+		}
+		for i := range out {
+			out[i].Items = items[out[i].ID]
+		}
+	}
+	return out, nil
+}
+
+// ListPaymentMethods returns every mirrored payment method ordered by id.
+func (db *DB) ListPaymentMethods(ctx context.Context) ([]PaymentMethod, error) {
+	rows, err := db.read.QueryContext(ctx,
+		`SELECT id, name, is_active, name_1, name_2, name_3, name_4, name_5 FROM payment_methods ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list payment methods: %w", err)
+	}
+	defer rows.Close()
+	var out []PaymentMethod
+	for rows.Next() {
+		var m PaymentMethod
+		var active int
+		if err := rows.Scan(&m.ID, &m.Name, &active, &m.Names[0], &m.Names[1], &m.Names[2], &m.Names[3], &m.Names[4]); err != nil {
+			return nil, fmt.Errorf("store: list payment methods: %w", err)
+		}
+		m.IsActive = active != 0
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// MirrorCounts is the number of rows in each mirror table.
+type MirrorCounts struct {
+	Customers, Billing, Invoices, InvoiceItems, Proformas, ProformaItems, PaymentMethods int
+}
+
+// Counts counts the mirror's rows.
+func (db *DB) Counts(ctx context.Context) (MirrorCounts, error) {
+	var c MirrorCounts
+	err := db.read.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM customers), (SELECT COUNT(*) FROM billing),
+		(SELECT COUNT(*) FROM invoices), (SELECT COUNT(*) FROM invoice_items),
+		(SELECT COUNT(*) FROM proformas), (SELECT COUNT(*) FROM proforma_items),
+		(SELECT COUNT(*) FROM payment_methods)`).
+		Scan(&c.Customers, &c.Billing, &c.Invoices, &c.InvoiceItems, &c.Proformas, &c.ProformaItems, &c.PaymentMethods)
+	if err != nil {
+		return c, fmt.Errorf("store: count mirror: %w", err)
+	}
+	return c, nil
+}
+
+// ---- cursors ----
+
+// Cursor is the sync position of one entity (customers, invoices, ...).
+type Cursor struct {
+	Entity     string
+	LastSeen   time.Time // largest Splynx timestamp seen (Splynx's clock)
+	LastFull   time.Time // when the last successful full pass ended (our clock)
+	LastRun    time.Time // when the last successful pass of any kind ended (our clock)
+	Generation int64     // number of the latest full pass started
+}
+
+// CursorGet reads an entity's cursor; an entity never synced has a zero Cursor.
+func (db *DB) CursorGet(ctx context.Context, entity string) (Cursor, error) {
+	c := Cursor{Entity: entity}
+	var seen, full, run string
+	err := db.read.QueryRowContext(ctx,
+		`SELECT last_seen, last_full, last_run, generation FROM sync_cursors WHERE entity = ?`, entity).
+		Scan(&seen, &full, &run, &c.Generation)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, nil
+	}
+	if err != nil {
+		return c, fmt.Errorf("store: read %s cursor: %w", entity, err)
+	}
+	c.LastSeen = parseDateTime(seen)
+	c.LastFull, _ = time.Parse(time.RFC3339Nano, full)
+	c.LastRun, _ = time.Parse(time.RFC3339Nano, run)
+	return c, nil
+}
+
+// CursorSet writes an entity's cursor inside tx (nil tx: its own transaction).
+func (db *DB) CursorSet(ctx context.Context, tx *sql.Tx, c Cursor) error {
+	if c.Entity == "" {
+		return errors.New("store: write cursor: empty entity")
+	}
+	fmtT := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	set := func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sync_cursors(entity, last_seen, last_full, last_run, generation, updated_at)
+			VALUES (?,?,?,?,?,?) ON CONFLICT(entity) DO UPDATE SET last_seen=excluded.last_seen,
+			last_full=excluded.last_full, last_run=excluded.last_run, generation=excluded.generation,
+			updated_at=excluded.updated_at`,
+			c.Entity, FormatDateTime(c.LastSeen), fmtT(c.LastFull), fmtT(c.LastRun), c.Generation,
+			db.now().UTC().Format(time.RFC3339Nano))
+		if err != nil {
+			return fmt.Errorf("store: write %s cursor: %w", c.Entity, err)
+		}
+		return nil
+	}
+	if tx != nil {
+		return set(tx)
+	}
+	return db.Write(ctx, set)
+}
+
+// ---- query building ----
+
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+func (w *where) in(col string, vs []int64) {
+	if len(vs) == 0 {
+		return
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?,", len(vs)), ",")
+	w.conds = append(w.conds, col+" IN ("+ph+")")
+	for _, v := range vs {
+		w.args = append(w.args, v)
+	}
+}
+
+func (w *where) inStr(col string, vs []string) {
+	if len(vs) == 0 {
+		return
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?,", len(vs)), ",")
+	w.conds = append(w.conds, col+" IN ("+ph+")")
+	for _, v := range vs {
+		w.args = append(w.args, v)
+	}
+}
+
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
