@@ -1,0 +1,284 @@
+// Package ippay is the IPpay XML gateway client: card and ACH payments by
+// token, implementing gateways.Gateway. The facts it relies on, and how sure
+// they are, are in specs/ippay.md; ippaysim is the simulator it is tested
+// against.
+package ippay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+	"go.uber.org/zap"
+
+	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/internal/clock"
+)
+
+// Gateway URLs. The setting ippay_url overrides them.
+const (
+	TestURL = "https://testgtwy.ippay.com/ippay"
+	LiveURL = "https://gtwy.ippay.com/ippay"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultTimeout    = 30 * time.Second
+	DefaultSettleDays = 5
+	DefaultSEC        = "WEB"
+)
+
+const maxBody = 1 << 20
+
+// Config is the IPpay connection. CardTerminalID and ACHTerminalID are
+// separate because merchants usually get one terminal per product; an empty
+// ACHTerminalID means ACH goes through the card terminal.
+type Config struct {
+	URL            string
+	CardTerminalID string
+	ACHTerminalID  string
+	// SEC is the NACHA entry class sent on CHECK: WEB when customers
+	// authorise online, PPD for standing written authorisations.
+	SEC string
+	// SettleDays is how many business days after a CHECK is accepted the
+	// debit counts as settled if no return has arrived.
+	SettleDays int
+	// ReturnsURL is an optional CSV returns report fetched by Changes.
+	ReturnsURL string
+	Timeout    time.Duration
+}
+
+// Client talks to IPpay. It implements gateways.Gateway.
+type Client struct {
+	cfg   Config
+	http  *resty.Client
+	log   *zap.Logger
+	clock clock.Clock
+
+	mu    sync.Mutex
+	acked map[string]bool // AckIDs of returns already applied; see Ack
+}
+
+var _ gateways.Gateway = (*Client)(nil)
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient sets the underlying HTTP client (transport, proxy, TLS).
+// Config.Timeout still applies.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) { c.http = resty.NewWithClient(hc) }
+}
+
+// WithLogger sets the logger; nil means no logging.
+func WithLogger(l *zap.Logger) Option {
+	return func(c *Client) {
+		if l != nil {
+			c.log = l
+		}
+	}
+}
+
+// WithClock sets the clock used for ACH settlement dates and card expiry.
+func WithClock(cl clock.Clock) Option {
+	return func(c *Client) {
+		if cl != nil {
+			c.clock = cl
+		}
+	}
+}
+
+// New checks the configuration and returns a client.
+func New(cfg Config, opts ...Option) (*Client, error) {
+	if strings.TrimSpace(cfg.URL) == "" {
+		return nil, fmt.Errorf("ippay: URL is empty (use %s for testing or %s live): %w", TestURL, LiveURL, gateways.ErrNotConfigured)
+	}
+	if cfg.CardTerminalID == "" && cfg.ACHTerminalID == "" {
+		return nil, fmt.Errorf("ippay: no terminal ID set (ippay_terminal_id / ippay_ach_terminal_id): %w", gateways.ErrNotConfigured)
+	}
+	if cfg.SEC == "" {
+		cfg.SEC = DefaultSEC
+	}
+	cfg.SEC = strings.ToUpper(cfg.SEC)
+	switch cfg.SEC {
+	case "WEB", "PPD", "CCD", "TEL":
+	default:
+		return nil, fmt.Errorf("ippay: SEC code %q is not one of WEB, PPD, CCD, TEL: %w", cfg.SEC, gateways.ErrNotConfigured)
+	}
+	if cfg.SettleDays <= 0 {
+		cfg.SettleDays = DefaultSettleDays
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	c := &Client{cfg: cfg, log: zap.NewNop(), clock: clock.Real{}, acked: map[string]bool{}}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.http == nil {
+		c.http = resty.New()
+	}
+	// A payment POST is never retried by the transport: a retry with the
+	// same TransactionID is a duplicate, and one with a new ID a second
+	// charge. Unknown outcomes are resolved with ENQ by the caller.
+	c.http.SetRetryCount(0).
+		SetTimeout(cfg.Timeout).
+		SetResponseBodyLimit(maxBody).
+		SetLogger(quietLogger{})
+	c.log = c.log.Named("ippay")
+	return c, nil
+}
+
+// Name is the gateway's display name.
+func (c *Client) Name() string { return "IPpay" }
+
+// terminal picks the Terminal ID for a method kind.
+func (c *Client) terminal(kind gateways.MethodKind) (string, error) {
+	if kind == gateways.Bank {
+		if c.cfg.ACHTerminalID != "" {
+			return c.cfg.ACHTerminalID, nil
+		}
+		if c.cfg.CardTerminalID != "" {
+			return c.cfg.CardTerminalID, nil
+		}
+	} else if c.cfg.CardTerminalID != "" {
+		return c.cfg.CardTerminalID, nil
+	}
+	return "", fmt.Errorf("ippay: no terminal ID for %s payments: %w", kind, gateways.ErrNotConfigured)
+}
+
+// sendError is a failed exchange. Sent tells whether the request may have
+// reached the gateway: false only when the connection was never made.
+type sendError struct {
+	Sent bool
+	Err  error
+}
+
+func (e *sendError) Error() string { return e.Err.Error() }
+func (e *sendError) Unwrap() error { return e.Err }
+
+// post sends one request and parses the reply. Any error is a *sendError.
+// Neither the request body nor the raw reply ever reaches a log or an
+// error unmasked.
+func (c *Client) post(ctx context.Context, req *request) (response, error) {
+	body, err := req.encode()
+	if err != nil {
+		return response{}, &sendError{Err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	start := time.Now()
+	what := fmt.Sprintf("ippay: %s %s", req.TransactionType, req.TransactionID)
+	resp, err := c.http.R().
+		SetContext(ctx).
+		SetHeader("Content-Type", "text/xml").
+		SetHeader("Accept", "text/xml, application/xml").
+		SetBody(body).
+		Post(c.cfg.URL)
+	elapsed := time.Since(start)
+	if err != nil {
+		se := &sendError{Sent: !neverConnected(err), Err: fmt.Errorf("%s: %s: %w", what, cleanText(err.Error()), transportErr(err))}
+		c.log.Warn("ippay request failed", zap.String("type", req.TransactionType), zap.String("transaction_id", req.TransactionID),
+			zap.Bool("may_have_applied", se.Sent), zap.Duration("elapsed", elapsed), zap.String("error", se.Err.Error()))
+		return response{}, se
+	}
+	raw := resp.Body()
+	if resp.StatusCode() != http.StatusOK {
+		se := &sendError{Sent: true, Err: fmt.Errorf("%s: HTTP %d: %s", what, resp.StatusCode(), cleanText(string(raw)))}
+		c.log.Warn("ippay http error", zap.String("type", req.TransactionType), zap.String("transaction_id", req.TransactionID),
+			zap.Int("status", resp.StatusCode()), zap.String("body", cleanText(string(raw))))
+		return response{}, se
+	}
+	r, err := parseResponse(raw)
+	if err != nil {
+		se := &sendError{Sent: true, Err: fmt.Errorf("%s: %w (body: %s)", what, err, cleanText(string(raw)))}
+		c.log.Warn("ippay unreadable response", zap.String("type", req.TransactionType), zap.String("transaction_id", req.TransactionID),
+			zap.String("error", se.Err.Error()))
+		return response{}, se
+	}
+	fields := []zap.Field{zap.String("type", req.TransactionType), zap.String("transaction_id", req.TransactionID),
+		zap.String("action_code", r.ActionCode), zap.String("text", r.text()), zap.Duration("elapsed", elapsed)}
+	if r.HasAdditionalInfo {
+		fields = append(fields, zap.String("additional_info", cleanText(r.AdditionalInfo)))
+	}
+	c.log.Info("ippay response", fields...)
+	return r, nil
+}
+
+// neverConnected reports whether err happened before a connection existed,
+// so the gateway cannot have seen the request.
+func neverConnected(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
+}
+
+// transportErr keeps the cause's identity (deadline, cancel) for errors.Is
+// and tags connection failures as ErrUnreachable.
+func transportErr(err error) error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return context.DeadlineExceeded
+	case errors.Is(err, context.Canceled):
+		return context.Canceled
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return context.DeadlineExceeded
+	}
+	return gateways.ErrUnreachable
+}
+
+// whitelistHint is what an admin needs to hear when IPpay drops us: its
+// firewall only lets allow-listed IPs through.
+const whitelistHint = "ask IPpay to whitelist this server's IP"
+
+// Ping sends PING on each configured terminal.
+func (c *Client) Ping(ctx context.Context) error {
+	seen := map[string]bool{}
+	for _, tid := range []string{c.cfg.CardTerminalID, c.cfg.ACHTerminalID} {
+		if tid == "" || seen[tid] {
+			continue
+		}
+		seen[tid] = true
+		r, err := c.post(ctx, &request{TransactionType: "PING", TerminalID: tid})
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return err
+			}
+			return fmt.Errorf("%w (%s): %w", err, whitelistHint, gateways.ErrUnreachable)
+		}
+		if !r.ok() {
+			if terminalRejected(r.ActionCode) {
+				return fmt.Errorf("ippay: PING terminal %s: %s %s: %w", tid, r.ActionCode, r.text(), gateways.ErrUnauthorized)
+			}
+			return fmt.Errorf("ippay: PING terminal %s: %s %s", tid, r.ActionCode, r.text())
+		}
+	}
+	return nil
+}
+
+func terminalRejected(code string) bool {
+	switch code {
+	case "003", "901", "925", "926", "996":
+		return true
+	}
+	return false
+}
+
+// quietLogger keeps resty from printing request details to stderr; the
+// client logs each exchange itself, masked.
+type quietLogger struct{}
+
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Warnf(string, ...any)  {}
+func (quietLogger) Debugf(string, ...any) {}
