@@ -63,7 +63,7 @@ func (c *Client) Ack(ctx context.Context, ch gateways.StatusChange) error {
 		return fmt.Errorf("integrapay: ack: %w: bad ack id %q", gateways.ErrInvalidDetails, ch.AckID)
 	}
 	body := struct {
-		TransactionId string //nolint:revive // the API's field name
+		TransactionId string
 		StatusCode    string
 		Audit         audit
 	}{id, status, c.audit("", "")}
