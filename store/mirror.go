@@ -916,3 +916,46 @@ func (w *where) sql() string {
 	}
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
+
+// CustomerIDs returns up to limit mirrored customer ids greater than afterID,
+// in order; with gen > 0 only those a full pass of that generation has seen.
+func (db *DB) CustomerIDs(ctx context.Context, afterID int64, gen int64, limit int) ([]int64, error) {
+	q := `SELECT id FROM customers WHERE id > ?`
+	args := []any{afterID}
+	if gen > 0 {
+		q += ` AND sync_gen = ?`
+		args = append(args, gen)
+	}
+	q += ` ORDER BY id LIMIT ?`
+	rows, err := db.read.QueryContext(ctx, q, append(args, limitOr(limit))...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list customer ids: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: list customer ids: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// MaxID is the largest id in a mirror table (0 when empty).
+func (db *DB) MaxID(ctx context.Context, table string) (int64, error) {
+	col := "id"
+	switch table {
+	case "customers", "invoices", "proformas", "payment_methods":
+	case "billing":
+		col = "customer_id"
+	default:
+		return 0, fmt.Errorf("store: max id: unknown mirror table %q", table)
+	}
+	var id sql.NullInt64
+	if err := db.read.QueryRowContext(ctx, `SELECT MAX(`+col+`) FROM `+table).Scan(&id); err != nil {
+		return 0, fmt.Errorf("store: max id of %s: %w", table, err)
+	}
+	return id.Int64, nil
+}

@@ -1,0 +1,642 @@
+// Package mirror keeps the local store's copy of Splynx up to date.
+//
+// A full pass lists every customer, billing record, invoice, proforma and
+// payment method and, only once every listing has succeeded, deletes the
+// mirror rows it did not see. An incremental pass lists what changed since
+// the last pass (date_updated / last_update, minus an overlap window, plus
+// anything with an id above the mirror's largest) and refreshes the billing
+// records of the customers involved. Records stream page by page into
+// batched write transactions, so memory stays flat whatever the size of the
+// Splynx instance.
+//
+// A pass that fails writes nothing it should not: the rows it already
+// upserted are true copies of Splynx records, the cursors stay where they
+// were (the next pass covers the same ground again) and nothing is deleted.
+package mirror
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+	"strconv"
+	gosync "sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/splynx-pay/splynx-pay/internal/clock"
+	"github.com/splynx-pay/splynx-pay/splynx"
+	"github.com/splynx-pay/splynx-pay/store"
+)
+
+// Cursor entities in store.sync_cursors.
+const (
+	cursorPass      = "mirror" // generation, last full and last run of the whole mirror
+	cursorCustomers = "customers"
+	cursorInvoices  = "invoices"
+	cursorProformas = "proformas"
+)
+
+// Options tune the engine; zero values take the defaults.
+type Options struct {
+	Logger *zap.Logger
+	Clock  clock.Clock
+	// PageSize is the number of records per Splynx list request (default 1000).
+	PageSize int
+	// BatchSize is the number of records per write transaction (default 1000).
+	BatchSize int
+	// Overlap is subtracted from the incremental cursor so that records
+	// updated while the previous pass ran, or stamped by a Splynx clock a
+	// little behind, are not missed (default 10 minutes).
+	Overlap time.Duration
+	// FullEvery makes RunOnce choose a full pass when the last successful
+	// one is older than this (default 24 hours).
+	FullEvery time.Duration
+	// BillingConcurrency bounds the per-customer billing requests made when
+	// Splynx has no billing list endpoint (default 8).
+	BillingConcurrency int
+	// Streams is how many entity listings run at once during a pass:
+	// 1 lists customers, invoices and proformas one after another; 3 lists
+	// them side by side (default 1).
+	Streams int
+	// ProgressEvery is the interval of progress log lines (default 5s).
+	ProgressEvery time.Duration
+}
+
+// Stats describes one pass. The entity counts are records written.
+type Stats struct {
+	Full           bool
+	Customers      int
+	Billing        int
+	Invoices       int
+	Proformas      int
+	PaymentMethods int
+	Deleted        int
+	Requests       int // list and get requests made (not counting retries)
+	Duration       time.Duration
+}
+
+// Records is the number of records written by the pass.
+func (s Stats) Records() int {
+	return s.Customers + s.Billing + s.Invoices + s.Proformas + s.PaymentMethods
+}
+
+// Engine runs mirror passes. Passes of one Engine never overlap.
+type Engine struct {
+	db   *store.DB
+	c    *splynx.Client
+	opts Options
+	log  *zap.Logger
+	clk  clock.Clock
+
+	mu           gosync.Mutex // one pass at a time
+	noBillingAPI atomic.Bool  // Splynx has no customer-billing list endpoint
+}
+
+// New returns an engine that mirrors what c can read into db.
+func New(db *store.DB, c *splynx.Client, opts Options) *Engine {
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 1000
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 1000
+	}
+	if opts.Overlap <= 0 {
+		opts.Overlap = 10 * time.Minute
+	}
+	if opts.FullEvery <= 0 {
+		opts.FullEvery = 24 * time.Hour
+	}
+	if opts.BillingConcurrency <= 0 {
+		opts.BillingConcurrency = 8
+	}
+	if opts.Streams <= 0 {
+		opts.Streams = 1
+	}
+	if opts.ProgressEvery <= 0 {
+		opts.ProgressEvery = 5 * time.Second
+	}
+	return &Engine{db: db, c: c, opts: opts, log: opts.Logger.Named("mirror"), clk: opts.Clock}
+}
+
+// RunOnce runs a full pass when none has succeeded within FullEvery, and an
+// incremental pass otherwise.
+func (e *Engine) RunOnce(ctx context.Context) (Stats, error) {
+	cur, err := e.db.CursorGet(ctx, cursorPass)
+	if err != nil {
+		return Stats{}, fmt.Errorf("mirror: %w", err)
+	}
+	if cur.LastFull.IsZero() || e.clk.Now().Sub(cur.LastFull) >= e.opts.FullEvery {
+		return e.Full(ctx)
+	}
+	return e.Incremental(ctx)
+}
+
+// Full lists everything and, after every listing succeeded, deletes the
+// mirror rows that Splynx no longer has.
+func (e *Engine) Full(ctx context.Context) (Stats, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	start := e.clk.Now()
+	wall := time.Now()
+
+	pass, err := e.db.CursorGet(ctx, cursorPass)
+	if err != nil {
+		return Stats{}, fmt.Errorf("mirror: full pass: %w", err)
+	}
+	// The generation is committed before anything is written, so a failed
+	// pass's rows are never mistaken for a later pass's.
+	pass.Generation++
+	gen := pass.Generation
+	if err := e.db.CursorSet(ctx, nil, pass); err != nil {
+		return Stats{}, fmt.Errorf("mirror: full pass: %w", err)
+	}
+	log := e.log.With(zap.String("pass", "full"), zap.Int64("generation", gen))
+	log.Info("mirror pass started")
+
+	p := e.newPass(ctx, true, gen, log)
+	marks, err := e.highWater(p)
+	if err == nil {
+		err = p.run(
+			func() error {
+				if err := e.listPaymentMethods(p); err != nil {
+					return err
+				}
+				if err := e.listCustomers(p, nil); err != nil {
+					return err
+				}
+				return e.listAllBilling(p)
+			},
+			func() error { return e.listInvoices(p, nil) },
+			func() error { return e.listProformas(p, nil) },
+		)
+	}
+	st := p.stats()
+	if err != nil {
+		st.Duration = time.Since(wall)
+		log.Warn("mirror pass failed; cursors kept, nothing deleted", statsFields(st, err)...)
+		return st, fmt.Errorf("mirror: full pass: %w", err)
+	}
+
+	err = e.db.Write(ctx, func(tx *sql.Tx) error {
+		for _, t := range store.MirrorTables {
+			n, err := store.DeleteStale(ctx, tx, t, gen)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				log.Info("deleted records gone from Splynx", zap.String("table", t), zap.Int("deleted", n))
+			}
+			st.Deleted += n
+		}
+		now := e.clk.Now()
+		pass.LastFull, pass.LastRun = now, now
+		if err := e.db.CursorSet(ctx, tx, pass); err != nil {
+			return err
+		}
+		if err := e.advanceCursors(ctx, tx, marks); err != nil {
+			return err
+		}
+		return e.db.Audit(ctx, tx, "mirror.full", auditFields(st, start))
+	})
+	st.Duration = time.Since(wall)
+	if err != nil {
+		log.Warn("mirror pass failed at the end; nothing deleted", statsFields(st, err)...)
+		return st, fmt.Errorf("mirror: full pass: finish: %w", err)
+	}
+	log.Info("mirror pass done", statsFields(st, nil)...)
+	return st, nil
+}
+
+// Incremental fetches what changed since the last pass. Deletions in Splynx
+// are left to the next full pass. With no full pass yet it runs one.
+func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
+	pass, err := e.db.CursorGet(ctx, cursorPass)
+	if err != nil {
+		return Stats{}, fmt.Errorf("mirror: incremental pass: %w", err)
+	}
+	if pass.LastFull.IsZero() {
+		return e.Full(ctx)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	start := e.clk.Now()
+	wall := time.Now()
+	log := e.log.With(zap.String("pass", "incremental"), zap.Int64("generation", pass.Generation))
+	log.Info("mirror pass started")
+
+	p := e.newPass(ctx, false, pass.Generation, log)
+	var since [3]time.Time
+	var maxIDs [3]int64
+	for i, ent := range []struct{ cursor, table string }{
+		{cursorCustomers, "customers"}, {cursorInvoices, "invoices"}, {cursorProformas, "proformas"},
+	} {
+		c, err := e.db.CursorGet(ctx, ent.cursor)
+		if err != nil {
+			return Stats{}, fmt.Errorf("mirror: incremental pass: %w", err)
+		}
+		if !c.LastSeen.IsZero() {
+			since[i] = c.LastSeen.Add(-e.opts.Overlap)
+		}
+		if maxIDs[i], err = e.db.MaxID(ctx, ent.table); err != nil {
+			return Stats{}, fmt.Errorf("mirror: incremental pass: %w", err)
+		}
+	}
+
+	marks, err := e.highWater(p)
+	if err == nil {
+		err = p.run(
+			func() error {
+				if err := e.listPaymentMethods(p); err != nil {
+					return err
+				}
+				return e.changed(p, since[0], maxIDs[0], "last_update", e.listCustomers)
+			},
+			func() error { return e.changed(p, since[1], maxIDs[1], "date_updated", e.listInvoices) },
+			func() error { return e.changed(p, since[2], maxIDs[2], "date_updated", e.listProformas) },
+		)
+	}
+	if err == nil {
+		err = p.run(func() error { return e.refreshBilling(p) })
+	}
+	st := p.stats()
+	if err != nil {
+		st.Duration = time.Since(wall)
+		log.Warn("mirror pass failed; cursors kept", statsFields(st, err)...)
+		return st, fmt.Errorf("mirror: incremental pass: %w", err)
+	}
+	err = e.db.Write(ctx, func(tx *sql.Tx) error {
+		pass.LastRun = e.clk.Now()
+		if err := e.db.CursorSet(ctx, tx, pass); err != nil {
+			return err
+		}
+		if err := e.advanceCursors(ctx, tx, marks); err != nil {
+			return err
+		}
+		return e.db.Audit(ctx, tx, "mirror.incremental", auditFields(st, start))
+	})
+	st.Duration = time.Since(wall)
+	if err != nil {
+		return st, fmt.Errorf("mirror: incremental pass: finish: %w", err)
+	}
+	log.Info("mirror pass done", statsFields(st, nil)...)
+	return st, nil
+}
+
+// changed lists the records of one entity updated at or after since, then
+// those with an id above the mirror's largest (new records whose update
+// stamp Splynx may have left empty). A zero since lists everything.
+func (e *Engine) changed(p *pass, since time.Time, maxID int64, field string,
+	list func(*pass, []splynx.Cond) error) error {
+	if since.IsZero() {
+		return list(p, nil)
+	}
+	if err := list(p, []splynx.Cond{splynx.Where(field, ">=", store.FormatDateTime(since))}); err != nil {
+		return err
+	}
+	return list(p, []splynx.Cond{splynx.Where("id", ">", strconv.FormatInt(maxID, 10))})
+}
+
+// marks are the largest Splynx update stamps at the start of a pass.
+type marks struct{ customers, invoices, proformas time.Time }
+
+// highWater asks Splynx for the most recently updated record of each entity
+// before the pass lists anything. That stamp, not the largest one seen while
+// listing, becomes the next cursor: a record changed during the pass behind
+// the listing's position is stamped after it, so the next pass still sees it.
+func (e *Engine) highWater(p *pass) (marks, error) {
+	var m marks
+	var err error
+	if m.customers, err = top(p, e.c.ListCustomers, "last_update", func(c splynx.Customer) time.Time {
+		return c.LastUpdate.Time()
+	}); err != nil {
+		return m, fmt.Errorf("newest customer: %w", err)
+	}
+	if m.invoices, err = top(p, e.c.ListInvoices, "date_updated", func(v splynx.Invoice) time.Time {
+		return v.DateUpdated.Time()
+	}); err != nil {
+		return m, fmt.Errorf("newest invoice: %w", err)
+	}
+	if m.proformas, err = top(p, e.c.ListProformas, "date_updated", func(v splynx.Proforma) time.Time {
+		return v.DateUpdated.Time()
+	}); err != nil {
+		return m, fmt.Errorf("newest proforma: %w", err)
+	}
+	return m, nil
+}
+
+func top[T any](p *pass, list func(context.Context, splynx.Search) iter.Seq2[T, error], field string,
+	stamp func(T) time.Time) (time.Time, error) {
+	p.requests.Add(1)
+	s := splynx.Search{Order: []splynx.OrderBy{splynx.Desc(field)}, Limit: 1}
+	for rec, err := range list(p.ctx, s) {
+		if err != nil {
+			return time.Time{}, err
+		}
+		return stamp(rec), nil
+	}
+	return time.Time{}, nil
+}
+
+func (e *Engine) advanceCursors(ctx context.Context, tx *sql.Tx, m marks) error {
+	for _, c := range []struct {
+		entity string
+		mark   time.Time
+	}{{cursorCustomers, m.customers}, {cursorInvoices, m.invoices}, {cursorProformas, m.proformas}} {
+		cur, err := e.db.CursorGet(ctx, c.entity)
+		if err != nil {
+			return err
+		}
+		if c.mark.After(cur.LastSeen) {
+			cur.LastSeen = c.mark
+		}
+		cur.LastRun = e.clk.Now()
+		if err := e.db.CursorSet(ctx, tx, cur); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keyset pages through a list endpoint by id (id > last seen, ascending)
+// rather than by offset: a record deleted in Splynx during the listing would
+// shift every later offset by one and hide a live record, which a full pass
+// would then delete from the mirror.
+func keyset[T any](p *pass, list func(context.Context, splynx.Search) iter.Seq2[T, error], base []splynx.Cond,
+	idField string, idOf func(T) int64, each func(T) error) error {
+	pageSize := p.e.opts.PageSize
+	var after int64
+	for {
+		conds := append(append([]splynx.Cond(nil), base...), splynx.Where(idField, ">", strconv.FormatInt(after, 10)))
+		s := splynx.Search{Main: conds, Order: []splynx.OrderBy{splynx.Asc(idField)}, Limit: pageSize}
+		p.requests.Add(1)
+		n := 0
+		for rec, err := range list(p.ctx, s) {
+			if err != nil {
+				return fmt.Errorf("list after id %d: %w", after, err)
+			}
+			id := idOf(rec)
+			if id <= after {
+				return fmt.Errorf("list after id %d: Splynx returned id %d out of order", after, id)
+			}
+			if err := each(rec); err != nil {
+				return err
+			}
+			after = id
+			n++
+			if n == pageSize {
+				break // the next request starts after this id
+			}
+		}
+		if n < pageSize {
+			return nil
+		}
+	}
+}
+
+func (e *Engine) listPaymentMethods(p *pass) error {
+	p.requests.Add(1)
+	ms, err := e.c.ListPaymentMethods(p.ctx)
+	if err != nil {
+		return fmt.Errorf("list payment methods: %w", err)
+	}
+	b := p.batcher()
+	for _, m := range ms {
+		if err := b.add(func(w *store.MirrorWriter) error { return w.PaymentMethod(p.ctx, convertPaymentMethod(m)) },
+			&p.methods); err != nil {
+			return err
+		}
+	}
+	return b.flush()
+}
+
+func (e *Engine) listCustomers(p *pass, base []splynx.Cond) error {
+	b := p.batcher()
+	err := keyset(p, e.c.ListCustomers, base, "id", func(c splynx.Customer) int64 { return int64(c.ID) },
+		func(c splynx.Customer) error {
+			sc := convertCustomer(c)
+			if !p.full {
+				p.touch(sc.ID)
+			}
+			return b.add(func(w *store.MirrorWriter) error { return w.Customer(p.ctx, sc) }, &p.customers)
+		})
+	if err != nil {
+		return fmt.Errorf("customers: %w", err)
+	}
+	if p.full {
+		// The billing fallback reads back the customers this pass wrote.
+		return b.flushWait()
+	}
+	return b.flush()
+}
+
+func (e *Engine) listInvoices(p *pass, base []splynx.Cond) error {
+	b := p.batcher()
+	err := keyset(p, e.c.ListInvoices, base, "id", func(v splynx.Invoice) int64 { return int64(v.ID) },
+		func(v splynx.Invoice) error {
+			sv := convertInvoice(v)
+			if !p.full {
+				p.touch(sv.CustomerID)
+			}
+			return b.add(func(w *store.MirrorWriter) error { return w.Invoice(p.ctx, sv) }, &p.invoices)
+		})
+	if err != nil {
+		return fmt.Errorf("invoices: %w", err)
+	}
+	return b.flush()
+}
+
+func (e *Engine) listProformas(p *pass, base []splynx.Cond) error {
+	b := p.batcher()
+	err := keyset(p, e.c.ListProformas, base, "id", func(v splynx.Proforma) int64 { return int64(v.ID) },
+		func(v splynx.Proforma) error {
+			sv := convertProforma(v)
+			if !p.full {
+				p.touch(sv.CustomerID)
+			}
+			return b.add(func(w *store.MirrorWriter) error { return w.Proforma(p.ctx, sv) }, &p.proformas)
+		})
+	if err != nil {
+		return fmt.Errorf("proformas: %w", err)
+	}
+	return b.flush()
+}
+
+// billingUnsupported reports whether err means Splynx has no billing list.
+func billingUnsupported(err error) bool {
+	return splynx.IsNotFound(err) || splynx.IsMethodNotAllowed(err)
+}
+
+// listAllBilling lists every billing record, through the list endpoint when
+// Splynx has one, else one GET per customer this pass has seen.
+func (e *Engine) listAllBilling(p *pass) error {
+	if !e.noBillingAPI.Load() {
+		b := p.batcher()
+		err := keyset(p, e.c.ListCustomerBilling, nil, "customer_id",
+			func(cb splynx.CustomerBilling) int64 { return int64(cb.CustomerID) },
+			func(cb splynx.CustomerBilling) error {
+				sb := convertBilling(cb)
+				return b.add(func(w *store.MirrorWriter) error { return w.Billing(p.ctx, sb) }, &p.billing)
+			})
+		if err == nil {
+			return b.flush()
+		}
+		if !billingUnsupported(err) || p.billing.Load() > 0 {
+			return fmt.Errorf("billing: %w", err)
+		}
+		e.noBillingAPI.Store(true)
+		p.log.Info("Splynx has no customer-billing list; reading billing customer by customer", zap.Error(err))
+	}
+	// Customers were all written before this runs (same stream), so the
+	// mirror holds exactly the ids this pass has seen.
+	ids := make(chan int64, 2*e.opts.BillingConcurrency)
+	go func() {
+		defer close(ids)
+		var after int64
+		for {
+			page, err := e.db.CustomerIDs(p.ctx, after, p.gen, 1000)
+			if err != nil {
+				p.fail(fmt.Errorf("billing: %w", err))
+				return
+			}
+			for _, id := range page {
+				select {
+				case ids <- id:
+				case <-p.ctx.Done():
+					return
+				}
+			}
+			if len(page) < 1000 {
+				return
+			}
+			after = page[len(page)-1]
+		}
+	}()
+	return e.getBilling(p, ids)
+}
+
+// refreshBilling re-reads the billing records of the customers an
+// incremental pass touched (changed customers, and customers whose invoices
+// or proformas changed, since a payment moves the balance).
+func (e *Engine) refreshBilling(p *pass) error {
+	ids := p.touchedIDs()
+	if len(ids) == 0 {
+		return nil
+	}
+	if !e.noBillingAPI.Load() {
+		b := p.batcher()
+		const chunk = 100
+		var err error
+		for i := 0; i < len(ids) && err == nil; i += chunk {
+			part := ids[i:min(i+chunk, len(ids))]
+			vs := make([]string, len(part))
+			for j, id := range part {
+				vs[j] = strconv.FormatInt(id, 10)
+			}
+			err = keyset(p, e.c.ListCustomerBilling, []splynx.Cond{splynx.In("customer_id", vs...)}, "customer_id",
+				func(cb splynx.CustomerBilling) int64 { return int64(cb.CustomerID) },
+				func(cb splynx.CustomerBilling) error {
+					sb := convertBilling(cb)
+					return b.add(func(w *store.MirrorWriter) error { return w.Billing(p.ctx, sb) }, &p.billing)
+				})
+		}
+		if err == nil {
+			return b.flush()
+		}
+		if !billingUnsupported(err) || p.billing.Load() > 0 {
+			return fmt.Errorf("billing: %w", err)
+		}
+		e.noBillingAPI.Store(true)
+		p.log.Info("Splynx has no customer-billing list; reading billing customer by customer", zap.Error(err))
+	}
+	ch := make(chan int64, len(ids))
+	for _, id := range ids {
+		ch <- id
+	}
+	close(ch)
+	return e.getBilling(p, ch)
+}
+
+// getBilling reads billing one customer at a time with bounded concurrency.
+// A customer deleted meanwhile (404) is skipped: a full pass then drops its
+// stale billing row.
+func (e *Engine) getBilling(p *pass, ids <-chan int64) error {
+	b := p.batcher()
+	var bmu gosync.Mutex
+	var wg gosync.WaitGroup
+	errc := make(chan error, e.opts.BillingConcurrency)
+	for range e.opts.BillingConcurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range ids {
+				p.requests.Add(1)
+				cb, err := e.c.GetCustomerBilling(p.ctx, id)
+				if splynx.IsNotFound(err) {
+					continue
+				}
+				if err != nil {
+					errc <- fmt.Errorf("billing of customer %d: %w", id, err)
+					p.fail(err)
+					return
+				}
+				sb := convertBilling(cb)
+				if sb.CustomerID == 0 {
+					sb.CustomerID = id
+				}
+				bmu.Lock()
+				err = b.add(func(w *store.MirrorWriter) error { return w.Billing(p.ctx, sb) }, &p.billing)
+				bmu.Unlock()
+				if err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		return err
+	}
+	if p.ctx.Err() != nil {
+		return p.cause()
+	}
+	return b.flush()
+}
+
+func statsFields(st Stats, err error) []zap.Field {
+	rate := 0.0
+	if st.Duration > 0 {
+		rate = float64(st.Records()) / st.Duration.Seconds()
+	}
+	f := []zap.Field{
+		zap.Int("customers", st.Customers), zap.Int("billing", st.Billing), zap.Int("invoices", st.Invoices),
+		zap.Int("proformas", st.Proformas), zap.Int("payment_methods", st.PaymentMethods),
+		zap.Int("deleted", st.Deleted), zap.Int("requests", st.Requests),
+		zap.Duration("took", st.Duration), zap.Float64("records_per_s", rate),
+	}
+	if err != nil {
+		f = append(f, zap.Error(err))
+	}
+	return f
+}
+
+func auditFields(st Stats, start time.Time) map[string]any {
+	return map[string]any{
+		"started": start.UTC().Format(time.RFC3339), "customers": st.Customers, "billing": st.Billing,
+		"invoices": st.Invoices, "proformas": st.Proformas, "payment_methods": st.PaymentMethods,
+		"deleted": st.Deleted, "requests": st.Requests,
+	}
+}
+
+var errStopped = errors.New("pass stopped")

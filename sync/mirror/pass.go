@@ -1,0 +1,261 @@
+package mirror
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	gosync "sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/splynx-pay/splynx-pay/store"
+)
+
+// pass is the state of one running pass: the listings feed batches of
+// upserts to a single writer goroutine, so decoding the next page overlaps
+// with committing the previous one.
+type pass struct {
+	e      *Engine
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	full   bool
+	gen    int64
+	log    *zap.Logger
+	start  time.Time
+
+	customers, billing, invoices, proformas, methods atomic.Int64
+	requests                                         atomic.Int64
+
+	batches chan *batch
+
+	touchMu gosync.Mutex
+	touched map[int64]struct{} // customers whose billing an incremental pass re-reads
+}
+
+type batch struct {
+	ops    []func(*store.MirrorWriter) error
+	counts []*atomic.Int64
+	done   chan struct{} // closed once the writer has dealt with the batch, if set
+}
+
+func (e *Engine) newPass(ctx context.Context, full bool, gen int64, log *zap.Logger) *pass {
+	pctx, cancel := context.WithCancelCause(ctx)
+	return &pass{e: e, ctx: pctx, cancel: cancel, full: full, gen: gen, log: log, start: time.Now(),
+		touched: map[int64]struct{}{}}
+}
+
+// fail stops the whole pass with err as the cause.
+func (p *pass) fail(err error) { p.cancel(err) }
+
+func (p *pass) cause() error {
+	if err := context.Cause(p.ctx); err != nil {
+		return err
+	}
+	return errStopped
+}
+
+// run executes the listings (one after another, or side by side up to
+// Options.Streams) while one goroutine writes their batches, and returns the
+// first error. Called more than once per pass, each call has its own writer.
+func (p *pass) run(streams ...func() error) error {
+	p.batches = make(chan *batch, 4)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		p.write()
+	}()
+	progDone := make(chan struct{})
+	stopProg := make(chan struct{})
+	go func() {
+		defer close(progDone)
+		p.progress(stopProg)
+	}()
+
+	var errs []error
+	var mu gosync.Mutex
+	sem := make(chan struct{}, p.e.opts.Streams)
+	var wg gosync.WaitGroup
+	for _, s := range streams {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if p.ctx.Err() != nil {
+				return
+			}
+			if err := s(); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+				p.fail(err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(p.batches)
+	<-writerDone
+	close(stopProg)
+	<-progDone
+
+	if p.ctx.Err() == nil {
+		return nil
+	}
+	// Report the root cause, not the cancellations it caused elsewhere.
+	cause := p.cause()
+	for _, err := range errs {
+		if !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return cause
+}
+
+// write commits each batch in one transaction, stamping rows with the
+// pass's generation. After a failure it drains the channel so senders never
+// block.
+func (p *pass) write() {
+	now := p.e.clk.Now()
+	for b := range p.batches {
+		p.commit(now, b)
+		if b.done != nil {
+			close(b.done)
+		}
+	}
+}
+
+func (p *pass) commit(now time.Time, b *batch) {
+	{
+		if p.ctx.Err() != nil || len(b.ops) == 0 {
+			return
+		}
+		err := p.e.db.Write(p.ctx, func(tx *sql.Tx) error {
+			w, err := store.NewMirrorWriter(p.ctx, tx, p.gen, now)
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			for _, op := range b.ops {
+				if err := op(w); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			p.fail(err)
+			return
+		}
+		for _, c := range b.counts {
+			c.Add(1)
+		}
+	}
+}
+
+func (p *pass) progress(stop <-chan struct{}) {
+	t := time.NewTicker(p.e.opts.ProgressEvery)
+	defer t.Stop()
+	last, lastAt := int64(0), time.Now()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			st := p.stats()
+			n := int64(st.Records())
+			rate := float64(n-last) / now.Sub(lastAt).Seconds()
+			last, lastAt = n, now
+			p.log.Info("mirror progress",
+				zap.Int("customers", st.Customers), zap.Int("billing", st.Billing), zap.Int("invoices", st.Invoices),
+				zap.Int("proformas", st.Proformas), zap.Int("requests", st.Requests),
+				zap.Float64("records_per_s", rate), zap.Duration("elapsed", time.Since(p.start)))
+		}
+	}
+}
+
+func (p *pass) stats() Stats {
+	return Stats{
+		Full:           p.full,
+		Customers:      int(p.customers.Load()),
+		Billing:        int(p.billing.Load()),
+		Invoices:       int(p.invoices.Load()),
+		Proformas:      int(p.proformas.Load()),
+		PaymentMethods: int(p.methods.Load()),
+		Requests:       int(p.requests.Load()),
+	}
+}
+
+func (p *pass) touch(customerID int64) {
+	if customerID == 0 {
+		return
+	}
+	p.touchMu.Lock()
+	p.touched[customerID] = struct{}{}
+	p.touchMu.Unlock()
+}
+
+func (p *pass) touchedIDs() []int64 {
+	p.touchMu.Lock()
+	defer p.touchMu.Unlock()
+	ids := make([]int64, 0, len(p.touched))
+	for id := range p.touched {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// batcher collects one listing's upserts into batches of Options.BatchSize.
+type batcher struct {
+	p   *pass
+	cur *batch
+}
+
+func (p *pass) batcher() *batcher { return &batcher{p: p} }
+
+func (b *batcher) add(op func(*store.MirrorWriter) error, count *atomic.Int64) error {
+	if b.cur == nil {
+		n := b.p.e.opts.BatchSize
+		b.cur = &batch{ops: make([]func(*store.MirrorWriter) error, 0, n), counts: make([]*atomic.Int64, 0, n)}
+	}
+	b.cur.ops = append(b.cur.ops, op)
+	b.cur.counts = append(b.cur.counts, count)
+	if len(b.cur.ops) >= b.p.e.opts.BatchSize {
+		return b.flush()
+	}
+	return nil
+}
+
+func (b *batcher) flush() error {
+	if b.cur == nil || (len(b.cur.ops) == 0 && b.cur.done == nil) {
+		return b.p.ctx.Err()
+	}
+	select {
+	case b.p.batches <- b.cur:
+		b.cur = nil
+		return nil
+	case <-b.p.ctx.Done():
+		return b.p.cause()
+	}
+}
+
+// flushWait sends what is pending and waits until the writer has committed
+// everything this listing sent, for a step that reads its own writes back.
+func (b *batcher) flushWait() error {
+	if b.cur == nil {
+		b.cur = &batch{}
+	}
+	done := make(chan struct{})
+	b.cur.done = done
+	if err := b.flush(); err != nil {
+		return err
+	}
+	select {
+	case <-done:
+		return b.p.ctx.Err()
+	case <-b.p.ctx.Done():
+		return b.p.cause()
+	}
+}
