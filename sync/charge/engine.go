@@ -1,0 +1,182 @@
+// Package charge turns what Splynx says is owed into gateway charges and
+// settled charges into Splynx payments, each exactly once (DESIGN.md, "The
+// charge"). The database is the source of truth: every decision is a guarded
+// state transition in store, so a crash at any point leaves rows that say
+// what is known, and the reconciler finishes the job after a restart.
+package charge
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/internal/clock"
+	"github.com/splynx-pay/splynx-pay/internal/config"
+	"github.com/splynx-pay/splynx-pay/splynx"
+	"github.com/splynx-pay/splynx-pay/store"
+)
+
+// Hooks stop the engine at the points where a crash matters (tests only).
+// A hook that returns an error makes the engine abandon the item on the
+// spot, writing nothing more, exactly as if the process had died there.
+type Hooks struct {
+	// AfterCreate runs once the attempt is committed in state created.
+	AfterCreate func(a store.ChargeAttempt) error
+	// BeforeSend runs once the attempt is committed in state sending,
+	// right before the gateway call.
+	BeforeSend func(a store.ChargeAttempt) error
+	// AfterGateway runs when the gateway answered, before the answer is stored.
+	AfterGateway func(a store.ChargeAttempt, o gateways.Outcome) error
+	// AfterPayment runs when the Splynx payment was created, before its id is stored.
+	AfterPayment func(a store.ChargeAttempt, paymentID int64) error
+}
+
+// ErrCrashed wraps a hook's error so callers can tell a simulated crash.
+var ErrCrashed = errors.New("charge: stopped by a test hook")
+
+// Options configure an Engine.
+type Options struct {
+	// Settings are the add-on's module settings (currency, payment methods,
+	// retries, concurrency, fees, ...).
+	Settings config.Settings
+	Clock    clock.Clock
+	Logger   *zap.Logger
+	// Location is the time zone of Splynx dates (payment date, invoice
+	// period); nil → UTC.
+	Location *time.Location
+	// StaleAfter: a row left in created/sending this long by a process that
+	// is not this engine cannot still be in flight. Default 5 minutes.
+	StaleAfter time.Duration
+	// NotFoundGrace: an unknown attempt the gateway still does not know this
+	// long after it was sent was never received. Default 15 minutes.
+	NotFoundGrace time.Duration
+	// ProgressEvery is how often a running run's counters are saved. Default 1s.
+	ProgressEvery time.Duration
+	// Operator goes into gateway audit fields. Default "splynx-pay".
+	Operator string
+	Hooks    Hooks
+}
+
+// Engine charges, settles, reconciles and writes back. It is safe for
+// concurrent use; several engines (processes) may share one database.
+type Engine struct {
+	db    *store.DB
+	sp    *splynx.Client
+	gw    gateways.Gateway
+	opts  Options
+	set   config.Settings
+	clk   clock.Clock
+	log   *zap.Logger
+	loc   *time.Location
+	mu    sync.Mutex
+	owned map[int64]struct{} // attempts this engine has in flight
+}
+
+// New returns an Engine over the database, the Splynx client and the gateway.
+func New(db *store.DB, sp *splynx.Client, gw gateways.Gateway, opts Options) *Engine {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.Location == nil {
+		opts.Location = time.UTC
+	}
+	if opts.StaleAfter <= 0 {
+		opts.StaleAfter = 5 * time.Minute
+	}
+	if opts.NotFoundGrace <= 0 {
+		opts.NotFoundGrace = 15 * time.Minute
+	}
+	if opts.ProgressEvery <= 0 {
+		opts.ProgressEvery = time.Second
+	}
+	if opts.Operator == "" {
+		opts.Operator = "splynx-pay"
+	}
+	s := opts.Settings
+	if s.Currency == "" {
+		s.Currency = "AUD"
+	}
+	if len(s.RetryDays) == 0 {
+		s.RetryDays = []int{3, 7}
+	}
+	if s.MaxAttempts <= 0 {
+		s.MaxAttempts = 3
+	}
+	if s.ChargeConcurrency <= 0 {
+		s.ChargeConcurrency = 8
+	}
+	if s.AutopayAttribute == "" {
+		s.AutopayAttribute = "autopay"
+	}
+	if s.RefundMode == "" {
+		s.RefundMode = "delete"
+	}
+	return &Engine{db: db, sp: sp, gw: gw, opts: opts, set: s, clk: opts.Clock,
+		log: opts.Logger.Named("charge"), loc: opts.Location, owned: map[int64]struct{}{}}
+}
+
+// Settings returns the settings the engine runs with (defaults filled in).
+func (e *Engine) Settings() config.Settings { return e.set }
+
+// DB returns the engine's database.
+func (e *Engine) DB() *store.DB { return e.db }
+
+func (e *Engine) now() time.Time { return e.clk.Now() }
+
+func (e *Engine) own(id int64) {
+	e.mu.Lock()
+	e.owned[id] = struct{}{}
+	e.mu.Unlock()
+}
+
+func (e *Engine) release(id int64) {
+	e.mu.Lock()
+	delete(e.owned, id)
+	e.mu.Unlock()
+}
+
+func (e *Engine) owns(id int64) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, ok := e.owned[id]
+	return ok
+}
+
+var refEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// NewReference returns a fresh gateway reference: "SP" and 16 random
+// uppercase base32 characters (80 bits), unique across installs.
+func NewReference() string {
+	var b [10]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("charge: no randomness for a reference: %v", err))
+	}
+	return "SP" + refEncoding.EncodeToString(b[:])
+}
+
+func (e *Engine) crashed(err error) error {
+	return fmt.Errorf("%w: %v", ErrCrashed, err)
+}
+
+// methodOf turns a stored method into what the gateway charges.
+func methodOf(m store.SavedMethodRow) gateways.SavedMethod {
+	return gateways.SavedMethod{Kind: gateways.MethodKind(m.Kind), Token: m.Token, Mask: m.Mask, Brand: m.Brand,
+		ExpMonth: m.ExpMonth, ExpYear: m.ExpYear, AccountType: m.AccountType}
+}
+
+// payerRef is the gateway's reference of the customer (customer identifier setting).
+func (e *Engine) payerRef(customerID int64, login string) string {
+	if e.set.CustomerIdentifier == "login" && login != "" {
+		return login
+	}
+	return fmt.Sprintf("%d", customerID)
+}

@@ -1,0 +1,420 @@
+package charge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/splynx-pay/splynx-pay/store"
+)
+
+// Modes of a charge run.
+const (
+	ModeInvoices  = "invoices"  // charge each unpaid invoice's due
+	ModeProformas = "proformas" // charge each unpaid proforma's total
+	ModeBalance   = "balance"   // charge each customer's negative balance
+)
+
+// Filters are Splynx's Charge dialog filters (Finance → Invoices → Charge).
+type Filters struct {
+	Mode string `json:"mode,omitempty"`
+	// From and To bound the invoice creation date, inclusive (YYYY-MM-DD).
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	// Partners and Locations: empty means all.
+	Partners  []int64 `json:"partners,omitempty"`
+	Locations []int64 `json:"locations,omitempty"`
+	// PaymentTypes is the customer's billing payment_method; empty means all.
+	PaymentTypes []int64 `json:"payment_types,omitempty"`
+	// Statuses of invoices to consider; empty means not_paid. Paid and
+	// deleted invoices are always skipped with a reason.
+	Statuses []string `json:"statuses,omitempty"`
+	// TotalOp ("=", "<", ">") compares the invoice total with Total (minor units).
+	TotalOp string `json:"total_op,omitempty"`
+	Total   int64  `json:"total,omitempty"`
+	// CustomerID and Number narrow to one customer / one invoice number.
+	CustomerID int64  `json:"customer_id,omitempty"`
+	Number     string `json:"number,omitempty"`
+	// IDs narrows to these invoice (or proforma) ids: the admin's selection.
+	IDs []int64 `json:"ids,omitempty"`
+}
+
+// JSON renders the filters for the run row.
+func (f Filters) JSON() string {
+	b, _ := json.Marshal(f)
+	return string(b)
+}
+
+func (f Filters) validate() error {
+	switch f.Mode {
+	case "", ModeInvoices, ModeProformas, ModeBalance:
+	default:
+		return fmt.Errorf("charge: unknown mode %q (invoices, proformas or balance)", f.Mode)
+	}
+	for _, d := range []string{f.From, f.To} {
+		if d == "" {
+			continue
+		}
+		if _, err := time.Parse("2006-01-02", d); err != nil {
+			return fmt.Errorf("charge: bad date %q (want YYYY-MM-DD)", d)
+		}
+	}
+	switch f.TotalOp {
+	case "", "=", "<", ">":
+	default:
+		return fmt.Errorf("charge: bad total comparison %q (=, < or >)", f.TotalOp)
+	}
+	for _, s := range f.Statuses {
+		switch s {
+		case "not_paid", "pending", "paid", "deleted":
+		default:
+			return fmt.Errorf("charge: bad invoice status %q", s)
+		}
+	}
+	return nil
+}
+
+// Item is one charge the planner found (or skipped, with Skip saying why).
+type Item struct {
+	Kind         string `json:"kind"`
+	ChargeKey    string `json:"charge_key"`
+	InvoiceID    int64  `json:"invoice_id,omitempty"`
+	ProformaID   int64  `json:"proforma_id,omitempty"`
+	Number       string `json:"number,omitempty"`
+	CustomerID   int64  `json:"customer_id"`
+	CustomerName string `json:"customer_name"`
+	Login        string `json:"-"`
+	DateCreated  string `json:"date_created,omitempty"`
+	Total        int64  `json:"total"`
+	Due          int64  `json:"due"`
+	MethodID     int64  `json:"method_id,omitempty"`
+	MethodKind   string `json:"method_kind,omitempty"`
+	Mask         string `json:"mask,omitempty"`
+	Skip         string `json:"skip,omitempty"`
+	// Amount is fixed for refills; other kinds re-read it from Splynx.
+	Amount int64 `json:"amount,omitempty"`
+}
+
+// Label names the item in logs and tables.
+func (it Item) Label() string {
+	switch it.Kind {
+	case store.KindInvoice:
+		return fmt.Sprintf("invoice %s (id %d)", it.Number, it.InvoiceID)
+	case store.KindProforma:
+		return fmt.Sprintf("proforma %s (id %d)", it.Number, it.ProformaID)
+	case store.KindBalance:
+		return fmt.Sprintf("balance of customer %d", it.CustomerID)
+	}
+	return fmt.Sprintf("refill of customer %d", it.CustomerID)
+}
+
+// CustomerSum is a preview line per customer.
+type CustomerSum struct {
+	CustomerID int64  `json:"customer_id"`
+	Name       string `json:"name"`
+	Count      int    `json:"count"`
+	Total      int64  `json:"total"`
+	Due        int64  `json:"due"`
+	Mask       string `json:"mask"`
+}
+
+// Preview is what a run would charge, without charging.
+type Preview struct {
+	Filters     Filters       `json:"filters"`
+	Items       []Item        `json:"items"`
+	Skipped     []Item        `json:"skipped"`
+	Count       int           `json:"count"`
+	TotalSum    int64         `json:"total_sum"`
+	DueSum      int64         `json:"due_sum"`
+	PerCustomer []CustomerSum `json:"per_customer"`
+}
+
+// Preview plans a run over the mirror and sums it up; nothing is charged.
+func (e *Engine) Preview(ctx context.Context, f Filters) (Preview, error) {
+	items, skipped, err := e.plan(ctx, f)
+	if err != nil {
+		return Preview{}, err
+	}
+	p := Preview{Filters: f, Items: items, Skipped: skipped, Count: len(items)}
+	per := map[int64]*CustomerSum{}
+	for _, it := range items {
+		p.TotalSum += it.Total
+		p.DueSum += it.Due
+		c := per[it.CustomerID]
+		if c == nil {
+			c = &CustomerSum{CustomerID: it.CustomerID, Name: it.CustomerName, Mask: it.Mask}
+			per[it.CustomerID] = c
+		}
+		c.Count++
+		c.Total += it.Total
+		c.Due += it.Due
+	}
+	for _, c := range per {
+		p.PerCustomer = append(p.PerCustomer, *c)
+	}
+	sort.Slice(p.PerCustomer, func(i, j int) bool { return p.PerCustomer[i].CustomerID < p.PerCustomer[j].CustomerID })
+	return p, nil
+}
+
+// plan lists what to charge and what to skip, reading only the mirror and
+// the charge tables.
+func (e *Engine) plan(ctx context.Context, f Filters) (items, skipped []Item, err error) {
+	if err := f.validate(); err != nil {
+		return nil, nil, err
+	}
+	var rows []Item
+	var extra []rowExtra
+	switch f.Mode {
+	case ModeBalance:
+		rows, extra, err = e.queryBalances(ctx, f)
+	case ModeProformas:
+		rows, extra, err = e.queryDocs(ctx, f, false)
+	default:
+		rows, extra, err = e.queryDocs(ctx, f, true)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	blocked, err := e.blockedKeys(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, it := range rows {
+		it.Skip = e.skipReason(it, extra[i], blocked)
+		if it.Skip != "" {
+			skipped = append(skipped, it)
+		} else {
+			items = append(items, it)
+		}
+	}
+	return items, skipped, nil
+}
+
+type rowExtra struct {
+	status, custStatus, attrs string
+	hasMethod                 bool
+}
+
+func (e *Engine) skipReason(it Item, x rowExtra, blocked map[string]string) string {
+	switch x.status {
+	case "paid":
+		return "invoice is already paid"
+	case "deleted":
+		return "invoice is deleted"
+	}
+	if it.Due <= 0 {
+		return "nothing is due"
+	}
+	switch x.custStatus {
+	case "blocked":
+		if !e.set.ChargeBlockedCustomers {
+			return "customer is blocked"
+		}
+	case "disabled":
+		if !e.set.ChargeDisabledCustomers {
+			return "customer is disabled"
+		}
+	}
+	if x.attrs != "" && x.attrs != "{}" {
+		var m map[string]any
+		if json.Unmarshal([]byte(x.attrs), &m) == nil {
+			if v, ok := m[e.set.AutopayAttribute]; ok {
+				switch strings.ToLower(strings.TrimSpace(fmt.Sprint(v))) {
+				case "0", "no", "false", "off":
+					return "autopay is turned off for the customer"
+				}
+			}
+		}
+	}
+	if !x.hasMethod {
+		return "customer payment account is empty (no active saved payment method)"
+	}
+	if why, ok := blocked[it.ChargeKey]; ok {
+		return why
+	}
+	return ""
+}
+
+// blockedKeys returns the charges another attempt already covers: a live
+// attempt, or a declined one whose retry is scheduled or exhausted.
+func (e *Engine) blockedKeys(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	rows, err := e.db.SQL().QueryContext(ctx, `SELECT charge_key, state, reference FROM charge_attempts
+ WHERE state IN ('created','sending','unknown','pending','approved')`)
+	if err != nil {
+		return nil, fmt.Errorf("charge: plan: read live attempts: %w", err)
+	}
+	for rows.Next() {
+		var k, st, ref string
+		if err := rows.Scan(&k, &st, &ref); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out[k] = fmt.Sprintf("attempt %s is %s", ref, st)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// The newest attempt of each charge decides about retries. Declines that
+	// never reached the gateway do not count.
+	rows, err = e.db.SQL().QueryContext(ctx, `SELECT a.charge_key, a.reference, a.retryable, a.retried, a.attempt_no, a.next_retry_at
+ FROM charge_attempts a
+ JOIN (SELECT charge_key, MAX(id) AS id FROM charge_attempts WHERE code <> ? GROUP BY charge_key) l ON l.id = a.id
+ WHERE a.state = 'declined'`, CodeNotSent)
+	if err != nil {
+		return nil, fmt.Errorf("charge: plan: read declined attempts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, ref, next string
+		var retryable, retried bool
+		var no int
+		if err := rows.Scan(&k, &ref, &retryable, &retried, &no, &next); err != nil {
+			return nil, err
+		}
+		if _, live := out[k]; live {
+			continue
+		}
+		switch {
+		case retryable && !retried && no < e.set.MaxAttempts && next != "":
+			out[k] = fmt.Sprintf("attempt %s declined; retry scheduled for %s", ref, store.ParseTime(next).In(e.loc).Format("2006-01-02"))
+		case retryable && no >= e.set.MaxAttempts:
+			out[k] = fmt.Sprintf("attempt %s declined; %d attempts made", ref, no)
+		}
+	}
+	return out, rows.Err()
+}
+
+func inInts(col string, vs []int64, where *[]string, args *[]any) {
+	if len(vs) == 0 {
+		return
+	}
+	ph := make([]string, len(vs))
+	for i, v := range vs {
+		ph[i] = "?"
+		*args = append(*args, v)
+	}
+	*where = append(*where, col+" IN ("+strings.Join(ph, ",")+")")
+}
+
+func (e *Engine) queryDocs(ctx context.Context, f Filters, invoices bool) ([]Item, []rowExtra, error) {
+	table, due := "proformas", "d.total"
+	if invoices {
+		table, due = "invoices", "d.due"
+	}
+	var where []string
+	var args []any
+	statuses := f.Statuses
+	if len(statuses) == 0 {
+		statuses = []string{"not_paid"}
+	}
+	ph := make([]string, len(statuses))
+	for i, s := range statuses {
+		ph[i] = "?"
+		args = append(args, s)
+	}
+	where = append(where, "d.status IN ("+strings.Join(ph, ",")+")")
+	if f.From != "" {
+		where = append(where, "d.date_created >= ?")
+		args = append(args, f.From)
+	}
+	if f.To != "" {
+		where = append(where, "d.date_created <= ?")
+		args = append(args, f.To)
+	}
+	inInts("c.partner_id", f.Partners, &where, &args)
+	inInts("c.location_id", f.Locations, &where, &args)
+	inInts("COALESCE(b.payment_method, 0)", f.PaymentTypes, &where, &args)
+	inInts("d.id", f.IDs, &where, &args)
+	if f.TotalOp != "" {
+		where = append(where, "d.total "+f.TotalOp+" ?")
+		args = append(args, f.Total)
+	}
+	if f.CustomerID != 0 {
+		where = append(where, "d.customer_id = ?")
+		args = append(args, f.CustomerID)
+	}
+	if f.Number != "" {
+		where = append(where, "d.number = ?")
+		args = append(args, f.Number)
+	}
+	q := `SELECT d.id, d.number, d.customer_id, COALESCE(c.name, ''), COALESCE(c.login, ''), d.date_created, d.total, ` + due + `,
+ d.status, COALESCE(c.status, ''), COALESCE(c.additional_json, '{}'),
+ COALESCE(m.id, 0), COALESCE(m.kind, ''), COALESCE(m.mask, '')
+ FROM ` + table + ` d
+ LEFT JOIN customers c ON c.id = d.customer_id
+ LEFT JOIN billing b ON b.customer_id = d.customer_id
+ LEFT JOIN saved_methods m ON m.customer_id = d.customer_id AND m.status = 'active'
+ WHERE ` + strings.Join(where, " AND ") + ` ORDER BY d.id`
+	rows, err := e.db.SQL().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("charge: plan: query %s: %w", table, err)
+	}
+	defer rows.Close()
+	var items []Item
+	var extra []rowExtra
+	for rows.Next() {
+		var it Item
+		var x rowExtra
+		var id int64
+		if err := rows.Scan(&id, &it.Number, &it.CustomerID, &it.CustomerName, &it.Login, &it.DateCreated, &it.Total,
+			&it.Due, &x.status, &x.custStatus, &x.attrs, &it.MethodID, &it.MethodKind, &it.Mask); err != nil {
+			return nil, nil, fmt.Errorf("charge: plan: read %s: %w", table, err)
+		}
+		x.hasMethod = it.MethodID != 0
+		if invoices {
+			it.Kind, it.InvoiceID, it.ChargeKey = store.KindInvoice, id, fmt.Sprintf("invoice:%d", id)
+		} else {
+			it.Kind, it.ProformaID, it.ChargeKey = store.KindProforma, id, fmt.Sprintf("proforma:%d", id)
+		}
+		items = append(items, it)
+		extra = append(extra, x)
+	}
+	return items, extra, rows.Err()
+}
+
+func (e *Engine) queryBalances(ctx context.Context, f Filters) ([]Item, []rowExtra, error) {
+	where := []string{"b.deposit < 0"}
+	var args []any
+	inInts("c.partner_id", f.Partners, &where, &args)
+	inInts("c.location_id", f.Locations, &where, &args)
+	inInts("b.payment_method", f.PaymentTypes, &where, &args)
+	if f.CustomerID != 0 {
+		where = append(where, "c.id = ?")
+		args = append(args, f.CustomerID)
+	}
+	if f.TotalOp != "" {
+		where = append(where, "-b.deposit "+f.TotalOp+" ?")
+		args = append(args, f.Total)
+	}
+	q := `SELECT c.id, c.name, c.login, -b.deposit, c.status, c.additional_json,
+ COALESCE(m.id, 0), COALESCE(m.kind, ''), COALESCE(m.mask, '')
+ FROM billing b JOIN customers c ON c.id = b.customer_id
+ LEFT JOIN saved_methods m ON m.customer_id = c.id AND m.status = 'active'
+ WHERE ` + strings.Join(where, " AND ") + ` ORDER BY c.id`
+	rows, err := e.db.SQL().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("charge: plan: query balances: %w", err)
+	}
+	defer rows.Close()
+	var items []Item
+	var extra []rowExtra
+	for rows.Next() {
+		var it Item
+		var x rowExtra
+		if err := rows.Scan(&it.CustomerID, &it.CustomerName, &it.Login, &it.Due, &x.custStatus, &x.attrs,
+			&it.MethodID, &it.MethodKind, &it.Mask); err != nil {
+			return nil, nil, fmt.Errorf("charge: plan: read balances: %w", err)
+		}
+		it.Total = it.Due
+		it.Kind, it.ChargeKey = store.KindBalance, fmt.Sprintf("balance:%d", it.CustomerID)
+		x.hasMethod = it.MethodID != 0
+		items = append(items, it)
+		extra = append(extra, x)
+	}
+	return items, extra, rows.Err()
+}
