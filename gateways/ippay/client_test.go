@@ -424,7 +424,18 @@ func TestEchoedCardNumberIsMasked(t *testing.T) {
 	if err != nil || o.Status != gateways.Declined || o.Reason != gateways.ReasonInvalidRequest {
 		t.Errorf("echo on charge %+v %v", o, err)
 	}
-	e.assertNoSecrets(t, o.Message)
+	// The same echo as a plain-text 500 body: unknown outcome, masked error.
+	e.sim.SetFault(ippaysim.Fault{Types: []string{"SALE"}, Count: 1, EchoRequest: true, Status: 500})
+	u, err := e.c.Charge(ctx, gateways.ChargeRequest{Reference: "SPECHO000000000002", Method: m, Amount: 100})
+	if err != nil || u.Status != gateways.Unknown || u.Err == nil || !strings.Contains(u.Err.Error(), "HTTP 500") {
+		t.Fatalf("echo 500 on charge %+v %v", u, err)
+	}
+	e.sim.SetFault(ippaysim.Fault{Types: []string{"TOKENIZE"}, Count: 1, EchoRequest: true, Status: 500})
+	_, err3 := e.c.SaveMethod(ctx, gateways.SaveMethodRequest{Card: &gateways.CardDetails{Number: testPAN, ExpMonth: 12, ExpYear: 2029}})
+	if err3 == nil || !strings.Contains(err3.Error(), "HTTP 500") || !strings.Contains(e.wire.last(t), testPAN) {
+		t.Fatalf("echo 500 on tokenize: %v", err3)
+	}
+	e.assertNoSecrets(t, o.Message, u.Err.Error(), err3.Error())
 }
 
 func TestRefundCard(t *testing.T) {

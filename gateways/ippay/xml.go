@@ -82,7 +82,9 @@ func asciiOnly(b []byte) []byte {
 }
 
 // response holds what we read from <ippayResponse>, <IPPayResponse> or
-// <JetPayResponse>. The layout is flat and any child may be missing.
+// <JetPayResponse>. The layout is flat and any child may be missing. Text
+// fields are masked as they are read: an error body can echo the request,
+// card number included, and nothing unmasked should outlive the parse.
 type response struct {
 	Root           string `json:"root"`
 	TransactionID  string `json:"transaction_id,omitempty"`
@@ -177,7 +179,7 @@ func parseResponse(body []byte) (response, error) {
 				case "approval":
 					r.Approval = v
 				case "responsetext":
-					r.ResponseText = v
+					r.ResponseText = cleanText(v)
 				case "token":
 					r.Token = v
 				case "avs":
@@ -185,9 +187,9 @@ func parseResponse(body []byte) (response, error) {
 				case "cvv2":
 					r.CVV2 = v
 				case "errmsg":
-					r.ErrMsg = v
+					r.ErrMsg = cleanText(v)
 				case "additionalinfo":
-					r.AdditionalInfo = v
+					r.AdditionalInfo = cleanText(v)
 				}
 				field = ""
 			}

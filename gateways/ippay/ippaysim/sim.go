@@ -79,7 +79,8 @@ type Fault struct {
 	// Malformed applies the transaction and answers with broken XML.
 	Malformed bool
 	// EchoRequest answers 200 with an ErrMsg that echoes the raw request,
-	// card number included, as IPpay is known to do; nothing applied.
+	// card number included, as IPpay is known to do; with Status set, the
+	// echo is a plain-text body with that status. Nothing is applied.
 	EchoRequest bool
 }
 
@@ -363,13 +364,18 @@ func (s *Sim) serveXML(w http.ResponseWriter, r *http.Request) {
 		case f.Drop:
 			drop(w)
 			return
-		case f.Status != 0:
-			http.Error(w, "Internal Server Error", f.Status)
+		case f.EchoRequest && f.Status != 0:
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(f.Status)
+			io.WriteString(w, "Error processing request: "+string(raw))
 			return
 		case f.EchoRequest:
 			rep := reply{ActionCode: "921", ResponseText: "INVALID MESSAGE FORMAT",
 				ErrMsg: "XML transaction failure, request was: " + string(raw)}
 			writeReply(w, in.responseRoot(typ), rep)
+			return
+		case f.Status != 0:
+			http.Error(w, "Internal Server Error", f.Status)
 			return
 		}
 	}
