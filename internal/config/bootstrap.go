@@ -291,3 +291,15 @@ func errText(err error) string {
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
+
+// ValidateStorage checks only what opening the database needs, for
+// commands such as migrate that run before Splynx credentials exist.
+func (b Bootstrap) ValidateStorage() error {
+	if err := checkDBPath(b.DBPath); err != nil {
+		return bad("DB_PATH", b.DBPath, err.Error())
+	}
+	if _, err := zapcore.ParseLevel(b.LogLevel); err != nil {
+		return bad("LOG_LEVEL", b.LogLevel, "want debug, info, warn or error")
+	}
+	return nil
+}
