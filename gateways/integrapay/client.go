@@ -258,6 +258,9 @@ type call struct {
 	// idempotent calls are repeated after a transport error, 429 or 5xx;
 	// everything else is sent exactly once (bar the 401 re-login).
 	idempotent bool
+	// secrets are values in the body that an error answer must not echo
+	// back into our errors, even when too short for ScrubDigits (a CVV).
+	secrets []string
 }
 
 // do sends c and decodes a 2xx body into out (nil: ignore the body).
@@ -389,13 +392,44 @@ func (c *Client) checkResponse(cl call, status int, body []byte) error {
 	ae := &APIError{Op: cl.op, Method: cl.method, Path: cl.path, Status: status}
 	if parsed && eb.ErrorCode != "" {
 		ae.Code = eb.ErrorCode
-		ae.Message = clip(gateways.ScrubDigits(eb.ErrorMessage), 300)
-		ae.Detail = clip(gateways.ScrubDigits(eb.ErrorDetail), 200)
+		ae.Message = clip(scrub(eb.ErrorMessage, cl.secrets), 300)
+		ae.Detail = clip(scrub(eb.ErrorDetail, cl.secrets), 200)
 	} else {
-		ae.Message = clip(gateways.ScrubDigits(strings.TrimSpace(string(body))), 200)
+		ae.Message = clip(scrub(strings.TrimSpace(string(body)), cl.secrets), 200)
 	}
 	return ae
 }
+
+// scrub masks card and account numbers, then any whole digit run equal to
+// one of secrets.
+func scrub(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if sec == "" {
+			continue
+		}
+		var b strings.Builder
+		for i := 0; i < len(s); {
+			j := strings.Index(s[i:], sec)
+			if j < 0 {
+				b.WriteString(s[i:])
+				break
+			}
+			start, end := i+j, i+j+len(sec)
+			whole := (start == 0 || !isDigit(s[start-1])) && (end == len(s) || !isDigit(s[end]))
+			b.WriteString(s[i:start])
+			if whole {
+				b.WriteString("•••")
+			} else {
+				b.WriteString(sec)
+			}
+			i = end
+		}
+		s = b.String()
+	}
+	return gateways.ScrubDigits(s)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func clip(s string, n int) string {
 	if len(s) <= n {

@@ -645,7 +645,7 @@ func TestLateRejectionAfterSettlementComesThroughChanges(t *testing.T) {
 	e.charge("SPLATE000000000001", m, 7729) // .29: settles, then DD claim
 	e.charge("SPLATE000000000002", m, 8000) // injected R7 after settlement
 	e.sim.InjectLate("SPLATE000000000002", integrapaysim.Late{SubStatus: "R7", Status: "R", After: 24 * time.Hour})
-	e.ackAll(e.changes()) // P
+	e.ackAll(e.changes())             // P
 	e.clk.Advance(2 * 24 * time.Hour) // settled Tuesday 13:00 UTC; the injected R is due Wednesday 13:00
 
 	chs := e.changes()

@@ -235,7 +235,8 @@ func (c *Client) SaveMethod(ctx context.Context, req gateways.SaveMethodRequest)
 			AccountType   string
 			Audit         audit
 		}{digits(b.Branch), digits(b.AccountNumber), strings.TrimSpace(b.AccountName), saved.AccountType, au}
-		if err := c.do(ctx, call{op: "save bank account", method: http.MethodPut, path: c.payerPath(ref, "accounts", "bank-account"), body: body}, nil); err != nil {
+		if err := c.do(ctx, call{op: "save bank account", method: http.MethodPut, path: c.payerPath(ref, "accounts", "bank-account"), body: body,
+			secrets: []string{body.AccountBranch, body.AccountNumber}}, nil); err != nil {
 			return gateways.SavedMethod{}, err
 		}
 	} else {
@@ -259,7 +260,8 @@ func (c *Client) SaveMethod(ctx context.Context, req gateways.SaveMethodRequest)
 		var tokResp struct {
 			Token text `json:"token"`
 		}
-		if err := c.do(ctx, call{op: "tokenize card", method: http.MethodPost, path: "services/tokenize-card", body: tokReq}, &tokResp); err != nil {
+		if err := c.do(ctx, call{op: "tokenize card", method: http.MethodPost, path: "services/tokenize-card", body: tokReq,
+			secrets: []string{tokReq.Card.CardNumber, strings.TrimSpace(cd.CVV)}}, &tokResp); err != nil {
 			return gateways.SavedMethod{}, err
 		}
 		if tokResp.Token == "" {
