@@ -86,7 +86,7 @@ type signatureAuth struct{ key, secret string }
 func (a *signatureAuth) header(ctx context.Context) (string, string, func(), error) {
 	nonce, release, err := processNonces.acquire(ctx)
 	if err != nil {
-		return "", "", nil, fmt.Errorf("splynx: waiting to sign a request: %w", err)
+		return "", "", nil, fmt.Errorf("waiting to sign a request: %w", err)
 	}
 	return signedHeader(a.key, a.secret, nonce), strconv.FormatInt(nonce, 10), release, nil
 }
@@ -187,7 +187,7 @@ func (a *tokenAuth) header(ctx context.Context) (string, string, func(), error) 
 	select {
 	case a.turn <- struct{}{}:
 	case <-ctx.Done():
-		return "", "", nil, fmt.Errorf("splynx: waiting for a token: %w", ctx.Err())
+		return "", "", nil, fmt.Errorf("waiting for a token: %w", ctx.Err())
 	}
 	defer func() { <-a.turn }()
 	if tok, ok := a.usable(a.c.clk.Now()); ok { // someone renewed it while we waited
@@ -198,7 +198,7 @@ func (a *tokenAuth) header(ctx context.Context) (string, string, func(), error) 
 	}
 	tok, _ := a.usable(a.c.clk.Now())
 	if tok == "" {
-		return "", "", nil, errors.New("splynx: token obtained but already expired (is the clock right?)")
+		return "", "", nil, errors.New("token obtained but already expired (is the clock right?)")
 	}
 	return tokenHeader(tok), tok, func() {}, nil
 }
@@ -221,7 +221,7 @@ func (a *tokenAuth) refresh(ctx context.Context) error {
 			return a.store(tr, now)
 		}
 		if a.login == nil {
-			return fmt.Errorf("splynx: renewing %s token: %w", a.authType, err)
+			return fmt.Errorf("renewing %s token: %w", a.authType, err)
 		}
 		a.c.log.Info("splynx token renewal failed, logging in again", zap.String("error", a.c.mask(err.Error())))
 	}
@@ -231,7 +231,7 @@ func (a *tokenAuth) refresh(ctx context.Context) error {
 	}
 	tr, err := a.login(ctx)
 	if err != nil {
-		return fmt.Errorf("splynx: getting an access token with the API key: %w", err)
+		return fmt.Errorf("getting an access token with the API key: %w", err)
 	}
 	return a.store(tr, now)
 }
@@ -239,7 +239,7 @@ func (a *tokenAuth) refresh(ctx context.Context) error {
 func (a *tokenAuth) store(tr tokenResponse, now time.Time) error {
 	ts, err := tr.tokens(now)
 	if err != nil {
-		return fmt.Errorf("splynx: %s token: %w", a.authType, err)
+		return fmt.Errorf("%s token: %w", a.authType, err)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

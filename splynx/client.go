@@ -174,11 +174,14 @@ func normalizeBase(raw string) (string, error) {
 		return "", errors.New("splynx: config: BaseURL is required")
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("splynx: config: BaseURL %q is not an http(s) URL", s)
+	if err != nil {
+		return "", errors.New("splynx: config: BaseURL is not a URL")
 	}
 	if u.User != nil || u.RawQuery != "" {
 		return "", errors.New("splynx: config: BaseURL must not carry credentials or a query")
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("splynx: config: BaseURL %q is not an http(s) URL", u.String())
 	}
 	p := strings.TrimRight(u.Path, "/")
 	p = strings.TrimSuffix(p, "/api/2.0")
@@ -249,8 +252,14 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 		attempt++
 		resp, cancel, credential, err := c.send(ctx, cl, auth)
 		if err != nil {
+			var ae *authSetupError
+			if errors.As(err, &ae) {
+				// Getting credentials has its own retries; a failure
+				// there is final for this call.
+				return nil, ae.err
+			}
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("splynx: %s %s: %w", cl.method, cl.shown(), ctx.Err())
+				return nil, fmt.Errorf("%s %s: %w", cl.method, cl.shown(), ctx.Err())
 			}
 			if credential != "" || cl.noAuth {
 				maybeApplied = true
@@ -259,7 +268,7 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 				c.log.Warn("splynx request failed, retrying", zap.String("method", cl.method),
 					zap.String("path", cl.shown()), zap.Int("attempt", attempt), zap.String("error", c.mask(err.Error())))
 				if werr := c.backoff(ctx, attempt); werr != nil {
-					return nil, fmt.Errorf("splynx: %s %s: %w", cl.method, cl.shown(), werr)
+					return nil, fmt.Errorf("%s %s: %w", cl.method, cl.shown(), werr)
 				}
 				continue
 			}
@@ -295,7 +304,7 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 			c.log.Warn("splynx server error, retrying", zap.String("method", cl.method),
 				zap.String("path", cl.shown()), zap.Int("status", status), zap.Int("attempt", attempt))
 			if werr := c.backoff(ctx, attempt); werr != nil {
-				return nil, fmt.Errorf("splynx: %s %s: %w", cl.method, cl.shown(), werr)
+				return nil, fmt.Errorf("%s %s: %w", cl.method, cl.shown(), werr)
 			}
 			continue
 		case status == http.StatusNotFound && cl.method == http.MethodDelete && maybeApplied:
@@ -317,7 +326,7 @@ func (c *Client) send(ctx context.Context, cl call, auth authenticator) (resp *r
 		header, credential, release, err = auth.header(ctx)
 		if err != nil {
 			cancel()
-			return nil, nil, "", err
+			return nil, nil, "", &authSetupError{err}
 		}
 		req.SetHeader("Authorization", header)
 	}
@@ -326,7 +335,7 @@ func (c *Client) send(ctx context.Context, cl call, auth authenticator) (resp *r
 		nonce, rel, err := processNonces.acquire(ctx)
 		if err != nil {
 			cancel()
-			return nil, nil, "", fmt.Errorf("splynx: waiting to sign a request: %w", err)
+			return nil, nil, "", fmt.Errorf("waiting to sign a request: %w", err)
 		}
 		release = rel
 		body = cl.signBody(nonce)
@@ -357,7 +366,7 @@ func (c *Client) send(ctx context.Context, cl call, auth authenticator) (resp *r
 		if err == nil {
 			err = errors.New("no response")
 		}
-		return nil, nil, credential, fmt.Errorf("splynx: %s %s: %w", cl.method, cl.shown(), c.transportError(err))
+		return nil, nil, credential, fmt.Errorf("%s %s: %w", cl.method, cl.shown(), c.transportError(err))
 	}
 	return resp, cancel, credential, nil
 }
@@ -371,6 +380,12 @@ func (c *Client) transportError(err error) error {
 	}
 	return &scrubbedError{msg: c.mask(err.Error()), err: err}
 }
+
+// authSetupError marks a failure to obtain credentials before sending.
+type authSetupError struct{ err error }
+
+func (e *authSetupError) Error() string { return e.err.Error() }
+func (e *authSetupError) Unwrap() error { return e.err }
 
 type scrubbedError struct {
 	msg string
@@ -431,16 +446,16 @@ func (c *Client) getJSON(ctx context.Context, cl call, out any) error {
 	defer resp.body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.body, maxBody+1))
 	if err != nil {
-		return fmt.Errorf("splynx: %s %s: reading answer: %w", cl.method, cl.shown(), c.transportError(err))
+		return fmt.Errorf("%s %s: reading answer: %w", cl.method, cl.shown(), c.transportError(err))
 	}
 	if len(b) > maxBody {
-		return fmt.Errorf("splynx: %s %s: answer larger than %d bytes", cl.method, cl.shown(), maxBody)
+		return fmt.Errorf("%s %s: answer larger than %d bytes", cl.method, cl.shown(), maxBody)
 	}
 	if out == nil {
 		return nil
 	}
 	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("splynx: %s %s: decoding answer: %w", cl.method, cl.shown(), err)
+		return fmt.Errorf("%s %s: decoding answer: %w", cl.method, cl.shown(), err)
 	}
 	return nil
 }

@@ -35,7 +35,7 @@ type FieldError struct {
 
 func (e *APIError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "splynx: %s %s: %d", e.Method, e.Path, e.Status)
+	fmt.Fprintf(&b, "%s %s: %d", e.Method, e.Path, e.Status)
 	if e.InternalCode != "" {
 		b.WriteString(" " + e.InternalCode)
 	}

@@ -460,6 +460,9 @@ func (l *list[T]) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return err
 	}
+	if len(s) == 0 {
+		s = nil // [] and absent mean the same
+	}
 	*l = s
 	return nil
 }
