@@ -867,7 +867,9 @@ func TestReferenceData(t *testing.T) {
 		t.Fatal(err)
 	}
 	afs, err := c.ListAdditionalFields(ctx, "customers")
-	if err != nil || !slices.ContainsFunc(afs, func(f splynx.AdditionalField) bool { return f.Name == "integrapay_payer" && f.Title == "IntegraPay payer" }) {
+	if err != nil || !slices.ContainsFunc(afs, func(f splynx.AdditionalField) bool {
+		return f.Name == "integrapay_payer" && f.Title == "IntegraPay payer"
+	}) {
 		t.Errorf("additional fields %+v %v", afs, err)
 	}
 	n := 0
