@@ -13,7 +13,7 @@ import (
 )
 
 // SyncEntities are the mirror's sync cursors shown on the status page.
-var SyncEntities = []string{"customers", "billing", "invoices", "proformas", "payment_methods"}
+var SyncEntities = []string{"mirror", "customers", "invoices", "proformas"}
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
