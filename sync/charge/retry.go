@@ -161,7 +161,7 @@ func (e *Engine) SaveMethod(ctx context.Context, req gateways.SaveMethodRequest,
 	row := store.SavedMethodRow{CustomerID: req.Payer.CustomerID, Kind: string(sm.Kind), Token: sm.Token,
 		PayerRef: req.Payer.Reference, Mask: sm.Mask, Brand: sm.Brand, ExpMonth: sm.ExpMonth, ExpYear: sm.ExpYear,
 		AccountType: sm.AccountType, AuthAcceptedAt: req.Authorisation.AcceptedAt, AuthIP: req.Authorisation.IP,
-		AuthText: authText, AuthSEC: req.Authorisation.SEC, PayerHash: payerHash(req.Payer)}
+		AuthText: authText, AuthSEC: req.Authorisation.SEC}
 	id, err := e.db.SaveMethod(context.WithoutCancel(ctx), row, e.now())
 	if err != nil {
 		return row, err
@@ -303,6 +303,8 @@ func (e *Engine) SyncPayers(ctx context.Context) (int, error) {
 		if h == m.PayerHash {
 			continue
 		}
+		// The first look only records the fingerprint: the payer was
+		// created from these details when the method was saved.
 		if m.PayerHash != "" {
 			if err := up.UpsertPayer(ctx, p); err != nil {
 				return n, fmt.Errorf("charge: update payer %s: %w", m.PayerRef, err)
@@ -339,4 +341,3 @@ func (e *Engine) Cycle(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
-

@@ -1,0 +1,329 @@
+package charge_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/gateways/integrapay"
+	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
+	"github.com/splynx-pay/splynx-pay/gateways/ippay"
+	"github.com/splynx-pay/splynx-pay/gateways/ippay/ippaysim"
+	"github.com/splynx-pay/splynx-pay/internal/clock"
+	"github.com/splynx-pay/splynx-pay/internal/config"
+	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/splynx"
+	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
+	"github.com/splynx-pay/splynx-pay/store"
+	"github.com/splynx-pay/splynx-pay/sync/charge"
+	"github.com/splynx-pay/splynx-pay/sync/mirror"
+)
+
+// Clearly fake test numbers accepted by the simulators.
+const (
+	testPAN     = "4111111111111111"
+	testBSB     = "062000"
+	testAUAcct  = "12345678"
+	testABA     = "111000025"
+	testUSAcct  = "000123456789"
+	methodCard  = 3
+	methodBank  = 2
+	apiKey      = "charge-test-key"
+	apiSecret   = "charge-test-secret"
+	gwIntegra   = "integrapay"
+	gwIPpay     = "ippay"
+	settleDays  = 3
+	stateOfDemo = "QLD"
+)
+
+// env is one scenario: Splynx, one gateway, one database file, one clock.
+type env struct {
+	t      *testing.T
+	ctx    context.Context
+	clk    *clock.Fake
+	sp     *splynxsim.Sim
+	spc    *splynx.Client
+	kind   string
+	ip     *integrapaysim.Sim
+	pp     *ippaysim.Sim
+	gwURL  string
+	spSrv  string
+	gw     gateways.Gateway
+	dbPath string
+	db     *store.DB
+	set    config.Settings
+	hooks  charge.Hooks
+}
+
+func newEnv(t *testing.T, kind string) *env {
+	t.Helper()
+	clk := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)) // a Monday
+	e := &env{t: t, ctx: context.Background(), clk: clk, kind: kind}
+	e.sp = splynxsim.New(splynxsim.Options{Clock: clk})
+	e.sp.AddAPIKey(apiKey, apiSecret)
+	e.sp.AddPaymentMethod(splynxsim.PaymentMethod{ID: 1, Name: "Cash", IsActive: true})
+	e.sp.AddPaymentMethod(splynxsim.PaymentMethod{ID: methodBank, Name: "Bank transfer", IsActive: true})
+	e.sp.AddPaymentMethod(splynxsim.PaymentMethod{ID: methodCard, Name: "Credit card", IsActive: true})
+	spSrv := httptest.NewServer(e.sp.Handler())
+	t.Cleanup(spSrv.Close)
+	e.spSrv = spSrv.URL
+	var err error
+	e.spc, err = splynx.New(splynx.Config{BaseURL: spSrv.URL, APIKey: apiKey, APISecret: apiSecret, Timeout: 5 * time.Second},
+		splynx.WithHTTPClient(spSrv.Client()), splynx.WithClock(clk), splynx.WithRetryWait(time.Millisecond, 5*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.set = config.Settings{PaymentMethodCard: methodCard, PaymentMethodBank: methodBank, Currency: "AUD",
+		CustomerIdentifier: "id", AutopayAttribute: "autopay", RetryDays: []int{3, 7}, MaxAttempts: 3,
+		ChargeConcurrency: 4, GatewayRateLimit: 0, RefundMode: "delete", FeeTransactionCategory: 2}
+	switch kind {
+	case gwIntegra:
+		e.ip = integrapaysim.New(integrapaysim.Options{Clock: clk})
+		srv := httptest.NewServer(e.ip.Handler())
+		t.Cleanup(srv.Close)
+		e.gwURL = srv.URL
+		e.gw, err = integrapay.New(integrapay.Config{AuthURL: srv.URL, APIURL: srv.URL, Username: integrapaysim.DefaultUsername,
+			Password: integrapaysim.DefaultPassword, BusinessID: integrapaysim.DefaultBusinessID, Timeout: 2 * time.Second,
+			Operator: "charge-test"}, integrapay.WithClock(clk), integrapay.WithHTTPClient(srv.Client()))
+	case gwIPpay:
+		e.set.Currency = "USD"
+		e.pp = ippaysim.New(ippaysim.Options{Clock: clk, ACHSettleDays: settleDays})
+		e.pp.AddTerminal("TESTTERMINAL", false)
+		e.pp.AddTerminal("TESTACH", true)
+		srv := httptest.NewServer(e.pp.Handler())
+		t.Cleanup(srv.Close)
+		e.gwURL = srv.URL
+		e.gw, err = ippay.New(ippay.Config{URL: srv.URL + "/ippay", CardTerminalID: "TESTTERMINAL", ACHTerminalID: "TESTACH",
+			SEC: "WEB", SettleDays: settleDays, ReturnsURL: srv.URL + "/returns.csv", Timeout: 2 * time.Second},
+			ippay.WithClock(clk), ippay.WithHTTPClient(srv.Client()))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.dbPath = filepath.Join(t.TempDir(), "pay.db")
+	e.open()
+	t.Cleanup(func() { e.db.Close() })
+	return e
+}
+
+func (e *env) spURL() string { return e.spSrv }
+
+func (e *env) open() {
+	var err error
+	e.db, err = store.Open(e.ctx, e.dbPath, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// restart closes the database and opens it again: what a new process sees.
+func (e *env) restart() {
+	e.db.Close()
+	e.open()
+}
+
+func (e *env) engine() *charge.Engine {
+	return charge.New(e.db, e.spc, e.gw, charge.Options{Settings: e.set, Clock: e.clk, Hooks: e.hooks,
+		ProgressEvery: 20 * time.Millisecond})
+}
+
+func (e *env) sync() {
+	e.t.Helper()
+	if _, err := mirror.New(e.db, e.spc, mirror.Options{Clock: e.clk}).Full(e.ctx); err != nil {
+		e.t.Fatalf("mirror: %v", err)
+	}
+}
+
+type custOpt func(*splynxsim.Customer)
+
+func blocked(c *splynxsim.Customer) { c.Status = "blocked" }
+func noAutopay(c *splynxsim.Customer) {
+	c.AdditionalAttributes = map[string]string{"autopay": "0"}
+}
+
+// customer adds a Splynx customer and, when method is "card" or "bank",
+// saves that method through the engine (and so through the gateway).
+func (e *env) customer(name, method string, opts ...custOpt) int64 {
+	e.t.Helper()
+	c := splynxsim.Customer{Name: name, Email: strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.com",
+		Phone: "0733332222", Street1: "1 Test St", City: "Testville", ZipCode: "4001"}
+	for _, o := range opts {
+		o(&c)
+	}
+	id := e.sp.AddCustomer(c)
+	if method != "" {
+		e.save(id, method)
+	}
+	return id
+}
+
+func (e *env) save(id int64, method string) store.SavedMethodRow {
+	e.t.Helper()
+	c, _ := e.sp.Customer(id)
+	req := gateways.SaveMethodRequest{Payer: gateways.Payer{Reference: fmt.Sprint(id), CustomerID: id, GivenName: c.Name,
+		FamilyName: "Test", Email: c.Email, Phone: c.Phone, Street: c.Street1, City: c.City, State: stateOfDemo,
+		PostCode: c.ZipCode, Country: "AU"},
+		Authorisation: gateways.Authorisation{AcceptedAt: e.clk.Now(), IP: "192.0.2.10"}}
+	switch {
+	case method == "card":
+		req.Card = &gateways.CardDetails{Number: testPAN, ExpMonth: 12, ExpYear: 2030, CVV: "123", Holder: c.Name}
+	case method == "bank" && e.kind == gwIPpay:
+		req.Payer.Country = "US"
+		req.Authorisation.SEC = "WEB"
+		req.Bank = &gateways.BankDetails{Branch: testABA, AccountNumber: testUSAcct, AccountName: c.Name, AccountType: "CHECKING"}
+	case method == "bank":
+		req.Bank = &gateways.BankDetails{Branch: testBSB, AccountNumber: testAUAcct, AccountName: c.Name, AccountType: "CHEQUE"}
+	}
+	m, err := e.engine().SaveMethod(e.ctx, req, "I authorise debits (test)")
+	if err != nil {
+		e.t.Fatalf("save %s method for customer %d: %v", method, id, err)
+	}
+	return m
+}
+
+// invoice adds an unpaid invoice; due < total makes it partly paid.
+func (e *env) invoice(cust int64, total, due string) int64 {
+	inv := splynxsim.Invoice{CustomerID: cust, Total: money.MustParse(total), Status: "not_paid",
+		Items: []splynxsim.InvoiceItem{{Description: "Internet", Quantity: 1, Price: money.MustParse(total)}}}
+	if due != "" {
+		inv.Due = money.MustParse(due)
+	}
+	return e.sp.AddInvoice(inv)
+}
+
+// settle moves the clock by business days and runs the engine's cycle.
+func (e *env) advance(days int) {
+	e.clk.Set(clock.AddBusinessDays(e.clk.Now(), days).Add(time.Hour))
+}
+
+func (e *env) cycle(en *charge.Engine) {
+	e.t.Helper()
+	if err := en.Cycle(e.ctx); err != nil {
+		e.t.Fatalf("cycle: %v", err)
+	}
+}
+
+// settleAll runs cycles until every debit has settled, the clock moving a
+// business day at a time.
+func (e *env) settleAll(en *charge.Engine) {
+	e.t.Helper()
+	for range 8 {
+		e.cycle(en)
+		e.advance(1)
+	}
+	e.cycle(en)
+}
+
+func (e *env) attempts() []store.ChargeAttempt {
+	e.t.Helper()
+	as, err := e.db.ListAttempts(e.ctx, store.AttemptFilter{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return as
+}
+
+// gatewayApproved returns our references whose money the gateway holds
+// (settled or approved, not returned, dishonoured, refunded or voided),
+// with the amount, and every reference the gateway ever saw.
+func (e *env) gatewayApproved() (approved map[string]int64, seen map[string]bool) {
+	approved, seen = map[string]int64{}, map[string]bool{}
+	switch e.kind {
+	case gwIntegra:
+		for _, en := range e.ip.Ledger() {
+			if en.Kind == "refund" {
+				continue
+			}
+			seen[en.Reference] = true
+			if en.Status == "S" && en.Refunded == 0 {
+				approved[en.Reference] = en.Amount
+			}
+		}
+	case gwIPpay:
+		byTx := map[string]string{}
+		for _, a := range e.attempts() {
+			byTx[ippay.TransactionID(a.Reference)] = a.Reference
+		}
+		for _, en := range e.pp.Ledger() {
+			if en.Type != "SALE" && en.Type != "CHECK" {
+				continue
+			}
+			ref, ok := byTx[en.TransactionID]
+			if !ok {
+				e.t.Errorf("gateway holds transaction %s that no attempt made", en.TransactionID)
+				continue
+			}
+			seen[ref] = true
+			if (en.State == "approved" || en.State == "settled") && en.Refunded == 0 {
+				approved[ref] = en.Amount
+			}
+		}
+	}
+	return approved, seen
+}
+
+// checkLedgers asserts the three ledgers agree: every approved gateway
+// charge has exactly one Splynx payment, every Splynx payment we made
+// matches one approved gateway charge, no charge (invoice) was paid twice,
+// and no attempt is left unresolved.
+func (e *env) checkLedgers() {
+	e.t.Helper()
+	approved, _ := e.gatewayApproved()
+	byRef := map[string]store.ChargeAttempt{}
+	for _, a := range e.attempts() {
+		byRef[a.Reference] = a
+		switch a.State {
+		case store.StateCreated, store.StateSending, store.StateUnknown, store.StatePending, store.StateApproved:
+			e.t.Errorf("attempt %s (%s) left %s", a.Reference, a.ChargeKey, a.State)
+		}
+	}
+	ours := map[string][]splynxsim.Payment{}
+	for _, p := range e.sp.Payments() {
+		if strings.HasPrefix(p.Field2, "SP") && p.Amount > 0 {
+			ours[p.Field2] = append(ours[p.Field2], p)
+		}
+	}
+	perCharge := map[string]int{}
+	for ref, amt := range approved {
+		ps := ours[ref]
+		if len(ps) != 1 {
+			e.t.Errorf("gateway charge %s has %d Splynx payments, want 1", ref, len(ps))
+			continue
+		}
+		if int64(ps[0].Amount) != amt {
+			e.t.Errorf("charge %s: Splynx payment %s, gateway %s", ref, ps[0].Amount, money.Amount(amt))
+		}
+		a, ok := byRef[ref]
+		if !ok {
+			e.t.Errorf("gateway charge %s is not ours", ref)
+			continue
+		}
+		if a.State != store.StateRecorded || a.SplynxPaymentID != ps[0].ID {
+			e.t.Errorf("attempt %s is %s with payment %d, Splynx has %d", ref, a.State, a.SplynxPaymentID, ps[0].ID)
+		}
+		perCharge[a.ChargeKey]++
+	}
+	for ref, ps := range ours {
+		if _, ok := approved[ref]; !ok {
+			e.t.Errorf("Splynx payment(s) %v for %s without an approved gateway charge", ps[0].ID, ref)
+		}
+	}
+	for k, n := range perCharge {
+		if n > 1 && !strings.HasPrefix(k, "balance:") {
+			e.t.Errorf("charge %s was paid %d times", k, n)
+		}
+	}
+}
+
+func (e *env) invoiceStatus(id int64) (string, money.Amount) {
+	inv, ok := e.sp.Invoice(id)
+	if !ok {
+		e.t.Fatalf("invoice %d gone", id)
+	}
+	return inv.Status, inv.Due
+}
