@@ -327,7 +327,7 @@ type scheduledPayment struct {
 }
 
 // findScheduled finds a payment still waiting for its debit run. The path
-// is not confirmed by any source; see the package README note in doc.go.
+// is not confirmed by any source (see the package comment).
 func (c *Client) findScheduled(ctx context.Context, payerRef, ref string) (gateways.Outcome, error) {
 	var raw rawBody
 	err := c.do(ctx, call{op: "look up scheduled payment", method: http.MethodGet, path: c.payerPath(payerRef, "schedules", "payments"), query: url.Values{"reference": {ref}}, idempotent: true}, &raw)

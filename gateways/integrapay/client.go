@@ -9,6 +9,19 @@
 // the wire. Card numbers, CVVs, BSBs and account numbers go into one request
 // body and nowhere else: not into a log line, an error string or a returned
 // value. Error bodies from the gateway are scrubbed before they are kept.
+//
+// Where specs/integrapay.md marks a path or shape as unconfirmed, the choice
+// made here (and served the same way by integrapaysim):
+//   - a card token is attached with POST payers/{ref}/accounts/card/token
+//     (the two sources that show the call use POST);
+//   - a bank debit is looked up with GET transactions/bank-payments/?reference=
+//     once the debit run has picked it up, and before that with
+//     GET payers/{ref}/schedules/payments?reference=; a lookup answer may be
+//     one object, a list, or a wrapped list;
+//   - refund answers are read as a real-time payment answer when they carry
+//     a statusCode, and as accepted when they do not;
+//   - the feed's L and LS statuses are late rejections (Late = true); an R
+//     after an S is a decline the caller recognises by its own state.
 package integrapay
 
 import (
