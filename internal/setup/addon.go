@@ -108,7 +108,7 @@ func Permissions() []Permission {
 		{`api\admin\finance\BankStatements`, []string{"index", "add"}, "payment statements (payment_statements=1)"},
 		{`api\admin\finance\BankStatementsRecords`, []string{"index", "add", "update"}, "payment statement records"},
 		{`api\admin\config\Config`, []string{"index", "update"}, "read the add-on's module config; install-addon writes defaults"},
-		{`api\admin\config\AdditionalFields`, []string{"index", "add"}, "check and create the add-on's additional fields"},
+		{`api\admin\config\AdditionalFields`, []string{"index", "view", "add"}, "check and create the add-on's additional fields"},
 		{`api\admin\administration\Partners`, []string{"index"}, "charge filters by partner"},
 		{`api\admin\administration\Locations`, []string{"index"}, "charge filters by location"},
 	}

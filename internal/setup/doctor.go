@@ -232,7 +232,7 @@ func probes() []probe {
 			}
 			return nil
 		}},
-		{`api\admin\config\AdditionalFields`, "index", func(ctx context.Context, c *splynx.Client, _ int64) error {
+		{`api\admin\config\AdditionalFields`, "view", func(ctx context.Context, c *splynx.Client, _ int64) error {
 			_, err := c.ListAdditionalFields(ctx, "customers")
 			return err
 		}},
@@ -541,6 +541,17 @@ func connCause(err error) string {
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
+		return "timed out"
+	}
+	// Gateway clients flatten transport errors into text (keeping only
+	// their sentinel), so fall back to the words.
+	msg := strings.ToLower(err.Error())
+	switch {
+	case strings.Contains(msg, "connection refused"):
+		return "connection refused"
+	case strings.Contains(msg, "connection reset"), strings.Contains(msg, "eof"), strings.Contains(msg, "broken pipe"):
+		return "connection dropped"
+	case strings.Contains(msg, "timeout"), strings.Contains(msg, "deadline exceeded"):
 		return "timed out"
 	}
 	return "transport error"

@@ -155,7 +155,7 @@ func ManualSteps(w io.Writer, a Addon) {
 		if e.Type == "action_link" {
 			where = "model " + e.Model
 		}
-		fmt.Fprintf(w, "     %-28s place %-6s type %-11s %s, url %s, title %q, icon %s\n",
+		fmt.Fprintf(w, "     %-32s place %-6s type %-11s %s, url %s, title %q, icon %s\n",
 			e.Name, e.Place, e.Type, where, e.URL, e.Title, e.Icon)
 	}
 	fmt.Fprintf(w, "   Splynx appends ?item_id=<invoice number> to the action links. For invoice\n")
