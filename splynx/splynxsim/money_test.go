@@ -33,7 +33,7 @@ func (f *moneyFixture) pay(t *testing.T, body map[string]any) int64 {
 	t.Helper()
 	b := map[string]any{"customer_id": strconv.FormatInt(f.cust, 10), "payment_type": "3", "date": "2026-11-02",
 		"receipt_number": "R-" + strconv.Itoa(len(f.sim.Payments())+1),
-		"field_1": "", "field_2": "", "field_3": "", "field_4": "", "field_5": ""}
+		"field_1":        "", "field_2": "", "field_3": "", "field_4": "", "field_5": ""}
 	for k, v := range body {
 		b[k] = v
 	}

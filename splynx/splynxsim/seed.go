@@ -298,7 +298,6 @@ func (s *Sim) Seed(cfg SeedConfig) {
 	s.payments.touch()
 }
 
-
 func growCap[T any](s []T, n int) []T {
 	if cap(s)-len(s) >= n {
 		return s

@@ -128,15 +128,15 @@ func New(opts Options) *Sim {
 		opts.RequestLogCap = 100000
 	}
 	s := &Sim{
-		opts:     opts,
-		clock:    opts.Clock,
-		accounts: map[[2]int64]*PaymentAccount{},
-		afs:      map[string][]AdditionalField{},
+		opts:      opts,
+		clock:     opts.Clock,
+		accounts:  map[[2]int64]*PaymentAccount{},
+		afs:       map[string][]AdditionalField{},
 		afNameIdx: map[string][]string{},
-		config:   map[string]*moduleConfig{},
-		next:     map[string]int64{},
-		faults:   map[string]*faultState{},
-		logOn:    true,
+		config:    map[string]*moduleConfig{},
+		next:      map[string]int64{},
+		faults:    map[string]*faultState{},
+		logOn:     true,
 	}
 	s.customers.idOf = func(r *custRec) int64 { return r.c.ID }
 	s.invoices.idOf = func(r *docRec) int64 { return r.id }
