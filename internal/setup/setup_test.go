@@ -409,7 +409,7 @@ func TestPermissionsCoverProbes(t *testing.T) {
 func TestEnvTemplatesListEverySetting(t *testing.T) {
 	var ref bytes.Buffer
 	config.Reference(&ref)
-	bootVars := regexp.MustCompile("`(" + config.EnvPrefix + `_[A-Z_]+)` + "`").FindAllStringSubmatch(ref.String(), -1)
+	bootVars := regexp.MustCompile("`("+config.EnvPrefix+`_[A-Z_]+)`+"`").FindAllStringSubmatch(ref.String(), -1)
 	if len(bootVars) < 5 {
 		t.Fatalf("config.Reference lists %d variables; the parser needs updating", len(bootVars))
 	}
