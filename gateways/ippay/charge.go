@@ -208,26 +208,50 @@ func (c *Client) Lookup(ctx context.Context, req gateways.LookupRequest) (gatewa
 		}
 		txid = TransactionID(req.Reference)
 	}
-	kind := req.Method.Kind
-	tid, err := c.terminal(kind)
-	if err != nil {
-		return gateways.Outcome{}, err
+	kinds := []gateways.MethodKind{req.Method.Kind}
+	if req.Method.Kind == "" {
+		// Kind unknown: ask each terminal; the item lives on one of them.
+		kinds = []gateways.MethodKind{gateways.Card, gateways.Bank}
 	}
-	r, err := c.post(ctx, &request{TransactionType: "ENQ", TerminalID: tid, TransactionID: txid})
-	if err != nil {
-		return gateways.Outcome{}, fmt.Errorf("ippay: lookup %s: %w", req.Reference, err)
+	var notFound error
+	asked := map[string]bool{}
+	for _, kind := range kinds {
+		tid, err := c.terminal(kind)
+		if err != nil {
+			if len(kinds) > 1 {
+				continue
+			}
+			return gateways.Outcome{}, err
+		}
+		if asked[tid] {
+			continue
+		}
+		asked[tid] = true
+		r, err := c.post(ctx, &request{TransactionType: "ENQ", TerminalID: tid, TransactionID: txid})
+		if err != nil {
+			return gateways.Outcome{}, fmt.Errorf("ippay: lookup %s: %w", req.Reference, err)
+		}
+		switch r.ActionCode {
+		case "025", "940":
+			notFound = fmt.Errorf("ippay: ENQ %s: %s %s: %w", txid, r.ActionCode, r.text(), gateways.ErrNotFound)
+			continue
+		case "921", "003", "901", "925", "926", "996", "091", "096", "987", "989", "992", "999":
+			// The enquiry itself failed; it says nothing about the charge.
+			return gateways.Outcome{}, fmt.Errorf("ippay: ENQ %s failed: %s %s", txid, r.ActionCode, r.text())
+		}
+		if req.Method.Kind == "" && (r.Approval == "000000" || strings.Contains(strings.ToUpper(r.ResponseText), "CHECK")) {
+			kind = gateways.Bank
+		}
+		o := c.outcome(kind, req.Reference, txid, req.Amount, r)
+		c.log.Info("ippay lookup", zap.String("reference", req.Reference), zap.String("transaction_id", txid),
+			zap.String("status", string(o.Status)), zap.String("code", o.Code))
+		return o, nil
 	}
-	switch r.ActionCode {
-	case "025", "940":
-		return gateways.Outcome{}, fmt.Errorf("ippay: ENQ %s: %s %s: %w", txid, r.ActionCode, r.text(), gateways.ErrNotFound)
-	case "921", "003", "901", "925", "926", "996", "091", "096", "987", "989", "992", "999":
-		// The enquiry itself failed; it says nothing about the charge.
-		return gateways.Outcome{}, fmt.Errorf("ippay: ENQ %s failed: %s %s", txid, r.ActionCode, r.text())
+	if notFound == nil {
+		return gateways.Outcome{}, fmt.Errorf("ippay: lookup %s: no terminal to ask: %w", req.Reference, gateways.ErrNotConfigured)
 	}
-	if kind == "" && (r.Approval == "000000" || strings.Contains(strings.ToUpper(r.ResponseText), "CHECK")) {
-		kind = gateways.Bank
-	}
-	return c.outcome(kind, req.Reference, txid, req.Amount, r), nil
+	c.log.Info("ippay lookup: not found", zap.String("reference", req.Reference), zap.String("transaction_id", txid))
+	return gateways.Outcome{}, notFound
 }
 
 // Refund refunds a charge, choosing the operation by trying:

@@ -2,6 +2,21 @@
 // token, implementing gateways.Gateway. The facts it relies on, and how sure
 // they are, are in specs/ippay.md; ippaysim is the simulator it is tested
 // against.
+//
+// Choices worth knowing before changing anything:
+//   - The TransactionID of a charge is TransactionID(reference), so ENQ and
+//     every follow-up (VOID, CREDIT, VOIDACH, REVERSAL) find it again without
+//     anything but the reference being stored.
+//   - Card SALE approved is Approved; ACH CHECK accepted is Pending with
+//     SettlesBy = now + SettleDays business days, because IPpay reports
+//     neither settlements nor returns through this API. Returns come from a
+//     CSV report (returns.go); the engine decides whether a return is late.
+//   - The account holder's name, which CHECK, VOIDACH and REVERSAL require,
+//     travels in SavedMethod.Brand for bank methods (see holderName).
+//   - RemoveMethod sends nothing (there is no token deletion call) and Ack
+//     is remembered in memory only.
+//   - Responses are read leniently (root and element names in any case, any
+//     order, unknown elements skipped) and masked as they are read.
 package ippay
 
 import (
@@ -73,7 +88,12 @@ type Option func(*Client)
 // WithHTTPClient sets the underlying HTTP client (transport, proxy, TLS).
 // Config.Timeout still applies.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *Client) { c.http = resty.NewWithClient(hc) }
+	return func(c *Client) {
+		// A copy: New sets the timeout on it, which must not change a
+		// client the caller shares with others.
+		cp := *hc
+		c.http = resty.NewWithClient(&cp)
+	}
 }
 
 // WithLogger sets the logger; nil means no logging.
@@ -167,6 +187,9 @@ func (e *sendError) Unwrap() error { return e.Err }
 // Neither the request body nor the raw reply ever reaches a log or an
 // error unmasked.
 func (c *Client) post(ctx context.Context, req *request) (response, error) {
+	if err := ctx.Err(); err != nil {
+		return response{}, &sendError{Err: fmt.Errorf("ippay: %s not sent: %w", req.TransactionType, err)}
+	}
 	body, err := req.encode()
 	if err != nil {
 		return response{}, &sendError{Err: err}
@@ -207,7 +230,7 @@ func (c *Client) post(ctx context.Context, req *request) (response, error) {
 	if r.HasAdditionalInfo {
 		fields = append(fields, zap.String("additional_info", cleanText(r.AdditionalInfo)))
 	}
-	c.log.Info("ippay response", fields...)
+	c.log.Debug("ippay response", fields...)
 	return r, nil
 }
 

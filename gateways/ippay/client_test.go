@@ -574,3 +574,63 @@ func TestJetPayRootAccepted(t *testing.T) {
 		t.Errorf("%+v %v", r, err)
 	}
 }
+
+func TestLookupWithoutKindAsksBothTerminals(t *testing.T) {
+	e := newEnv(t, ippaysim.Options{}, nil)
+	m := e.saveBank(t)
+	if _, err := e.c.Charge(ctx, gateways.ChargeRequest{Reference: "SPNOKIND0000000001", Method: m, Amount: 800}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := e.c.Lookup(ctx, gateways.LookupRequest{Reference: "SPNOKIND0000000001"})
+	if err != nil || o.Status != gateways.Pending || o.SettlesBy.IsZero() {
+		t.Errorf("lookup %+v %v", o, err)
+	}
+	_, err = e.c.Lookup(ctx, gateways.LookupRequest{Reference: "SPNOKIND0000000002"})
+	if !errors.Is(err, gateways.ErrNotFound) {
+		t.Errorf("unknown reference: %v", err)
+	}
+}
+
+func TestCanceledContextSendsNothing(t *testing.T) {
+	e := newEnv(t, ippaysim.Options{}, nil)
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err := e.c.Charge(cctx, gateways.ChargeRequest{Reference: "SPCANCEL0000000001", Method: gateways.SavedMethod{Kind: gateways.Card, Token: "T"}, Amount: 100})
+	if !errors.Is(err, context.Canceled) || e.wire.count() != 0 {
+		t.Errorf("canceled charge: %v, %d requests", err, e.wire.count())
+	}
+}
+
+// Many charges at once: each reference is charged exactly once and the
+// simulator's ledger adds up.
+func TestConcurrentCharges(t *testing.T) {
+	e := newEnv(t, ippaysim.Options{}, nil)
+	m := e.saveCard(t)
+	const n = 40
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			ref := fmt.Sprintf("SPCONC%012d", i)
+			o, err := e.c.Charge(ctx, gateways.ChargeRequest{Reference: ref, Method: m, Amount: int64(100 * (i + 1))})
+			if err == nil && o.Status != gateways.Approved {
+				err = fmt.Errorf("%s: %s", ref, o.Status)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	var total int64
+	for _, s := range e.entries("SALE") {
+		total += s.Amount
+	}
+	if got, want := len(e.entries("SALE")), n; got != want {
+		t.Errorf("%d sales, want %d", got, want)
+	}
+	if want := int64(100 * n * (n + 1) / 2); total != want {
+		t.Errorf("ledger total %d, want %d", total, want)
+	}
+}
