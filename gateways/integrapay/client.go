@@ -53,6 +53,18 @@ const (
 	ProductionAPIURL  = "https://rest.paymentsapi.io"
 )
 
+// Hosts returns the auth and API base URLs of an environment: "sandbox"
+// (also "" and "test") or "production" (also "live").
+func Hosts(environment string) (authURL, apiURL string, err error) {
+	switch strings.ToLower(strings.TrimSpace(environment)) {
+	case "", "sandbox", "test":
+		return SandboxAuthURL, SandboxAPIURL, nil
+	case "production", "live":
+		return ProductionAuthURL, ProductionAPIURL, nil
+	}
+	return "", "", fmt.Errorf("integrapay: %w: environment %q is neither sandbox nor production", gateways.ErrNotConfigured, environment)
+}
+
 // DefaultTimeout bounds each HTTP request when Config.Timeout is zero. Card
 // payments wait for the card schemes, so this is generous.
 const DefaultTimeout = 60 * time.Second
@@ -352,6 +364,10 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 // send performs one HTTP exchange. Transport failures are wrapped with
 // gateways.ErrUnreachable; the URL in them names only ids, never details.
 func (c *Client) send(ctx context.Context, cl call, u, tok string, payload []byte) (int, []byte, error) {
+	if err := ctx.Err(); err != nil {
+		// Cancelled before anything left: certainly not applied.
+		return 0, nil, &notSentError{fmt.Errorf("integrapay: %s: %w", cl.op, err)}
+	}
 	rctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	req := c.rc.R().SetContext(rctx).

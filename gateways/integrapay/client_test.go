@@ -36,6 +36,38 @@ func TestNewRejectsMissingSettings(t *testing.T) {
 	}
 }
 
+func TestHosts(t *testing.T) {
+	cases := []struct{ env, auth, api string }{
+		{"sandbox", integrapay.SandboxAuthURL, integrapay.SandboxAPIURL},
+		{"", "https://sandbox.auth.paymentsapi.io", "https://sandbox.rest.paymentsapi.io"},
+		{"Production", "https://auth.paymentsapi.io", "https://rest.paymentsapi.io"},
+	}
+	for _, tc := range cases {
+		auth, api, err := integrapay.Hosts(tc.env)
+		if err != nil || auth != tc.auth || api != tc.api {
+			t.Fatalf("%q: %s %s %v", tc.env, auth, api, err)
+		}
+	}
+	if _, _, err := integrapay.Hosts("staging"); !errors.Is(err, gateways.ErrNotConfigured) {
+		t.Fatal(err)
+	}
+}
+
+func TestCancelledContextSendsNothing(t *testing.T) {
+	e := newEnv(t)
+	m := e.saveCard("C1")
+	ctx, cancel := context.WithCancel(e.ctx)
+	cancel()
+	before := len(e.sim.Requests())
+	_, err := e.c.Charge(ctx, gateways.ChargeRequest{Reference: "SPCANCELLED0000001", Method: m, PayerRef: "C1", Amount: 100})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(e.sim.Requests()) != before {
+		t.Fatal("a request left with a cancelled context")
+	}
+}
+
 func TestTokenCachedAndRenewedBeforeExpiry(t *testing.T) {
 	e := newEnv(t)
 	if err := e.c.Ping(e.ctx); err != nil {
