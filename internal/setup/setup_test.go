@@ -436,3 +436,24 @@ func TestEnvTemplatesListEverySetting(t *testing.T) {
 		}
 	}
 }
+
+// The install guide repeats the permission list and the entry points; keep
+// it in step with what install-addon prints.
+func TestInstallGuideMatches(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "INSTALL.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	guide := string(b)
+	for _, p := range Permissions() {
+		row := "| `" + p.Controller + "` | " + strings.Join(p.Actions, ", ") + " |"
+		if !strings.Contains(guide, row) {
+			t.Errorf("INSTALL.md lacks the row %s", row)
+		}
+	}
+	for _, e := range integraPayAddon.EntryPoints() {
+		if !strings.Contains(guide, "| `"+e.Name+"` | "+e.Place+" | "+e.Type+" |") || !strings.Contains(guide, "`"+e.URL+"`") {
+			t.Errorf("INSTALL.md lacks entry point %s (%s %s %s)", e.Name, e.Place, e.Type, e.URL)
+		}
+	}
+}
