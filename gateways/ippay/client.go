@@ -197,7 +197,10 @@ func (c *Client) post(ctx context.Context, req *request) (response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	start := time.Now()
-	what := fmt.Sprintf("ippay: %s %s", req.TransactionType, req.TransactionID)
+	what := "ippay: " + req.TransactionType
+	if req.TransactionID != "" {
+		what += " " + req.TransactionID
+	}
 	resp, err := c.http.R().
 		SetContext(ctx).
 		SetHeader("Content-Type", "text/xml").
@@ -278,7 +281,10 @@ func (c *Client) Ping(ctx context.Context) error {
 			if errors.Is(err, context.Canceled) {
 				return err
 			}
-			return fmt.Errorf("%w (%s): %w", err, whitelistHint, gateways.ErrUnreachable)
+			if errors.Is(err, gateways.ErrUnreachable) {
+				return fmt.Errorf("ippay: ping terminal %s failed (%s): %w", tid, whitelistHint, err)
+			}
+			return fmt.Errorf("ippay: ping terminal %s failed (%s): %w: %w", tid, whitelistHint, err, gateways.ErrUnreachable)
 		}
 		if !r.ok() {
 			if terminalRejected(r.ActionCode) {

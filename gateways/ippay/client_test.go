@@ -104,6 +104,9 @@ func TestSaveCard(t *testing.T) {
 		}
 	}
 	e.assertNoSecrets(t, m.Mask, m.Token)
+	if ct := e.wire.types[0]; ct != "text/xml" {
+		t.Errorf("Content-Type %q, want text/xml", ct)
+	}
 }
 
 func TestSaveRejectsBadDetailsBeforeSending(t *testing.T) {

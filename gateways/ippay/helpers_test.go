@@ -31,6 +31,7 @@ const (
 type wire struct {
 	mu       sync.Mutex
 	requests [][]byte
+	types    []string // Content-Type of each request
 }
 
 func (w *wire) last(t *testing.T) string {
@@ -69,6 +70,7 @@ func newEnv(t *testing.T, opts ippaysim.Options, edit func(*Config)) *env {
 			b, _ := io.ReadAll(r.Body)
 			w.mu.Lock()
 			w.requests = append(w.requests, b)
+			w.types = append(w.types, r.Header.Get("Content-Type"))
 			w.mu.Unlock()
 			r.Body = io.NopCloser(bytes.NewReader(b))
 		}
