@@ -542,10 +542,8 @@ func TestBankDebitDateInThePastIsToday(t *testing.T) {
 func TestPayerInactiveAtDebitRunIsR17(t *testing.T) {
 	e := newEnv(t)
 	m := e.saveBank("C1")
-	o := e.charge("SPINACTIVE00000001", gateways.SavedMethod{Kind: m.Kind, Token: m.Token}, 1000)
-	_ = o
-	// Scheduled for today: the run has already happened, so schedule the
-	// next one for tomorrow and cancel the payer before it.
+	// Today's run has already happened: schedule for tomorrow and cancel
+	// the payer before that run.
 	o2, err := e.c.Charge(e.ctx, gateways.ChargeRequest{Reference: "SPINACTIVE00000002", Method: m, PayerRef: "C1", Amount: 1000,
 		DebitDate: time.Date(2026, 11, 3, 0, 0, 0, 0, integrapay.Sydney())})
 	if err != nil || o2.Status != gateways.Pending {
