@@ -2,7 +2,6 @@ package ippay
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -108,11 +107,8 @@ func (c *Client) saveBank(ctx context.Context, p gateways.Payer, b gateways.Bank
 func (c *Client) tokenize(ctx context.Context, r *request, what string) (string, error) {
 	resp, err := c.post(ctx, r)
 	if err != nil {
-		var se *sendError
-		if errors.As(err, &se) && !se.Sent {
-			return "", fmt.Errorf("ippay: save %s: %w", what, err)
-		}
-		// A token that may have been issued is simply never used.
+		// Sent or not, the caller asks again: a token IPpay may have issued
+		// for this attempt is simply never used.
 		return "", fmt.Errorf("ippay: save %s: %w", what, err)
 	}
 	if !resp.ok() {

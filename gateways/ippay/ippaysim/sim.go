@@ -689,7 +689,7 @@ func (s *Sim) bank(in *inbound) (token string, rep *reply) {
 	return "", nil
 }
 
-func contains2(list []int, v int) bool {
+func containsInt(list []int, v int) bool {
 	for _, x := range list {
 		if x == v {
 			return true
@@ -740,7 +740,7 @@ func (s *Sim) newItem(in *inbound, typ, tid, txid string) reply {
 		switch {
 		case typ == "CREDIT":
 			rep = reply{ActionCode: "000", ResponseText: "RETURN ACCEPTED", Approval: s.approval()}
-		case contains2(s.opts.DeclineCents, cents):
+		case containsInt(s.opts.DeclineCents, cents):
 			rep = reply{ActionCode: fmt.Sprintf("%03d", cents), ResponseText: "DECLINED"}
 		default:
 			rep = reply{ActionCode: "000", ResponseText: "APPROVED", Approval: s.approval(), AVS: "Y", CVV2: "P"}
@@ -752,7 +752,7 @@ func (s *Sim) newItem(in *inbound, typ, tid, txid string) reply {
 			rep.Token = tok
 		}
 	}
-	if rep.ActionCode == "000" && contains2(s.opts.ReviewCents, cents) {
+	if rep.ActionCode == "000" && containsInt(s.opts.ReviewCents, cents) {
 		info := "VERIFY CUSTOMER"
 		rep.AdditionalInfo = &info
 	}
@@ -761,18 +761,14 @@ func (s *Sim) newItem(in *inbound, typ, tid, txid string) reply {
 	t.approved = rep.ActionCode == "000"
 	t.resp = rep
 	s.txns[txid] = t
-	s.record(t, typ, rep, t)
+	s.ledger = append(s.ledger, &entry{Entry: Entry{TransactionID: txid, Type: typ, TerminalID: tid, Amount: amt,
+		ActionCode: rep.ActionCode, ResponseText: rep.ResponseText, Token: t.token, At: now}, tx: t})
 	return rep
 }
 
 func (s *Sim) approval() string {
 	s.seq++
 	return fmt.Sprintf("TEST%02d", s.seq%100)
-}
-
-func (s *Sim) record(t *txn, typ string, rep reply, item *txn) {
-	s.ledger = append(s.ledger, &entry{Entry: Entry{TransactionID: t.id, Type: typ, TerminalID: t.terminal,
-		Amount: t.amount, ActionCode: rep.ActionCode, ResponseText: rep.ResponseText, Token: t.token, At: s.clock.Now()}, tx: item})
 }
 
 // followUp applies CAPT, VOID and VOIDACH to an existing item.
