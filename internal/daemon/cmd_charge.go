@@ -5,10 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"go.uber.org/zap"
@@ -114,7 +112,7 @@ func chargeCmd(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	PrintPreview(app.Stdout, pv, *verbose)
+	charge.PrintPreview(app.Stdout, pv, *verbose)
 	if *dry || pv.Count == 0 {
 		return nil
 	}
@@ -130,50 +128,11 @@ func chargeCmd(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	PrintRunTotals(app.Stdout, res)
+	charge.PrintRunTotals(app.Stdout, res)
 	if _, err := en.WriteBack(ctx); err != nil {
 		app.Log.Warn("charge: write-back after the run", zap.Error(err))
 	}
 	return nil
-}
-
-// PrintPreview writes the preview as a table: per customer (or per
-// invoice with all) and the sums.
-func PrintPreview(w io.Writer, pv charge.Preview, all bool) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	if all {
-		fmt.Fprintln(tw, "DOCUMENT\tNUMBER\tCUSTOMER\tNAME\tTOTAL\tDUE\tMETHOD\t")
-		for _, it := range pv.Items {
-			id := it.InvoiceID + it.ProformaID
-			fmt.Fprintf(tw, "%s %d\t%s\t%d\t%s\t%s\t%s\t%s\t\n", it.Kind, id, it.Number, it.CustomerID, it.CustomerName,
-				money.Amount(it.Total), money.Amount(it.Due), it.Mask)
-		}
-	} else {
-		fmt.Fprintln(tw, "CUSTOMER\tNAME\tCOUNT\tTOTAL\tDUE\tMETHOD\t")
-		for _, c := range pv.PerCustomer {
-			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t\n", c.CustomerID, c.Name, c.Count, money.Amount(c.Total),
-				money.Amount(c.Due), c.Mask)
-		}
-	}
-	tw.Flush()
-	fmt.Fprintf(w, "Amount: %d   Total sum: %s   Due sum: %s   Skipped: %d\n", pv.Count, money.Amount(pv.TotalSum),
-		money.Amount(pv.DueSum), len(pv.Skipped))
-	reasons := map[string]int{}
-	for _, s := range pv.Skipped {
-		reasons[s.Skip]++
-	}
-	for r, n := range reasons {
-		fmt.Fprintf(w, "  skipped %d: %s\n", n, r)
-	}
-}
-
-// PrintRunTotals writes a run's outcome counts and amounts.
-func PrintRunTotals(w io.Writer, r *charge.RunResult) {
-	p := r.Progress
-	fmt.Fprintf(w, "Run %d %s in %s: %d/%d done\n", r.RunID, r.Status, r.Duration.Round(time.Millisecond), p.Done, p.Total)
-	fmt.Fprintf(w, "  approved %d (%s)  pending %d (%s)  declined %d (%s)  unknown %d (%s)  skipped %d\n",
-		p.Approved, money.Amount(p.AmountApproved), p.Pending, money.Amount(p.AmountPending), p.Declined,
-		money.Amount(p.AmountDeclined), p.Unknown, money.Amount(p.AmountUnkn), p.Skipped)
 }
 
 // nightlyChargeJob is the auto-charge run (auto_charge=1): every unpaid
