@@ -582,14 +582,26 @@ func (s *Sim) createPayment(c *rctx) {
 	if p.Date.IsZero() && !b.has("date") {
 		p.Date = s.now()
 	}
-	if len(errs) == 0 {
-		errs = s.validatePayment(&p)
-	}
+	errs = mergeErrors(errs, s.validatePayment(&p))
 	if len(errs) > 0 {
 		c.invalid(errs...)
 		return
 	}
 	c.created(s.addPaymentLocked(p))
+}
+
+// mergeErrors adds the errors of fields not yet reported.
+func mergeErrors(errs, more []fieldError) []fieldError {
+	for _, e := range more {
+		dup := false
+		for _, x := range errs {
+			dup = dup || x.field == e.field
+		}
+		if !dup {
+			errs = append(errs, e)
+		}
+	}
+	return errs
 }
 
 // updatePayment reverses the payment, changes it and books it again, so an
@@ -607,10 +619,7 @@ func (s *Sim) updatePayment(c *rctx, id int64) {
 		return
 	}
 	p := r.toPayment()
-	errs := paymentFromBody(b, &p)
-	if len(errs) == 0 {
-		errs = s.validatePayment(&p)
-	}
+	errs := mergeErrors(paymentFromBody(b, &p), s.validatePayment(&p))
 	if len(errs) > 0 {
 		c.invalid(errs...)
 		return
