@@ -1,0 +1,160 @@
+// Command splynx-sim serves the Splynx, IntegraPay and IPpay simulators as
+// one standalone process, for end-to-end runs of the daemon and for
+// benchmarks. All three share one listener and one fake clock:
+//
+//	http://ADDR/api/2.0/...            Splynx REST API v2 (the Splynx URL is http://ADDR)
+//	http://ADDR/integrapay/...         IntegraPay auth + REST (auth URL = API URL)
+//	http://ADDR/ippay/ippay            IPpay XML gateway
+//	http://ADDR/ippay/returns.csv      IPpay ACH returns report
+//
+// Once listening it prints, on stdout, first
+//
+//	LISTENING http://127.0.0.1:PORT
+//
+// then one "NAME URL" line per simulator, and serves until SIGTERM/SIGINT.
+// The simulators' clock follows the wall clock (tokens and settlement
+// dates must make sense to a daemon on the real clock) unless -fixed-clock.
+// The module config of both add-ons in the simulated Splynx already points
+// at the gateway simulators, so `SPLYNXPAY_SPLYNX_URL=http://ADDR
+// splynx-integrapay run` works against it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/splynx-pay/splynx-pay/internal/demo"
+	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "splynx-sim:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("splynx-sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8400", "address to listen on (port 0 picks a free one)")
+	cfg := demo.SimConfig{}
+	fs.IntVar(&cfg.Customers, "customers", 500, "customers to seed")
+	fs.IntVar(&cfg.Invoices, "invoices", 5000, "invoices to seed")
+	fs.IntVar(&cfg.Proformas, "proformas", 500, "proforma invoices to seed")
+	fs.Int64Var(&cfg.Seed, "seed", 1, "random seed of the data and of fault injection")
+	fs.StringVar(&cfg.APIKey, "api-key", "sim-api-key", "API key the simulated Splynx accepts")
+	fs.StringVar(&cfg.APISecret, "api-secret", "sim-api-secret", "its secret")
+	fixed := fs.Bool("fixed-clock", false, "keep the simulators' clock at 2026-11-02 09:00 UTC instead of following the wall clock")
+	faults := fs.String("faults", "", `Splynx API faults, e.g. "error=0.2,drop=0.05,latency=10ms" (keys: error, status, drop, drop_after, malformed, wrong_types, latency, path)`)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	fault, path, err := parseFaults(*faults, cfg.Seed)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	cfg.RealTime = !*fixed
+	sims := demo.NewSims(cfg)
+	defer sims.Close()
+	if *faults != "" {
+		sims.Splynx.SetFault(path, fault)
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	urls := demo.SimURLs(base)
+	sims.Configure(urls)
+	srv := &http.Server{Handler: sims.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	fmt.Fprintf(stdout, "LISTENING %s\n", base)
+	fmt.Fprintf(stdout, "SPLYNX %s api_key=%s\n", urls.Splynx, cfg.APIKey)
+	fmt.Fprintf(stdout, "INTEGRAPAY %s\n", urls.IntegraPay)
+	fmt.Fprintf(stdout, "IPPAY %s\n", urls.IPpay)
+	fmt.Fprintf(stdout, "IPPAY_RETURNS %s\n", urls.IPpayReturns)
+	fmt.Fprintf(stderr, "splynx-sim: %d customers, %d invoices, %d proformas seeded in %s\n",
+		cfg.Customers, cfg.Invoices, cfg.Proformas, time.Since(start).Round(time.Millisecond))
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return err
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shut)
+}
+
+// parseFaults reads "error=0.2,drop=0.05,latency=10ms,status=503".
+func parseFaults(spec string, seed int64) (splynxsim.Fault, string, error) {
+	f := splynxsim.Fault{Seed: seed}
+	path := ""
+	if strings.TrimSpace(spec) == "" {
+		return f, path, nil
+	}
+	rate := func(k, v string) (float64, error) {
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil || x < 0 || x > 1 {
+			return 0, fmt.Errorf("-faults %s=%q: want a rate from 0 to 1", k, v)
+		}
+		return x, nil
+	}
+	for _, part := range strings.Split(spec, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return f, path, fmt.Errorf("-faults: %q is not key=value", part)
+		}
+		var err error
+		switch k {
+		case "error":
+			f.ErrorRate, err = rate(k, v)
+		case "drop":
+			f.DropRate, err = rate(k, v)
+		case "drop_after":
+			f.DropAfterRate, err = rate(k, v)
+		case "malformed":
+			f.MalformedRate, err = rate(k, v)
+		case "wrong_types":
+			f.WrongTypesRate, err = rate(k, v)
+		case "status":
+			f.Status, err = strconv.Atoi(v)
+			if err != nil || f.Status < 400 || f.Status > 599 {
+				err = fmt.Errorf("-faults status=%q: want an HTTP error status", v)
+			}
+		case "latency":
+			f.Latency, err = time.ParseDuration(v)
+			if err != nil {
+				err = fmt.Errorf("-faults latency=%q: want a duration such as 10ms", v)
+			}
+		case "path":
+			path = v
+		default:
+			err = fmt.Errorf("-faults: unknown key %q", k)
+		}
+		if err != nil {
+			return f, path, err
+		}
+	}
+	return f, path, nil
+}

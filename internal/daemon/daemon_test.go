@@ -1,0 +1,370 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/splynx-pay/splynx-pay/internal/config"
+	"github.com/splynx-pay/splynx-pay/internal/demo"
+)
+
+var testAddon = Addon{
+	Name: "splynx-integrapay", Title: "IntegraPay", Kind: config.IntegraPay,
+	Module: demo.IntegraPayModule, Prefix: "/integrapay",
+	ListenAddr: "127.0.0.1:0", TimeZone: "Australia/Sydney", Gateway: IntegraPayGateway,
+}
+
+// syncBuffer is a writer the daemon's goroutines and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startSims serves seeded simulators and returns them with their URLs.
+func startSims(t *testing.T, customers, invoices int) (*demo.Sims, demo.URLs) {
+	t.Helper()
+	sims := demo.NewSims(demo.SimConfig{Seed: 7, Customers: customers, Invoices: invoices, Proformas: customers / 10,
+		APIKey: "test-key", APISecret: "test-secret-value", RealTime: true})
+	srv := httptest.NewServer(sims.Handler())
+	t.Cleanup(srv.Close)
+	t.Cleanup(sims.Close)
+	u := demo.SimURLs(srv.URL)
+	sims.Configure(u)
+	return sims, u
+}
+
+// setEnv clears every SPLYNXPAY_ variable of the test process and sets vals.
+func setEnv(t *testing.T, vals map[string]string) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "SPLYNXPAY_") || k == "NOTIFY_SOCKET" || k == "WATCHDOG_USEC" {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	for k, v := range vals {
+		t.Setenv(k, v)
+	}
+}
+
+func goodEnv(t *testing.T, splynxURL string) map[string]string {
+	return map[string]string{
+		"SPLYNXPAY_SPLYNX_URL":        splynxURL,
+		"SPLYNXPAY_SPLYNX_API_KEY":    "test-key",
+		"SPLYNXPAY_SPLYNX_API_SECRET": "test-secret-value",
+		"SPLYNXPAY_DB_PATH":           filepath.Join(t.TempDir(), "pay.db"),
+		"SPLYNXPAY_LISTEN_ADDR":       "127.0.0.1:0",
+	}
+}
+
+func runMain(ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	var out, errb syncBuffer
+	code = MainContext(ctx, testAddon, args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// Every configuration mistake stops the command with exit status 78 and
+// exactly one line naming the setting.
+func TestConfigurationErrors(t *testing.T) {
+	_, u := startSims(t, 5, 10)
+	dir := t.TempDir()
+	notDir := filepath.Join(dir, "file")
+	os.WriteFile(notDir, []byte("x"), 0o600)
+	cases := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"missing URL", map[string]string{"SPLYNXPAY_SPLYNX_URL": ""},
+			"splynx-integrapay sync: config: SPLYNXPAY_SPLYNX_URL: not set; the Splynx base URL, e.g. https://splynx.example.com"},
+		{"bad schedule", map[string]string{"SPLYNXPAY_SYNC_SCHEDULE": "*/10 * * *"},
+			`splynx-integrapay sync: config: SPLYNXPAY_SYNC_SCHEDULE="*/10 * * *": not a cron schedule (minute hour day-of-month month day-of-week): expected exactly 5 fields, found 4: [*/10 * * *]`},
+		{"unreadable database path", map[string]string{"SPLYNXPAY_DB_PATH": filepath.Join(notDir, "pay.db")},
+			`splynx-integrapay sync: config: SPLYNXPAY_DB_PATH="` + filepath.Join(notDir, "pay.db") + `": cannot read: not a directory`},
+		{"database directory missing", map[string]string{"SPLYNXPAY_DB_PATH": filepath.Join(dir, "none", "pay.db")},
+			`splynx-integrapay sync: config: SPLYNXPAY_DB_PATH="` + filepath.Join(dir, "none", "pay.db") + `": directory ` + filepath.Join(dir, "none") + `: no such file or directory`},
+		{"bad duration", map[string]string{"SPLYNXPAY_FULL_SYNC_EVERY": "daily"},
+			`splynx-integrapay sync: config: SPLYNXPAY_*: envconfig.Process: assigning SPLYNXPAY_FULL_SYNC_EVERY to FullSyncEvery: converting 'daily' to type time.Duration. details: time: invalid duration "daily"`},
+		{"wrong API secret", map[string]string{"SPLYNXPAY_SPLYNX_API_SECRET": "wrong-secret"},
+			"splynx-integrapay sync: config: SPLYNXPAY_SPLYNX_API_KEY/SPLYNXPAY_SPLYNX_API_SECRET: Splynx rejected the API key and secret (401) at " + u.Splynx},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := goodEnv(t, u.Splynx)
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			setEnv(t, env)
+			code, _, stderr := runMain(context.Background(), "sync")
+			if code != ExitConfig {
+				t.Errorf("exit %d, want %d", code, ExitConfig)
+			}
+			if got := lastLine(stderr); got != tc.want {
+				t.Fatalf("stderr:\n  %s\nwant:\n  %s", got, tc.want)
+			}
+			if strings.Contains(stderr, "wrong-secret") || strings.Contains(stderr, "test-secret-value") {
+				t.Fatal("secret in the message")
+			}
+		})
+	}
+}
+
+func TestSyncCommandMirrorsSplynx(t *testing.T) {
+	sims, u := startSims(t, 40, 200)
+	setEnv(t, goodEnv(t, u.Splynx))
+	code, stdout, stderr := runMain(context.Background(), "sync")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	c := sims.Splynx.Counts()
+	if !strings.HasPrefix(stdout, "full sync: ") || !strings.Contains(stdout, " customers") {
+		t.Fatalf("stdout %q", stdout)
+	}
+	if want := "full sync: " + itoa(c.Customers) + " customers"; !strings.HasPrefix(stdout, want) {
+		t.Fatalf("stdout %q, want prefix %q", stdout, want)
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// `config` shows every value with its source and never a secret.
+func TestConfigCommandRedactsSecrets(t *testing.T) {
+	_, u := startSims(t, 5, 10)
+	env := goodEnv(t, u.Splynx)
+	env["SPLYNXPAY_SETTING_AUTO_CHARGE"] = "1"
+	setEnv(t, env)
+	code, stdout, stderr := runMain(context.Background(), "config")
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
+	}
+	for _, secret := range []string{"test-secret-value", "sim-password-0001"} {
+		if strings.Contains(stdout+stderr, secret) {
+			t.Errorf("config output shows secret %q:\n%s", secret, stdout)
+		}
+	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(stdout, "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 3 {
+			lines[f[0]] = strings.Join(f[1:], " ")
+		}
+	}
+	checks := map[string]string{
+		"SPLYNXPAY_SPLYNX_API_SECRET": "<redacted> env",
+		"SPLYNXPAY_SPLYNX_URL":        u.Splynx + " env",
+		"SPLYNXPAY_TIMEZONE":          "Australia/Sydney default",
+		"integrapay_password":         "<redacted> splynx",
+		"integrapay_username":         "splynx-sim splynx",
+		"auto_charge":                 "1 env",
+		"fee_transaction_category":    "0 default",
+	}
+	for k, want := range checks {
+		if lines[k] != want {
+			t.Errorf("%s: %q, want %q", k, lines[k], want)
+		}
+	}
+
+	// Unusable settings end the dump with their one line.
+	env["SPLYNXPAY_SETTING_MAX_ATTEMPTS"] = "lots"
+	setEnv(t, env)
+	code, _, stderr = runMain(context.Background(), "config")
+	if code != ExitConfig || lastLine(stderr) != `splynx-integrapay config: config: SPLYNXPAY_SETTING_MAX_ATTEMPTS="lots": want a whole number from 1 to 20` {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestHelpVersionUnknown(t *testing.T) {
+	setEnv(t, nil)
+	code, out, _ := runMain(context.Background(), "--help")
+	if code != 0 || !strings.Contains(out, "Usage: splynx-integrapay <command>") {
+		t.Fatalf("help: %d %q", code, out)
+	}
+	for _, c := range []string{"run", "sync", "demo", "migrate", "config", "version"} {
+		if !strings.Contains(out, "\n  "+c+" ") {
+			t.Errorf("help lacks %s", c)
+		}
+	}
+	code, out, _ = runMain(context.Background(), "version")
+	if code != 0 || !strings.HasPrefix(out, "splynx-integrapay ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	code, _, errOut := runMain(context.Background(), "frobnicate")
+	if code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+		t.Fatalf("unknown: %d %q", code, errOut)
+	}
+}
+
+func TestMigrateNeedsOnlyTheDatabase(t *testing.T) {
+	env := map[string]string{"SPLYNXPAY_DB_PATH": filepath.Join(t.TempDir(), "m.db")}
+	setEnv(t, env)
+	code, out, errOut := runMain(context.Background(), "migrate")
+	if code != 0 || !strings.Contains(out, "at schema version") {
+		t.Fatalf("migrate: %d %q %q", code, out, errOut)
+	}
+}
+
+// The daemon end to end: systemd notification, first sync at start-up,
+// health, a settings edit in Splynx noticed by the next cycle, graceful
+// stop.
+func TestRunDaemon(t *testing.T) {
+	sims, u := startSims(t, 30, 150)
+	sock := filepath.Join(t.TempDir(), "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	msgs := make(chan string, 100)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, _, err := conn.ReadFromUnix(buf)
+			if err != nil {
+				close(msgs)
+				return
+			}
+			msgs <- string(buf[:n])
+		}
+	}()
+	env := goodEnv(t, u.Splynx)
+	env["SPLYNXPAY_SYNC_SCHEDULE"] = "@every 1s"
+	env["NOTIFY_SOCKET"] = sock
+	env["WATCHDOG_USEC"] = "200000"
+	setEnv(t, env)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- MainContext(ctx, testAddon, []string{"run"}, io.Discard, &stderr) }()
+
+	var addr string
+	wait := time.After(20 * time.Second)
+	sawWatchdog := false
+	for addr == "" || !sawWatchdog {
+		select {
+		case m := <-msgs:
+			if strings.HasPrefix(m, "READY=1") {
+				_, a, _ := strings.Cut(m, "STATUS=serving on ")
+				addr = strings.TrimSpace(a)
+			}
+			if m == "WATCHDOG=1" {
+				sawWatchdog = true
+			}
+		case code := <-done:
+			t.Fatalf("daemon exited %d: %s", code, stderr.String())
+		case <-wait:
+			t.Fatalf("no READY/WATCHDOG (addr %q): %s", addr, stderr.String())
+		}
+	}
+
+	var h struct {
+		OK       bool      `json:"ok"`
+		DB       string    `json:"db"`
+		LastSync time.Time `json:"last_sync"`
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/integrapay/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.NewDecoder(resp.Body).Decode(&h)
+		resp.Body.Close()
+		if !h.LastSync.IsZero() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no sync reported by /healthz: %+v\n%s", h, stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !h.OK || h.DB != "ok" {
+		t.Fatalf("health %+v", h)
+	}
+	resp, err := http.Get("http://" + addr + "/integrapay/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := `<td>customers</td><td class="num">` + itoa(sims.Splynx.Counts().Customers) + `</td>`; !strings.Contains(string(page), want) {
+		t.Fatalf("status page lacks %s", want)
+	}
+
+	cfg := demo.ModuleConfig(config.IntegraPay, u)
+	cfg["max_attempts"] = "5"
+	sims.Splynx.SetModuleConfig(demo.IntegraPayModule, 0, cfg)
+	for !logged(stderr.String(), `"msg":"settings changed"`, `"keys":["max_attempts"]`) {
+		if time.Now().After(deadline.Add(10 * time.Second)) {
+			t.Fatalf("settings change not logged:\n%s", stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("daemon did not stop")
+	}
+	stopping := false
+	for len(msgs) > 0 {
+		if m := <-msgs; strings.HasPrefix(m, "STOPPING=1") {
+			stopping = true
+		}
+	}
+	if !stopping {
+		t.Error("no STOPPING=1 sent")
+	}
+	if strings.Contains(stderr.String(), "test-secret-value") || strings.Contains(stderr.String(), "sim-password-0001") {
+		t.Error("a secret reached the log")
+	}
+}
+
+// lastLine is the final line of a command's stderr: the one-line error
+// after any log lines.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+// logged reports whether one log line contains every part.
+func logged(log string, parts ...string) bool {
+	for _, l := range strings.Split(log, "\n") {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(l, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,103 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/splynx-pay/splynx-pay/internal/config"
+)
+
+func runOnce(t *testing.T, kind config.Kind, module, prefix string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	var webURL string
+	err := Run(context.Background(), Options{
+		Addon: "splynx-" + string(kind), Kind: kind, Module: module, Prefix: prefix, Version: "test",
+		Customers: 60, Invoices: 400, Proformas: 40, Seed: 3, Once: true, LogLevel: "error",
+		Stdout: &out, Stderr: &errb,
+		Ready: func(u string) {
+			webURL = u
+			// The pages are up while the summary is shown.
+			resp, err := http.Get(u + "/status")
+			if err != nil {
+				t.Errorf("status page: %v", err)
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(body), "<h1>Status</h1>") {
+				t.Errorf("status page: %d", resp.StatusCode)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatalf("demo --once: %v\n%s\n%s", err, out.String(), errb.String())
+	}
+	if webURL == "" {
+		t.Fatal("Ready not called")
+	}
+	return out.String()
+}
+
+// demo --once reconciles for both add-ons, and says so.
+func TestDemoOnceReconciles(t *testing.T) {
+	for _, tc := range []struct {
+		kind           config.Kind
+		module, prefix string
+	}{
+		{config.IntegraPay, IntegraPayModule, "/integrapay"},
+		{config.IPpay, IPpayModule, "/ippay"},
+	} {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			out := squeeze(runOnce(t, tc.kind, tc.module, tc.prefix))
+			for _, want := range []string{
+				"RESULT: everything reconciles ✓",
+				"customers 61 61 ✓",
+				"invoices 400 400 ✓",
+				"records deleted in Splynx, removed 1 1 ✓",
+				tc.prefix + "/status",
+			} {
+				if !strings.Contains(out, want) {
+					t.Errorf("summary lacks %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, "✗") {
+				t.Errorf("summary has a failed check:\n%s", out)
+			}
+		})
+	}
+}
+
+// A demo whose mirror disagrees with the simulator must fail: the report
+// turns any mismatch into a non-nil error from Run.
+func TestReportFailsOnMismatch(t *testing.T) {
+	r := &Report{}
+	r.Check("s", "same", 3, 3)
+	if r.Failed() {
+		t.Fatal("equal values failed")
+	}
+	r.Check("s", "different", 3, 4)
+	r.Time("x", time.Millisecond)
+	if !r.Failed() {
+		t.Fatal("mismatch not reported")
+	}
+	var b bytes.Buffer
+	r.Write(&b)
+	if !strings.Contains(b.String(), "✗") {
+		t.Fatalf("no ✗ in %s", b.String())
+	}
+}
+
+// squeeze collapses the table padding so rows compare as words.
+func squeeze(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.Join(strings.Fields(l), " ")
+	}
+	return strings.Join(lines, "\n")
+}

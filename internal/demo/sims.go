@@ -1,0 +1,149 @@
+package demo
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
+	"github.com/splynx-pay/splynx-pay/gateways/ippay/ippaysim"
+	"github.com/splynx-pay/splynx-pay/internal/clock"
+	"github.com/splynx-pay/splynx-pay/internal/config"
+	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
+)
+
+// Module names of the two add-ons in Splynx.
+const (
+	IntegraPayModule = "splynx_addon_integrapay"
+	IPpayModule      = "splynx_ippay_addon"
+)
+
+// Sims are the three simulators on one clock, served from one listener.
+type Sims struct {
+	Clock      *clock.Fake
+	Splynx     *splynxsim.Sim
+	IntegraPay *integrapaysim.Sim
+	IPpay      *ippaysim.Sim
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// SimConfig sizes and seeds the simulated Splynx.
+type SimConfig struct {
+	Seed                           int64
+	Customers, Invoices, Proformas int
+	APIKey, APISecret              string
+	// RealTime starts the shared clock at the current time and keeps it
+	// following the wall clock, for a daemon that runs on the real clock
+	// against the simulators (tokens the simulated Splynx issues expire
+	// relative to its own clock). Stop it with Close.
+	RealTime bool
+}
+
+// NewSims builds and seeds the simulators. The shared fake clock starts at
+// Monday 2026-11-02 09:00 UTC, the simulators' default.
+func NewSims(cfg SimConfig) *Sims {
+	clk := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	if cfg.RealTime {
+		clk.Set(time.Now())
+	}
+	s := &Sims{
+		Clock:      clk,
+		Splynx:     splynxsim.New(splynxsim.Options{Clock: clk}),
+		IntegraPay: integrapaysim.New(integrapaysim.Options{Clock: clk}),
+		IPpay:      ippaysim.New(ippaysim.Options{Clock: clk}),
+	}
+	s.Splynx.AddAPIKey(cfg.APIKey, cfg.APISecret)
+	s.Splynx.Seed(splynxsim.SeedConfig{Seed: cfg.Seed, Customers: cfg.Customers, Invoices: cfg.Invoices, Proformas: cfg.Proformas})
+	s.IPpay.AddTerminal(IPpayTerminal, false)
+	s.IPpay.AddTerminal(IPpayACHTerminal, true)
+	if cfg.RealTime {
+		s.stop, s.done = make(chan struct{}), make(chan struct{})
+		go s.follow()
+	}
+	return s
+}
+
+func (s *Sims) follow() {
+	defer close(s.done)
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case now := <-t.C:
+			// Only forward: a test may have moved the clock ahead on purpose.
+			if now.After(s.Clock.Now()) {
+				s.Clock.Set(now)
+			}
+		}
+	}
+}
+
+// Close stops a RealTime clock.
+func (s *Sims) Close() {
+	if s.stop != nil {
+		close(s.stop)
+		<-s.done
+		s.stop = nil
+	}
+}
+
+// Handler serves the three simulators under one origin:
+//
+//	/api/2.0/...      Splynx (so the origin itself is the Splynx URL)
+//	/integrapay/...   IntegraPay auth and REST API
+//	/ippay/ippay      IPpay XML gateway; /ippay/returns.csv its ACH returns
+func (s *Sims) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/integrapay/", http.StripPrefix("/integrapay", s.IntegraPay.Handler()))
+	mux.Handle("/ippay/", http.StripPrefix("/ippay", s.IPpay.Handler()))
+	mux.Handle("/", s.Splynx.Handler())
+	return mux
+}
+
+// URLs are where the simulators answer, given the listener's base URL.
+type URLs struct {
+	Splynx, IntegraPay, IPpay, IPpayReturns string
+}
+
+// SimURLs derives the simulators' URLs from the base ("http://127.0.0.1:8400").
+func SimURLs(base string) URLs {
+	base = strings.TrimRight(base, "/")
+	return URLs{Splynx: base, IntegraPay: base + "/integrapay", IPpay: base + "/ippay/ippay", IPpayReturns: base + "/ippay/returns.csv"}
+}
+
+// Configure writes both add-ons' module config into the simulated Splynx,
+// pointing their gateways at the simulators.
+func (s *Sims) Configure(u URLs) {
+	s.Splynx.SetModuleConfig(IntegraPayModule, 0, ModuleConfig(config.IntegraPay, u))
+	s.Splynx.SetModuleConfig(IPpayModule, 0, ModuleConfig(config.IPpay, u))
+}
+
+// ModuleConfig is an add-on's module config with working simulator
+// credentials.
+func ModuleConfig(k config.Kind, u URLs) map[string]string {
+	m := map[string]string{
+		"payment_method_card": "3",
+		"payment_method_bank": "2",
+		"splynx_url":          u.Splynx,
+	}
+	switch k {
+	case config.IntegraPay:
+		m["currency"] = "AUD"
+		m["integrapay_username"] = integrapaysim.DefaultUsername
+		m["integrapay_password"] = integrapaysim.DefaultPassword
+		m["integrapay_business_id"] = integrapaysim.DefaultBusinessID
+		m["integrapay_auth_url"] = u.IntegraPay
+		m["integrapay_api_url"] = u.IntegraPay
+	case config.IPpay:
+		m["currency"] = "USD"
+		m["ippay_terminal_id"] = IPpayTerminal
+		m["ippay_ach_terminal_id"] = IPpayACHTerminal
+		m["ippay_url"] = u.IPpay
+		m["ippay_returns_url"] = u.IPpayReturns
+	}
+	return m
+}
