@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/gateways/integrapay"
 	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
 	"github.com/splynx-pay/splynx-pay/gateways/ippay"
 	"github.com/splynx-pay/splynx-pay/internal/clock"
@@ -40,7 +41,11 @@ const demoMethods = 60
 // three ledgers disagree.
 func runNight(ctx context.Context, e *Env, w io.Writer) error {
 	if e.Gateway == nil {
-		return errors.New("no gateway client")
+		gw, err := demoGateway(e)
+		if err != nil {
+			return fmt.Errorf("gateway client: %w", err)
+		}
+		e.Gateway = gw
 	}
 	en := charge.New(e.DB, e.Client, e.Gateway, charge.Options{Settings: e.Settings, Clock: e.Clock,
 		Logger: e.Log.Named("charge")})
@@ -113,6 +118,20 @@ func runNight(ctx context.Context, e *Env, w io.Writer) error {
 		return fmt.Errorf("ledgers disagree: %s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// demoGateway builds the add-on's gateway client on the simulators when
+// the caller gave no factory.
+func demoGateway(e *Env) (gateways.Gateway, error) {
+	s := e.Settings
+	if e.Kind == config.IPpay {
+		return ippay.New(ippay.Config{URL: s.IPpayURL, CardTerminalID: s.IPpayTerminalID, ACHTerminalID: s.IPpayACHTerminalID,
+			SEC: s.IPpayACHSEC, SettleDays: s.IPpayACHSettleDays, ReturnsURL: s.IPpayReturnsURL, Timeout: 10 * time.Second},
+			ippay.WithClock(e.Clock), ippay.WithLogger(e.Log.Named("gateway")))
+	}
+	return integrapay.New(integrapay.Config{AuthURL: s.IntegraPayAuthURL, APIURL: s.IntegraPayAPIURL, Username: s.IntegraPayUsername,
+		Password: s.IntegraPayPassword, BusinessID: s.IntegraPayBusinessID, Timeout: 10 * time.Second, Operator: "demo"},
+		integrapay.WithClock(e.Clock), integrapay.WithLogger(e.Log.Named("gateway")))
 }
 
 func advanceBusinessDays(c *clock.Fake, n int) {

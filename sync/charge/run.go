@@ -43,6 +43,8 @@ type RunOptions struct {
 	// OnProgress, if set, is called with the counters as they change
 	// (at most every ProgressEvery) and once at the end.
 	OnProgress func(store.RunProgress)
+	// OnStart, if set, is called with the run id once the run row exists.
+	OnStart func(runID int64)
 }
 
 // RunResult is what a run did.
@@ -127,6 +129,9 @@ func (e *Engine) Run(ctx context.Context, f Filters, ro RunOptions) (*RunResult,
 		StartedBy: ro.StartedBy}, e.now())
 	if err != nil {
 		return nil, err
+	}
+	if ro.OnStart != nil {
+		ro.OnStart(runID)
 	}
 	log := e.log.With(zap.Int64("run_id", runID), zap.String("source", ro.Source))
 	log.Info("charge run started", zap.Int("planned", pv.Count), zap.Int("skipped", len(pv.Skipped)),

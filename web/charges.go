@@ -1,0 +1,396 @@
+package web
+
+// Admin pages of the charge engine: Charge (filters → preview → confirm),
+// Charge history with a downloadable run log like Splynx's, one run's
+// attempts, and refunds of recorded charges.
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/splynx"
+	"github.com/splynx-pay/splynx-pay/store"
+	"github.com/splynx-pay/splynx-pay/sync/charge"
+)
+
+func init() { RegisterPages(setupCharges) }
+
+// chargePages holds the runs this process started, so they can be cancelled.
+type chargePages struct {
+	s       *Server
+	mu      sync.Mutex
+	running map[int64]context.CancelFunc
+	admins  map[[32]byte]time.Time // hashed Splynx session id → admin check valid until
+}
+
+func setupCharges(s *Server) error {
+	p := &chargePages{s: s, running: map[int64]context.CancelFunc{}, admins: map[[32]byte]time.Time{}}
+	s.Handle("GET /charges", p.admin(p.history))
+	s.Handle("GET /charges/preview", p.admin(p.preview))
+	s.Handle("POST /charges/run", p.admin(p.run))
+	s.Handle("GET /charges/{id}", p.admin(p.detail))
+	s.Handle("GET /charges/{id}/log", p.admin(p.log))
+	s.Handle("POST /charges/{id}/cancel", p.admin(p.cancel))
+	s.Handle("POST /charges/attempts/{id}/refund", p.admin(p.refund))
+	s.AddNav(NavItem{Title: "Charge", Path: "/charges", Order: 20})
+	return nil
+}
+
+// AdminSessionCookie is the Splynx session cookie whose holder is asked
+// about through the Splynx API (auth_type=session): only a Splynx
+// administrator may see or start charges.
+const AdminSessionCookie = "PHPSESSID"
+
+// admin lets a request through when Splynx says its session belongs to an
+// administrator. The demo (simulated data on 127.0.0.1) is open.
+func (p *chargePages) admin(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		deps := p.s.Deps()
+		if _, demo := deps.Services["demo"]; demo {
+			h(w, r)
+			return
+		}
+		ck, err := r.Cookie(AdminSessionCookie)
+		if err != nil || ck.Value == "" {
+			p.s.Error(w, r, http.StatusForbidden, "Open this page from the Splynx administration.", nil)
+			return
+		}
+		key := sha256.Sum256([]byte(ck.Value))
+		now := deps.Clock.Now()
+		p.mu.Lock()
+		until, ok := p.admins[key]
+		p.mu.Unlock()
+		if !ok || now.After(until) {
+			sp, _ := deps.Services["splynx"].(*splynx.Client)
+			if sp == nil {
+				p.s.Error(w, r, http.StatusServiceUnavailable, "Splynx is not configured.", nil)
+				return
+			}
+			who, err := sp.LoginSession(r.Context(), ck.Value)
+			if err != nil || who.Identity().AdminID == 0 {
+				p.s.Error(w, r, http.StatusForbidden, "Only Splynx administrators may use this page.", err)
+				return
+			}
+			p.mu.Lock()
+			p.admins[key] = now.Add(5 * time.Minute)
+			p.mu.Unlock()
+		}
+		h(w, r)
+	})
+}
+
+// engine builds the charge engine from the current settings.
+func (p *chargePages) engine(ctx context.Context) (*charge.Engine, error) {
+	d := p.s.Deps()
+	if en, ok := d.Services["charge"].(*charge.Engine); ok && en != nil {
+		return en, nil
+	}
+	sp, _ := d.Services["splynx"].(*splynx.Client)
+	if d.DB == nil || sp == nil || d.Settings == nil || d.Gateway == nil {
+		return nil, errors.New("charge pages: database, Splynx client, settings or gateway missing")
+	}
+	set, err := d.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gw, err := d.Gateway(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return charge.New(d.DB, sp, gw, charge.Options{Settings: set, Clock: d.Clock, Logger: d.Log}), nil
+}
+
+// filtersFrom reads the Charge dialog's fields.
+func filtersFrom(r *http.Request) (charge.Filters, error) {
+	if err := r.ParseForm(); err != nil {
+		return charge.Filters{}, err
+	}
+	f := charge.Filters{Mode: r.Form.Get("mode"), From: r.Form.Get("from"), To: r.Form.Get("to"), Number: r.Form.Get("number")}
+	ids := func(name string) ([]int64, error) {
+		var out []int64
+		for _, v := range r.Form[name] {
+			for _, part := range strings.Split(v, ",") {
+				part = strings.TrimSpace(part)
+				if part == "" {
+					continue
+				}
+				n, err := strconv.ParseInt(part, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %q is not an id", name, part)
+				}
+				out = append(out, n)
+			}
+		}
+		return out, nil
+	}
+	var err error
+	if f.Partners, err = ids("partner"); err != nil {
+		return f, err
+	}
+	if f.Locations, err = ids("location"); err != nil {
+		return f, err
+	}
+	if f.PaymentTypes, err = ids("payment_type"); err != nil {
+		return f, err
+	}
+	if f.IDs, err = ids("id"); err != nil {
+		return f, err
+	}
+	if c := strings.TrimSpace(r.Form.Get("customer")); c != "" {
+		if f.CustomerID, err = strconv.ParseInt(c, 10, 64); err != nil {
+			return f, fmt.Errorf("customer: %q is not an id", c)
+		}
+	}
+	if t := strings.TrimSpace(r.Form.Get("total")); t != "" {
+		op := r.Form.Get("total_op")
+		if op == "" {
+			op = "="
+		}
+		amt, err := money.Parse(t)
+		if err != nil {
+			return f, fmt.Errorf("total: %w", err)
+		}
+		f.TotalOp, f.Total = op, int64(amt)
+	}
+	if s := r.Form.Get("status"); s != "" {
+		f.Statuses = []string{s}
+	}
+	return f, nil
+}
+
+type historyData struct {
+	Runs    []store.ChargeRun
+	Running map[int64]bool
+	Today   string
+	Error   string
+}
+
+func (p *chargePages) history(w http.ResponseWriter, r *http.Request) {
+	db := p.s.Deps().DB
+	if db == nil {
+		p.s.Error(w, r, http.StatusServiceUnavailable, "no database", nil)
+		return
+	}
+	runs, err := db.ListRuns(r.Context(), 100)
+	if err != nil {
+		p.s.Error(w, r, http.StatusInternalServerError, "cannot read the charge history", err)
+		return
+	}
+	d := historyData{Runs: runs, Running: map[int64]bool{}, Today: p.s.Deps().Clock.Now().Format("2006-01-02")}
+	p.mu.Lock()
+	for id := range p.running {
+		d.Running[id] = true
+	}
+	p.mu.Unlock()
+	p.s.Render(w, r, "charges.html", "Charge", d)
+}
+
+type previewData struct {
+	Preview charge.Preview
+	// Fields carry the filters into the confirm form.
+	Fields []field
+	Error  string
+}
+
+type field struct{ Name, Value string }
+
+func (p *chargePages) preview(w http.ResponseWriter, r *http.Request) {
+	f, err := filtersFrom(r)
+	if err != nil {
+		p.s.Render(w, r, "charges_preview.html", "Charge preview", previewData{Error: err.Error()})
+		return
+	}
+	en, err := p.engine(r.Context())
+	if err != nil {
+		p.s.Error(w, r, http.StatusServiceUnavailable, "the charge engine is not available (see the log)", err)
+		return
+	}
+	pv, err := en.Preview(r.Context(), f)
+	if err != nil {
+		p.s.Render(w, r, "charges_preview.html", "Charge preview", previewData{Error: err.Error()})
+		return
+	}
+	var fields []field
+	for name, vs := range r.Form {
+		for _, v := range vs {
+			fields = append(fields, field{name, v})
+		}
+	}
+	sort.Slice(fields, func(i, j int) bool { return fields[i].Name < fields[j].Name })
+	p.s.Render(w, r, "charges_preview.html", "Charge preview", previewData{Preview: pv, Fields: fields})
+}
+
+func (p *chargePages) run(w http.ResponseWriter, r *http.Request) {
+	f, err := filtersFrom(r)
+	if err != nil {
+		p.s.Error(w, r, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	if r.Form.Get("confirm") != "1" {
+		p.s.Error(w, r, http.StatusBadRequest, "Confirm the charge first.", nil)
+		return
+	}
+	en, err := p.engine(r.Context())
+	if err != nil {
+		p.s.Error(w, r, http.StatusServiceUnavailable, "the charge engine is not available (see the log)", err)
+		return
+	}
+	// The run outlives the request; it reports its id once the row exists.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	started := make(chan int64, 1)
+	go func() {
+		defer cancel()
+		var once sync.Once
+		res, err := en.Run(ctx, f, charge.RunOptions{Source: charge.SourceAdmin, StartedBy: "admin",
+			OnStart: func(id int64) {
+				once.Do(func() {
+					p.mu.Lock()
+					p.running[id] = cancel
+					p.mu.Unlock()
+					started <- id
+				})
+			}})
+		if res != nil {
+			once.Do(func() { started <- res.RunID })
+			p.mu.Lock()
+			delete(p.running, res.RunID)
+			p.mu.Unlock()
+		} else {
+			once.Do(func() { started <- 0 })
+		}
+		if err != nil {
+			p.s.Logger().Warn("admin charge run failed", zap.Error(err))
+			return
+		}
+		if _, err := en.WriteBack(context.WithoutCancel(ctx)); err != nil {
+			p.s.Logger().Warn("write-back after the admin run", zap.Error(err))
+		}
+	}()
+	id := <-started
+	if id == 0 {
+		p.s.Error(w, r, http.StatusInternalServerError, "the run could not start (see the log)", nil)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("%s/charges/%d", p.s.Prefix(), id), http.StatusSeeOther)
+}
+
+type detailData struct {
+	Run      store.ChargeRun
+	Attempts []store.ChargeAttempt
+	Errors   []string
+	Running  bool
+}
+
+func (p *chargePages) runID(w http.ResponseWriter, r *http.Request) (store.ChargeRun, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		p.s.Error(w, r, http.StatusNotFound, "no such run", nil)
+		return store.ChargeRun{}, false
+	}
+	run, err := p.s.Deps().DB.GetRun(r.Context(), id)
+	if err != nil {
+		p.s.Error(w, r, http.StatusNotFound, "no such run", err)
+		return run, false
+	}
+	return run, true
+}
+
+func (p *chargePages) detail(w http.ResponseWriter, r *http.Request) {
+	run, ok := p.runID(w, r)
+	if !ok {
+		return
+	}
+	db := p.s.Deps().DB
+	as, err := db.ListAttempts(r.Context(), store.AttemptFilter{RunID: run.ID})
+	if err != nil {
+		p.s.Error(w, r, http.StatusInternalServerError, "cannot read the run", err)
+		return
+	}
+	errs, _ := db.RunLog(r.Context(), run.ID, store.LogError)
+	p.mu.Lock()
+	_, running := p.running[run.ID]
+	p.mu.Unlock()
+	p.s.Render(w, r, "charges_run.html", fmt.Sprintf("Charge run %d", run.ID),
+		detailData{Run: run, Attempts: as, Errors: errs, Running: running || run.Status == "running"})
+}
+
+func (p *chargePages) log(w http.ResponseWriter, r *http.Request) {
+	run, ok := p.runID(w, r)
+	if !ok {
+		return
+	}
+	db := p.s.Deps().DB
+	errs, err := db.RunLog(r.Context(), run.ID, store.LogError)
+	if err != nil {
+		p.s.Error(w, r, http.StatusInternalServerError, "cannot read the log", err)
+		return
+	}
+	out, err := db.RunLog(r.Context(), run.ID, store.LogOutput)
+	if err != nil {
+		p.s.Error(w, r, http.StatusInternalServerError, "cannot read the log", err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="charge-run-%d.log"`, run.ID))
+	charge.RunLogText(w, run, errs, out)
+}
+
+func (p *chargePages) cancel(w http.ResponseWriter, r *http.Request) {
+	run, ok := p.runID(w, r)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	c := p.running[run.ID]
+	p.mu.Unlock()
+	if c != nil {
+		c()
+	}
+	http.Redirect(w, r, fmt.Sprintf("%s/charges/%d", p.s.Prefix(), run.ID), http.StatusSeeOther)
+}
+
+func (p *chargePages) refund(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		p.s.Error(w, r, http.StatusNotFound, "no such charge", nil)
+		return
+	}
+	var amount int64
+	if v := strings.TrimSpace(r.PostFormValue("amount")); v != "" {
+		a, err := money.Parse(v)
+		if err != nil {
+			p.s.Error(w, r, http.StatusBadRequest, "amount: "+err.Error(), nil)
+			return
+		}
+		amount = int64(a)
+	}
+	en, err := p.engine(r.Context())
+	if err != nil {
+		p.s.Error(w, r, http.StatusServiceUnavailable, "the charge engine is not available (see the log)", err)
+		return
+	}
+	a, err := p.s.Deps().DB.GetAttempt(r.Context(), id)
+	if err != nil {
+		p.s.Error(w, r, http.StatusNotFound, "no such charge", err)
+		return
+	}
+	if _, err := en.Refund(r.Context(), id, amount, r.PostFormValue("reason")); err != nil {
+		p.s.Error(w, r, http.StatusConflict, "The refund failed: "+err.Error(), err)
+		return
+	}
+	if _, err := en.WriteBack(r.Context()); err != nil {
+		p.s.Logger().Warn("write-back after a refund", zap.Error(err))
+	}
+	http.Redirect(w, r, fmt.Sprintf("%s/charges/%d", p.s.Prefix(), a.RunID), http.StatusSeeOther)
+}

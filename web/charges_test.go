@@ -1,0 +1,180 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/gateways/integrapay"
+	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
+	"github.com/splynx-pay/splynx-pay/internal/clock"
+	"github.com/splynx-pay/splynx-pay/internal/config"
+	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/splynx"
+	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
+	"github.com/splynx-pay/splynx-pay/store"
+	"github.com/splynx-pay/splynx-pay/sync/charge"
+	"github.com/splynx-pay/splynx-pay/sync/mirror"
+)
+
+type chargeSite struct {
+	srv      *httptest.Server
+	sp       *splynxsim.Sim
+	db       *store.DB
+	adminSID string
+	custSID  string
+}
+
+func newChargeSite(t *testing.T) *chargeSite {
+	t.Helper()
+	ctx := context.Background()
+	clk := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	sp := splynxsim.New(splynxsim.Options{Clock: clk})
+	sp.AddAPIKey("k", "s")
+	sp.AddPaymentMethod(splynxsim.PaymentMethod{ID: 3, Name: "Credit card", IsActive: true})
+	spSrv := httptest.NewServer(sp.Handler())
+	t.Cleanup(spSrv.Close)
+	spc, err := splynx.New(splynx.Config{BaseURL: spSrv.URL, APIKey: "k", APISecret: "s"}, splynx.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip := integrapaysim.New(integrapaysim.Options{Clock: clk})
+	ipSrv := httptest.NewServer(ip.Handler())
+	t.Cleanup(ipSrv.Close)
+	gw, err := integrapay.New(integrapay.Config{AuthURL: ipSrv.URL, APIURL: ipSrv.URL, Username: integrapaysim.DefaultUsername,
+		Password: integrapaysim.DefaultPassword, BusinessID: integrapaysim.DefaultBusinessID}, integrapay.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "w.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	set := config.Settings{PaymentMethodCard: 3, Currency: "AUD"}
+	cust := sp.AddCustomer(splynxsim.Customer{Name: "Web Payer", Email: "w@example.com"})
+	sp.AddInvoice(splynxsim.Invoice{CustomerID: cust, Total: money.MustParse("25.00"), Status: "not_paid"})
+	if _, err := mirror.New(db, spc, mirror.Options{Clock: clk}).Full(ctx); err != nil {
+		t.Fatal(err)
+	}
+	en := charge.New(db, spc, gw, charge.Options{Settings: set, Clock: clk})
+	if _, err := en.SaveMethod(ctx, gateways.SaveMethodRequest{Payer: gateways.Payer{Reference: "1", CustomerID: cust,
+		GivenName: "Web", FamilyName: "Payer", Email: "w@example.com", Country: "AU"},
+		Card: &gateways.CardDetails{Number: "4111111111111111", ExpMonth: 12, ExpYear: 2030, CVV: "123"}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{Addon: "splynx-integrapay", Prefix: "/integrapay", Deps: Deps{DB: db, Clock: clk,
+		Settings: func(context.Context) (config.Settings, error) { return set, nil },
+		Gateway:  func(context.Context) (gateways.Gateway, error) { return gw, nil },
+		Services: map[string]any{"splynx": spc}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	admin := sp.AddAdmin("admin", "pw", "")
+	return &chargeSite{srv: srv, sp: sp, db: db, adminSID: sp.NewSession("admin", admin), custSID: sp.NewSession("customer", cust)}
+}
+
+func (cs *chargeSite) get(t *testing.T, c *http.Client, path string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(cs.srv.URL + "/integrapay" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func withSession(t *testing.T, base, sid string) *http.Client {
+	c := cookieClient(t)
+	u, _ := url.Parse(base)
+	c.Jar.SetCookies(u, []*http.Cookie{{Name: AdminSessionCookie, Value: sid, Path: "/"}})
+	return c
+}
+
+func TestChargePagesNeedASplynxAdmin(t *testing.T) {
+	cs := newChargeSite(t)
+	cases := []struct {
+		name   string
+		client *http.Client
+		want   int
+	}{
+		{"no session", cookieClient(t), http.StatusForbidden},
+		{"customer session", withSession(t, cs.srv.URL, cs.custSID), http.StatusForbidden},
+		{"made-up session", withSession(t, cs.srv.URL, "nope"), http.StatusForbidden},
+		{"admin session", withSession(t, cs.srv.URL, cs.adminSID), http.StatusOK},
+	}
+	for _, c := range cases {
+		if got, body := cs.get(t, c.client, "/charges"); got != c.want {
+			t.Errorf("%s: %d, want %d: %.200s", c.name, got, c.want, body)
+		}
+	}
+}
+
+var runLinkRE = regexp.MustCompile(`/integrapay/charges/(\d+)$`)
+
+func TestChargeFromPreviewToLog(t *testing.T) {
+	cs := newChargeSite(t)
+	c := withSession(t, cs.srv.URL, cs.adminSID)
+	code, body := cs.get(t, c, "/charges/preview?mode=invoices&from=2026-11-01&to=2026-11-30")
+	if code != http.StatusOK || !strings.Contains(body, "Confirm charge of 25.00 for 1 item(s)") {
+		t.Fatalf("preview %d: %s", code, body)
+	}
+	m := tokenRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no CSRF token on the preview")
+	}
+	form := url.Values{"csrf_token": {m[1]}, "mode": {"invoices"}, "from": {"2026-11-01"}, "to": {"2026-11-30"}}
+	// Without the confirmation nothing is charged.
+	resp, err := c.PostForm(cs.srv.URL+"/integrapay/charges/run", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("unconfirmed run: %d", resp.StatusCode)
+	}
+	form.Set("confirm", "1")
+	resp, err = c.PostForm(cs.srv.URL+"/integrapay/charges/run", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	lm := runLinkRE.FindStringSubmatch(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || lm == nil {
+		t.Fatalf("run: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	var page string
+	for range 100 {
+		_, page = cs.get(t, c, "/charges/"+lm[1])
+		if !strings.Contains(page, "http-equiv=\"refresh\"") && len(cs.sp.Payments()) == 1 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(page, "recorded") {
+		t.Fatalf("run page: %s", page)
+	}
+	code, log := cs.get(t, c, "/charges/"+lm[1]+"/log")
+	if code != http.StatusOK || !strings.Contains(log, "ERRORS") || !strings.Contains(log, "OUTPUT") ||
+		!strings.Contains(log, "Amount: 25.00 AUD") {
+		t.Fatalf("log %d:\n%s", code, log)
+	}
+	if strings.Contains(page+log, "4111111111111111") {
+		t.Fatal("a card number reached a page")
+	}
+	_, hist := cs.get(t, c, "/charges")
+	if !strings.Contains(hist, ">admin<") {
+		t.Errorf("history does not list the admin run: %s", hist)
+	}
+}
