@@ -171,13 +171,13 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 				if err := e.listPaymentMethods(p); err != nil {
 					return err
 				}
-				if err := e.listCustomers(p, nil); err != nil {
+				if err := e.listCustomers(p, nil, 0); err != nil {
 					return err
 				}
 				return e.listAllBilling(p)
 			},
-			func() error { return e.listInvoices(p, nil) },
-			func() error { return e.listProformas(p, nil) },
+			func() error { return e.listInvoices(p, nil, 0) },
+			func() error { return e.listProformas(p, nil, 0) },
 		)
 	}
 	st := p.stats()
@@ -296,14 +296,14 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 // those with an id above the mirror's largest (new records whose update
 // stamp Splynx may have left empty). A zero since lists everything.
 func (e *Engine) changed(p *pass, since time.Time, maxID int64, field string,
-	list func(*pass, []splynx.Cond) error) error {
+	list func(*pass, []splynx.Cond, int64) error) error {
 	if since.IsZero() {
-		return list(p, nil)
+		return list(p, nil, 0)
 	}
-	if err := list(p, []splynx.Cond{splynx.Where(field, ">=", store.FormatDateTime(since))}); err != nil {
+	if err := list(p, []splynx.Cond{splynx.Where(field, ">=", store.FormatDateTime(since))}, 0); err != nil {
 		return err
 	}
-	return list(p, []splynx.Cond{splynx.Where("id", ">", strconv.FormatInt(maxID, 10))})
+	return list(p, nil, maxID)
 }
 
 // marks are the largest Splynx update stamps at the start of a pass.
@@ -371,10 +371,12 @@ func (e *Engine) advanceCursors(ctx context.Context, tx *sql.Tx, m marks) error 
 // rather than by offset: a record deleted in Splynx during the listing would
 // shift every later offset by one and hide a live record, which a full pass
 // would then delete from the mirror.
+//
+// base must not hold a condition on idField (a PHP query has one slot per
+// field); after is where the listing starts.
 func keyset[T any](p *pass, list func(context.Context, splynx.Search) iter.Seq2[T, error], base []splynx.Cond,
-	idField string, idOf func(T) int64, each func(T) error) error {
+	after int64, idField string, idOf func(T) int64, each func(T) error) error {
 	pageSize := p.e.opts.PageSize
-	var after int64
 	for {
 		conds := append(append([]splynx.Cond(nil), base...), splynx.Where(idField, ">", strconv.FormatInt(after, 10)))
 		s := splynx.Search{Main: conds, Order: []splynx.OrderBy{splynx.Asc(idField)}, Limit: pageSize}
@@ -419,9 +421,9 @@ func (e *Engine) listPaymentMethods(p *pass) error {
 	return b.flush()
 }
 
-func (e *Engine) listCustomers(p *pass, base []splynx.Cond) error {
+func (e *Engine) listCustomers(p *pass, base []splynx.Cond, after int64) error {
 	b := p.batcher()
-	err := keyset(p, e.c.ListCustomers, base, "id", func(c splynx.Customer) int64 { return int64(c.ID) },
+	err := keyset(p, e.c.ListCustomers, base, after, "id", func(c splynx.Customer) int64 { return int64(c.ID) },
 		func(c splynx.Customer) error {
 			sc := convertCustomer(c)
 			if !p.full {
@@ -439,9 +441,9 @@ func (e *Engine) listCustomers(p *pass, base []splynx.Cond) error {
 	return b.flush()
 }
 
-func (e *Engine) listInvoices(p *pass, base []splynx.Cond) error {
+func (e *Engine) listInvoices(p *pass, base []splynx.Cond, after int64) error {
 	b := p.batcher()
-	err := keyset(p, e.c.ListInvoices, base, "id", func(v splynx.Invoice) int64 { return int64(v.ID) },
+	err := keyset(p, e.c.ListInvoices, base, after, "id", func(v splynx.Invoice) int64 { return int64(v.ID) },
 		func(v splynx.Invoice) error {
 			sv := convertInvoice(v)
 			if !p.full {
@@ -455,9 +457,9 @@ func (e *Engine) listInvoices(p *pass, base []splynx.Cond) error {
 	return b.flush()
 }
 
-func (e *Engine) listProformas(p *pass, base []splynx.Cond) error {
+func (e *Engine) listProformas(p *pass, base []splynx.Cond, after int64) error {
 	b := p.batcher()
-	err := keyset(p, e.c.ListProformas, base, "id", func(v splynx.Proforma) int64 { return int64(v.ID) },
+	err := keyset(p, e.c.ListProformas, base, after, "id", func(v splynx.Proforma) int64 { return int64(v.ID) },
 		func(v splynx.Proforma) error {
 			sv := convertProforma(v)
 			if !p.full {
@@ -481,7 +483,7 @@ func billingUnsupported(err error) bool {
 func (e *Engine) listAllBilling(p *pass) error {
 	if !e.noBillingAPI.Load() {
 		b := p.batcher()
-		err := keyset(p, e.c.ListCustomerBilling, nil, "customer_id",
+		err := keyset(p, e.c.ListCustomerBilling, nil, 0, "customer_id",
 			func(cb splynx.CustomerBilling) int64 { return int64(cb.CustomerID) },
 			func(cb splynx.CustomerBilling) error {
 				sb := convertBilling(cb)
@@ -534,6 +536,8 @@ func (e *Engine) refreshBilling(p *pass) error {
 	}
 	if !e.noBillingAPI.Load() {
 		b := p.batcher()
+		// One request per chunk: an IN list cannot be combined with a keyset
+		// condition on the same field, and a chunk fits in one page.
 		const chunk = 100
 		var err error
 		for i := 0; i < len(ids) && err == nil; i += chunk {
@@ -542,12 +546,18 @@ func (e *Engine) refreshBilling(p *pass) error {
 			for j, id := range part {
 				vs[j] = strconv.FormatInt(id, 10)
 			}
-			err = keyset(p, e.c.ListCustomerBilling, []splynx.Cond{splynx.In("customer_id", vs...)}, "customer_id",
-				func(cb splynx.CustomerBilling) int64 { return int64(cb.CustomerID) },
-				func(cb splynx.CustomerBilling) error {
-					sb := convertBilling(cb)
-					return b.add(func(w *store.MirrorWriter) error { return w.Billing(p.ctx, sb) }, &p.billing)
-				})
+			p.requests.Add(1)
+			s := splynx.Search{Main: []splynx.Cond{splynx.In("customer_id", vs...)}, Limit: len(part) + 1}
+			for cb, lerr := range e.c.ListCustomerBilling(p.ctx, s) {
+				if lerr != nil {
+					err = lerr
+					break
+				}
+				sb := convertBilling(cb)
+				if err = b.add(func(w *store.MirrorWriter) error { return w.Billing(p.ctx, sb) }, &p.billing); err != nil {
+					break
+				}
+			}
 		}
 		if err == nil {
 			return b.flush()
