@@ -253,7 +253,7 @@ func (s *Sim) authenticate(c *rctx) bool {
 func (c *rctx) action() string {
 	switch c.method {
 	case http.MethodGet, http.MethodHead:
-		if c.rest != "" || strings.Contains(c.query, "id=") && c.route.prefix == "admin/customers/customer-payment-accounts" {
+		if c.rest != "" || (c.route.prefix == "admin/customers/customer-payment-accounts" && strings.Contains(c.query, "id=")) {
 			return "view"
 		}
 		return "index"

@@ -385,3 +385,25 @@ func TestRequestLogIsCapped(t *testing.T) {
 		t.Fatalf("log %+v", log)
 	}
 }
+
+func TestFormEncodedPayment(t *testing.T) {
+	s, api := newTestSim(t, Options{}, &SeedConfig{})
+	cid := s.AddCustomer(Customer{Name: "Form"})
+	inv := s.AddInvoice(Invoice{CustomerID: cid, Total: 1500})
+	form := "customer_id=" + itoa(cid) + "&invoice_id=" + itoa(inv) + "&payment_type=2&amount=15.00&date=2026-11-02&receipt_number=F1" +
+		"&additional_attributes%5Bsource%5D=form"
+	req, _ := http.NewRequest(http.MethodPost, api.base+"admin/finance/payments", strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", api.authHeader())
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 201 {
+		t.Fatalf("form POST: %d", res.StatusCode)
+	}
+	if got, _ := s.Invoice(inv); got.Status != "paid" {
+		t.Fatalf("invoice %s after form payment", got.Status)
+	}
+}

@@ -3,7 +3,6 @@ package splynxsim
 import (
 	"maps"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -35,7 +34,6 @@ func list[R any](c *rctx, t *table[R], v *view[R], render func(w *jw, r *R)) {
 	c.w.openArr()
 	p.each(func(i int) { render(&c.w, &t.recs[i]) })
 	c.w.closeArr()
-	c.header.Set("X-total-count", strconv.Itoa(p.total))
 	c.ok(http.StatusOK)
 }
 

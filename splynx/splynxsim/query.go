@@ -74,6 +74,36 @@ func (n *pnode) values() []string {
 	return out
 }
 
+// toAny converts a parsed form into JSON-like values: leaves become
+// strings, numerically indexed nodes arrays, others objects.
+func (n *pnode) toAny() any {
+	if len(n.keys) == 0 {
+		if n.leaf {
+			return n.val
+		}
+		return map[string]any{}
+	}
+	isArr := true
+	for i, k := range n.keys {
+		if k != strconv.Itoa(i) {
+			isArr = false
+			break
+		}
+	}
+	if isArr {
+		out := make([]any, len(n.keys))
+		for i, k := range n.keys {
+			out[i] = n.kids[k].toAny()
+		}
+		return out
+	}
+	out := make(map[string]any, len(n.keys))
+	for _, k := range n.keys {
+		out[k] = n.kids[k].toAny()
+	}
+	return out
+}
+
 // parsePHPQuery parses a raw query string the way PHP fills $_GET, which
 // net/url cannot: brackets nest.
 func parsePHPQuery(raw string) (*pnode, error) {

@@ -447,6 +447,17 @@ func (c *rctx) decode() (obj, bool) {
 	if len(bytes.TrimSpace(c.body)) == 0 {
 		return obj{}, true
 	}
+	if strings.HasPrefix(c.r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		// Whether Splynx takes form posts for normal records is open in
+		// the spec; accept them (PHP-style nesting) rather than guess no.
+		root, err := parsePHPQuery(string(c.body))
+		if err != nil {
+			c.badRequest("Request body is not a valid form")
+			return nil, false
+		}
+		m, _ := root.toAny().(map[string]any)
+		return obj(m), true
+	}
 	dec := json.NewDecoder(bytes.NewReader(c.body))
 	dec.UseNumber()
 	var m map[string]any
