@@ -1,6 +1,7 @@
 package splynx
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -50,8 +51,9 @@ func page[T any](c *Client, ctx context.Context, path, what string, s Search) it
 		if len(s.Order) == 0 {
 			s.Order = []OrderBy{Asc("id")}
 		}
+		var buf bytes.Buffer // one page at a time, reused
 		for {
-			n, stop, err := streamPage(c, ctx, path, s, yield)
+			n, stop, err := fetchPage(c, ctx, path, s, &buf, yield)
 			if stop {
 				return
 			}
@@ -67,41 +69,48 @@ func page[T any](c *Client, ctx context.Context, path, what string, s Search) it
 	}
 }
 
-// streamPage fetches one page and yields its records as they are decoded.
-// stop is true when the consumer ended the iteration.
-func streamPage[T any](c *Client, ctx context.Context, path string, s Search, yield func(T, error) bool) (n int, stop bool, err error) {
+// maxPage caps one page of a listing held in memory.
+const maxPage = 256 << 20
+
+// fetchPage reads one page and yields its records. stop is true when the
+// consumer ended the iteration.
+func fetchPage[T any](c *Client, ctx context.Context, path string, s Search, buf *bytes.Buffer, yield func(T, error) bool) (n int, stop bool, err error) {
 	resp, err := c.do(ctx, call{method: http.MethodGet, path: path, query: s.Encode()})
 	if err != nil {
 		return 0, false, err
 	}
-	defer resp.body.Close()
-	dec := json.NewDecoder(resp.body)
-	tok, err := dec.Token()
+	buf.Reset()
+	_, err = buf.ReadFrom(io.LimitReader(resp.body, maxPage+1))
+	resp.body.Close()
 	if err != nil {
 		return 0, false, fmt.Errorf("reading answer: %w", c.transportError(err))
 	}
-	// PHP renders a list with gaps in its keys as an object {"0":{..}}.
-	keyed := tok == json.Delim('{')
-	if tok != json.Delim('[') && !keyed {
-		return 0, false, fmt.Errorf("answer is not a JSON list (starts with %v)", tok)
+	if buf.Len() > maxPage {
+		return 0, false, fmt.Errorf("page larger than %d bytes", maxPage)
 	}
-	for dec.More() {
-		if keyed {
-			if _, err := dec.Token(); err != nil {
-				return n, false, fmt.Errorf("reading answer: %w", c.transportError(err))
-			}
-		}
+	n, stop, keyed, err := scanPage(buf.Bytes(), yield)
+	if keyed {
+		return decodeKeyedPage(buf.Bytes(), yield)
+	}
+	return n, stop, err
+}
+
+// decodeKeyedPage reads a list that PHP rendered as an object keyed by
+// index ({"0":{..},"1":{..}}).
+func decodeKeyedPage[T any](page []byte, yield func(T, error) bool) (n int, stop bool, err error) {
+	var m list[json.RawMessage]
+	if err := json.Unmarshal(page, &m); err != nil {
+		return 0, false, fmt.Errorf("decoding answer: %w", err)
+	}
+	for _, raw := range m {
 		var v T
-		if err := dec.Decode(&v); err != nil {
-			return n, false, fmt.Errorf("decoding record %d: %w", s.Offset+n, c.transportError(err))
+		if err := decodeRecord(raw, &v); err != nil {
+			return n, false, fmt.Errorf("decoding record %d: %w", n, err)
 		}
 		n++
 		if !yield(v, nil) {
 			return n, true, nil
 		}
-	}
-	if _, err := dec.Token(); err != nil {
-		return n, false, fmt.Errorf("reading answer: %w", c.transportError(err))
 	}
 	return n, false, nil
 }

@@ -510,6 +510,28 @@ func TestWrongTypesFault(t *testing.T) {
 	}
 }
 
+func TestMalformedPage(t *testing.T) {
+	e := newEnv(t, splynxsim.Options{})
+	cid := e.sim.AddCustomer(splynxsim.Customer{Login: "c", Name: "C"})
+	for range 3 {
+		e.sim.AddInvoice(splynxsim.Invoice{CustomerID: cid, Status: "not_paid", Total: 100, Due: 100, DateCreated: date(2026, 10, 1)})
+	}
+	e.sim.SetFault("admin/finance/invoices", splynxsim.Fault{MalformedRate: 1})
+	c := e.client(t, splynx.AuthAPIKeyToken)
+	var listErr error
+	for _, err := range c.ListInvoices(context.Background(), splynx.Search{}) {
+		if err != nil {
+			listErr = err
+		}
+	}
+	if listErr == nil || !strings.Contains(listErr.Error(), "list invoices (offset 0)") {
+		t.Errorf("truncated page: %v", listErr)
+	}
+	if _, err := c.GetInvoice(context.Background(), 1); err == nil || !strings.Contains(err.Error(), "decoding answer") {
+		t.Errorf("truncated record: %v", err)
+	}
+}
+
 func TestSearchAndCount(t *testing.T) {
 	for _, head := range []int{http.StatusOK, http.StatusNoContent} {
 		t.Run(fmt.Sprint("HEAD ", head), func(t *testing.T) {

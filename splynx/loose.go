@@ -23,6 +23,10 @@ type ID int64
 
 // UnmarshalJSON accepts a string or a number.
 func (id *ID) UnmarshalJSON(b []byte) error {
+	if n, ok := plainInt(b); ok { // the common case, without allocating
+		*id = ID(n)
+		return nil
+	}
 	s, ok := scalarText(b)
 	if !ok {
 		return fmt.Errorf("splynx: id: not a string or number: %.40s", b)
@@ -64,10 +68,10 @@ type Flag bool
 func (f *Flag) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch string(b) {
-	case "true":
+	case "true", `"1"`, "1":
 		*f = true
 		return nil
-	case "false", "null":
+	case "false", "null", `"0"`, "0", `""`:
 		*f = false
 		return nil
 	}
@@ -104,6 +108,10 @@ type Money money.Amount
 
 // UnmarshalJSON parses the literal decimal text.
 func (m *Money) UnmarshalJSON(b []byte) error {
+	if a, ok := plainMoney(b); ok { // the common case, without allocating
+		*m = Money(a)
+		return nil
+	}
 	s, ok := scalarText(b)
 	if !ok {
 		return fmt.Errorf("splynx: money: not a string or number: %.40s", b)
@@ -198,6 +206,12 @@ func ParseDate(s string) (Date, error) {
 
 // UnmarshalJSON accepts "YYYY-MM-DD", the zero forms, "" and null.
 func (d *Date) UnmarshalJSON(b []byte) error {
+	if len(b) == 12 && b[0] == '"' && b[11] == '"' { // "YYYY-MM-DD" without allocating
+		if y, m, dd, ok := parseYMD(b[1:11]); ok {
+			*d = Date{time.Date(y, time.Month(m), dd, 0, 0, 0, 0, time.UTC)}
+			return nil
+		}
+	}
 	s, ok := scalarText(b)
 	if !ok {
 		return fmt.Errorf("splynx: date: not a string: %.40s", b)
@@ -274,6 +288,17 @@ func ParseDateTime(s string) (DateTime, error) {
 // UnmarshalJSON accepts "YYYY-MM-DD HH:MM:SS", a bare date, the zero forms,
 // "" and null.
 func (dt *DateTime) UnmarshalJSON(b []byte) error {
+	if len(b) == 21 && b[0] == '"' && b[20] == '"' && b[11] == ' ' && b[14] == ':' && b[17] == ':' {
+		if y, m, d, ok := parseYMD(b[1:11]); ok {
+			h, ok1 := atoiN(b[12:14])
+			mi, ok2 := atoiN(b[15:17])
+			sec, ok3 := atoiN(b[18:20])
+			if ok1 && ok2 && ok3 && h <= 23 && mi <= 59 && sec <= 60 {
+				*dt = DateTime{time.Date(y, time.Month(m), d, h, mi, sec, 0, time.UTC)}
+				return nil
+			}
+		}
+	}
 	s, ok := scalarText(b)
 	if !ok {
 		return fmt.Errorf("splynx: datetime: not a string: %.40s", b)
@@ -308,7 +333,7 @@ func (dt DateTime) String() string {
 	return dt.t.Format(time.DateTime)
 }
 
-func parseYMD(s string) (y, m, d int, ok bool) {
+func parseYMD[S ~string | ~[]byte](s S) (y, m, d int, ok bool) {
 	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
 		return 0, 0, 0, false
 	}
@@ -321,7 +346,7 @@ func parseYMD(s string) (y, m, d int, ok bool) {
 	return y, m, d, true
 }
 
-func atoiN(s string) (int, bool) {
+func atoiN[S ~string | ~[]byte](s S) (int, bool) {
 	n := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -331,6 +356,81 @@ func atoiN(s string) (int, bool) {
 		n = n*10 + int(c-'0')
 	}
 	return n, true
+}
+
+// plainInt reads 123, -5, "123" or "-5" (no spaces, no exponent) without
+// allocating; ok is false for anything else, which the slower general
+// path then judges.
+func plainInt(b []byte) (int64, bool) {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		b = b[1 : len(b)-1]
+	}
+	neg := false
+	if len(b) > 0 && b[0] == '-' {
+		neg, b = true, b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// plainMoney reads the usual money forms ("100.0000", -12.5, 7, "0.125")
+// exactly as money.Parse does (half away from zero at the third decimal),
+// without allocating; ok is false for anything unusual, which then goes
+// through money.Parse itself.
+func plainMoney(b []byte) (money.Amount, bool) {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		b = b[1 : len(b)-1]
+	}
+	neg := false
+	if len(b) > 0 && b[0] == '-' {
+		neg, b = true, b[1:]
+	}
+	intPart, frac := b, []byte(nil)
+	if i := bytes.IndexByte(b, '.'); i >= 0 {
+		intPart, frac = b[:i], b[i+1:]
+	}
+	if len(intPart) == 0 || len(intPart) > 16 {
+		return 0, false
+	}
+	var whole int64
+	for _, c := range intPart {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		whole = whole*10 + int64(c-'0')
+	}
+	for _, c := range frac {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	cents := int64(0)
+	if len(frac) > 0 {
+		cents += int64(frac[0]-'0') * 10
+	}
+	if len(frac) > 1 {
+		cents += int64(frac[1] - '0')
+	}
+	if len(frac) > 2 && frac[2] >= '5' {
+		cents++
+	}
+	v := whole*100 + cents
+	if neg {
+		v = -v
+	}
+	return money.Amount(v), true
 }
 
 // scalarText returns the text of a JSON string, number, boolean or null
