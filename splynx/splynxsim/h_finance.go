@@ -49,7 +49,7 @@ func (s *Sim) docView(name string, invoices bool) *view[docRec] {
 		f["type"] = fStr(func(r *docRec) string { return typeNames[r.typ] })
 		f["payd_from_deposit"] = fInt(func(r *docRec) int64 { return b2i(r.x0().fromDep) })
 	}
-	return &view[docRec]{name: name, fields: f, aa: (*docRec).aa}
+	return &view[docRec]{name: name, fields: f, aa: (*docRec).aa, indexed: []string{"customer_id"}}
 }
 
 var emptyDocExt docExt
@@ -443,7 +443,7 @@ func (s *Sim) paymentView() *view[payRec] {
 	for i := range 5 {
 		f["field_"+strconv.Itoa(i+1)] = fStr(func(r *payRec) string { return ext(r).fields[i] })
 	}
-	return &view[payRec]{name: "payments", fields: f, aa: func(r *payRec) map[string]string { return ext(r).aa }}
+	return &view[payRec]{name: "payments", fields: f, aa: func(r *payRec) map[string]string { return ext(r).aa }, indexed: []string{"customer_id"}}
 }
 
 var emptyPayExt payExt

@@ -338,6 +338,9 @@ type view[R any] struct {
 	name   string
 	fields map[string]field[R]
 	aa     func(*R) map[string]string
+	// indexed names kInt fields worth an equality index (customer_id):
+	// per-customer queries over a million invoices then skip the scan.
+	indexed []string
 }
 
 // prepare checks the fields and parses numeric condition values once.
@@ -508,8 +511,41 @@ type table[R any] struct {
 	recs    []R
 	idOf    func(*R) int64
 	version uint64
-	cmu     sync.Mutex // guards cache: queries run under the simulator's read lock
+	cmu     sync.Mutex // guards cache and eq: queries run under the simulator's read lock
 	cache   []cacheEntry
+	eq      map[string]*eqIndex
+}
+
+// eqIndex maps a field's value to record positions, valid for one version.
+type eqIndex struct {
+	version uint64
+	pos     map[int64][]int32
+}
+
+// candidates returns the positions an indexed equality condition allows,
+// building the index when the table has changed; ok is false when no
+// condition can use an index.
+func (t *table[R]) candidates(v *view[R], q *listQuery) ([]int32, bool) {
+	for _, c := range q.conds {
+		if c.additional || (c.op != "=" && c.op != "IS") || !c.numsOK || !slices.Contains(v.indexed, c.field) {
+			continue
+		}
+		if t.eq == nil {
+			t.eq = map[string]*eqIndex{}
+		}
+		ix := t.eq[c.field]
+		if ix == nil || ix.version != t.version {
+			num := v.fields[c.field].num
+			ix = &eqIndex{version: t.version, pos: map[int64][]int32{}}
+			for i := range t.recs {
+				k := num(&t.recs[i])
+				ix.pos[k] = append(ix.pos[k], int32(i))
+			}
+			t.eq[c.field] = ix
+		}
+		return ix.pos[c.nums[0]], true
+	}
+	return nil, false
 }
 
 type cacheEntry struct {
@@ -688,9 +724,17 @@ func (t *table[R]) query(v *view[R], q *listQuery) page {
 func (t *table[R]) scan(v *view[R], q *listQuery) []int32 {
 	buf := make([]byte, 0, 64)
 	all := make([]int32, 0, 16)
-	for i := range t.recs {
-		if v.match(&t.recs[i], q, &buf) {
-			all = append(all, int32(i))
+	if cand, ok := t.candidates(v, q); ok {
+		for _, i := range cand {
+			if v.match(&t.recs[i], q, &buf) {
+				all = append(all, i)
+			}
+		}
+	} else {
+		for i := range t.recs {
+			if v.match(&t.recs[i], q, &buf) {
+				all = append(all, int32(i))
+			}
 		}
 	}
 	if len(q.order) == 0 {

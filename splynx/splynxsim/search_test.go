@@ -173,6 +173,19 @@ func TestListCacheSeesChanges(t *testing.T) {
 	if slices.Contains(after, inv.ID) || len(after) != len(before)-1 {
 		t.Fatalf("paid invoice still listed as not_paid: before %d after %d", len(before), len(after))
 	}
+	// The customer_id index follows inserts.
+	byCust := "admin/finance/invoices?main_attributes%5Bcustomer_id%5D=" + strconv.FormatInt(inv.CustomerID, 10)
+	n1 := len(ids(t, api.mustDo(http.MethodGet, byCust, nil, 200)))
+	nid := s.AddInvoice(Invoice{CustomerID: inv.CustomerID, Total: 100})
+	got := ids(t, api.mustDo(http.MethodGet, byCust, nil, 200))
+	if len(got) != n1+1 || got[len(got)-1] != nid {
+		t.Fatalf("customer invoices %v after adding %d (had %d)", got, nid, n1)
+	}
+	for _, id := range got {
+		if x, _ := s.Invoice(id); x.CustomerID != inv.CustomerID {
+			t.Fatalf("invoice %d of customer %d listed for %d", id, x.CustomerID, inv.CustomerID)
+		}
+	}
 }
 
 func TestSeedIsDeterministicAndBalanced(t *testing.T) {
