@@ -22,6 +22,7 @@ type Permission struct {
 }
 
 type apiKey struct {
+	basic     bool // "Unsecure access": Basic auth allowed
 	secret    string
 	perms     []Permission // nil: everything
 	lastNonce int64
@@ -92,6 +93,16 @@ func (s *Sim) AddAPIKey(key, secret string, perms ...Permission) {
 		k.perms = append([]Permission(nil), perms...)
 	}
 	s.auth.keys[key] = k
+}
+
+// AllowBasicAuth ticks "Unsecure access" on an API key, so that
+// `Authorization: Basic base64(key:secret)` works for it (spec §2.3).
+func (s *Sim) AllowBasicAuth(key string) {
+	s.auth.mu.Lock()
+	defer s.auth.mu.Unlock()
+	if k, ok := s.auth.keys[key]; ok {
+		k.basic = true
+	}
 }
 
 // AddAdmin registers an administrator; a non-empty twoFACode turns on 2FA
@@ -173,6 +184,9 @@ func describeAuth(h string) (scheme, key string, nonce int64) {
 	if h == "" {
 		return "none", "", 0
 	}
+	if strings.HasPrefix(h, "Basic ") {
+		return "basic", "", 0
+	}
 	v, ok := parseEA(h)
 	if !ok {
 		return "other", "", 0
@@ -210,6 +224,22 @@ func (s *Sim) authenticate(c *rctx) bool {
 	if h == "" {
 		c.fail(http.StatusUnauthorized, "MISSED_AUTHORIZATION_HEADER", "Authorization header is missing")
 		return false
+	}
+	if user, pass, ok := c.r.BasicAuth(); ok {
+		s.auth.mu.Lock()
+		k, found := s.auth.keys[user]
+		good := found && k.basic && hmac.Equal([]byte(k.secret), []byte(pass))
+		var perms []Permission
+		if good {
+			perms = k.perms
+		}
+		s.auth.mu.Unlock()
+		if !good {
+			c.fail(http.StatusUnauthorized, "UNAUTHORIZED", "Basic authorization is not allowed for this key")
+			return false
+		}
+		c.who = &principal{kind: "api_key", key: user, perms: perms}
+		return true
 	}
 	v, ok := parseEA(h)
 	if !ok {
@@ -252,7 +282,7 @@ func (s *Sim) authenticate(c *rctx) bool {
 
 func (c *rctx) action() string {
 	switch c.method {
-	case http.MethodGet, http.MethodHead:
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		if c.rest != "" || (c.route.prefix == "admin/customers/customer-payment-accounts" && strings.Contains(c.query, "id=")) {
 			return "view"
 		}

@@ -407,3 +407,30 @@ func TestFormEncodedPayment(t *testing.T) {
 		t.Fatalf("invoice %s after form payment", got.Status)
 	}
 }
+
+func TestOptionsAndBasicAuth(t *testing.T) {
+	s, api := newTestSim(t, Options{}, &SeedConfig{Customers: 1})
+	o := api.mustDo(http.MethodOptions, "admin/customers/customer", nil, 200).object(t)
+	attrs, _ := o["attributes"].([]any)
+	afs, _ := o["additional_attributes"].([]any)
+	if len(attrs) < 10 || len(afs) != 1 || afs[0].(map[string]any)["name"] != "autopay" {
+		t.Fatalf("OPTIONS: %v", o)
+	}
+	basic := func() int {
+		req, _ := http.NewRequest(http.MethodGet, api.base+"admin/customers/customer/1", nil)
+		req.SetBasicAuth(testKey, testSecret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if st := basic(); st != 401 {
+		t.Fatalf("Basic without unsecure access: %d", st)
+	}
+	s.AllowBasicAuth(testKey)
+	if st := basic(); st != 200 {
+		t.Fatalf("Basic with unsecure access: %d", st)
+	}
+}

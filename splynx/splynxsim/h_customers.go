@@ -3,6 +3,7 @@ package splynxsim
 import (
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,6 +35,48 @@ func list[R any](c *rctx, t *table[R], v *view[R], render func(w *jw, r *R)) {
 	c.w.openArr()
 	p.each(func(i int) { render(&c.w, &t.recs[i]) })
 	c.w.closeArr()
+	c.ok(http.StatusOK)
+}
+
+// options answers OPTIONS on a list path with the attribute schema, as
+// Splynx does: attributes and the module's additional attributes.
+func options[R any](c *rctx, v *view[R], afModule string) {
+	s := c.s
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	names := make([]string, 0, len(v.fields))
+	for n := range v.fields {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	w := &c.w
+	w.open()
+	w.key("attributes")
+	w.openArr()
+	for _, n := range names {
+		w.open()
+		w.str("name", n)
+		w.str("title", n)
+		w.str("type", [...]string{"integer", "decimal", "string", "date"}[v.fields[n].kind])
+		w.boolean("required", n == "customer_id" || n == "name")
+		w.close()
+	}
+	w.closeArr()
+	w.key("additional_attributes")
+	w.openArr()
+	for i := range s.afs[afModule] {
+		f := &s.afs[afModule][i]
+		w.open()
+		w.str("name", f.Name)
+		w.str("title", f.Title)
+		w.str("type", f.Type)
+		w.boolean("required", f.IsRequired)
+		w.str("module", f.Module)
+		w.num("position", int64(i+1))
+		w.close()
+	}
+	w.closeArr()
+	w.close()
 	c.ok(http.StatusOK)
 }
 
@@ -177,6 +220,8 @@ func (s *Sim) hCustomers(c *rctx) {
 		switch c.method {
 		case http.MethodGet, http.MethodHead:
 			list(c, &s.customers, s.customerView(), s.renderCustomer)
+		case http.MethodOptions:
+			options(c, s.customerView(), "customers")
 		case http.MethodPost:
 			s.createCustomer(c)
 		default:

@@ -142,6 +142,12 @@ func (s *Sim) hDocs(c *rctx, t *table[docRec], invoice bool) {
 		switch c.method {
 		case http.MethodGet, http.MethodHead:
 			list(c, t, s.docView(name, invoice), render)
+		case http.MethodOptions:
+			afm := "invoices"
+			if !invoice {
+				afm = "requests"
+			}
+			options(c, s.docView(name, invoice), afm)
 		case http.MethodPost:
 			s.createDoc(c, invoice)
 		default:
@@ -494,6 +500,8 @@ func (s *Sim) hPayments(c *rctx) {
 		switch c.method {
 		case http.MethodGet, http.MethodHead:
 			list(c, &s.payments, s.paymentView(), s.renderPayment)
+		case http.MethodOptions:
+			options(c, s.paymentView(), "payments")
 		case http.MethodPost:
 			s.createPayment(c)
 		default:
