@@ -110,7 +110,8 @@ type RequestRecord struct {
 	AuthScheme string // signature | token | none | other
 	Key        string // API key of a signed request
 	Nonce      int64  // nonce of a signed request
-	Body       string // first 4 KiB
+	UserAgent  string
+	Body       string // first 2 KiB
 	Status     int    // -1 when the connection was dropped
 }
 

@@ -243,7 +243,7 @@ const apiPrefix = "/api/2.0/"
 func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &rctx{s: s, r: r, method: r.Method, query: r.URL.RawQuery, header: http.Header{}}
 	c.w.idsNum, c.w.moneyNum = s.opts.IDsAsNumbers, s.opts.MoneyAsNumbers
-	rec := RequestRecord{Time: s.now(), Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, apiPrefix), Query: r.URL.RawQuery}
+	rec := RequestRecord{Time: s.now(), Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, apiPrefix), Query: r.URL.RawQuery, UserAgent: r.UserAgent()}
 	rec.AuthScheme, rec.Key, rec.Nonce = describeAuth(r.Header.Get("Authorization"))
 	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
 	if err != nil {
@@ -253,7 +253,7 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.body = body
-	rec.Body = capString(string(body), 4096)
+	rec.Body = capString(string(body), 2048)
 
 	if !strings.HasPrefix(r.URL.Path, apiPrefix) {
 		c.fail(http.StatusNotFound, "NOT_FOUND", "Page not found")
