@@ -508,3 +508,23 @@ func (s *Sim) hCheck(c *rctx) {
 	w.close()
 	c.ok(http.StatusOK)
 }
+
+// hTwoFactorStatus tells a login page whether to ask for a 2FA code.
+func (s *Sim) hTwoFactorStatus(c *rctx) {
+	if c.method != http.MethodPost {
+		c.methodNotAllowed()
+		return
+	}
+	b, ok := c.decode()
+	if !ok {
+		return
+	}
+	s.auth.mu.Lock()
+	a, found := s.auth.admins[b.str("login")]
+	on := found && a.code2FA != ""
+	s.auth.mu.Unlock()
+	c.w.open()
+	c.w.boolean("two_factor_enabled", on)
+	c.w.close()
+	c.ok(http.StatusOK)
+}

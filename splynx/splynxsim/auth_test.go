@@ -218,6 +218,13 @@ func TestPeopleTokens(t *testing.T) {
 		t.Fatalf("customer listing invoices: %d", r.status)
 	}
 
+	if r := api.doAuth(http.MethodPost, "admin/auth/two-factor-status", map[string]any{"login": "bob"}, ""); r.status != 200 || r.object(t)["two_factor_enabled"] != true {
+		t.Fatalf("two-factor-status bob: %d %s", r.status, r.body)
+	}
+	if r := api.doAuth(http.MethodPost, "admin/auth/two-factor-status", map[string]any{"login": "alice"}, ""); r.object(t)["two_factor_enabled"] != false {
+		t.Fatalf("two-factor-status alice: %s", r.body)
+	}
+
 	sid := s.NewSession("customer", 3)
 	tok := login(t, api, map[string]any{"auth_type": "session", "session_id": sid}, 201)
 	if str(tok["customer_id"]) != "3" {

@@ -46,7 +46,9 @@ type faultHit struct {
 }
 
 // SetFault injects f on every path starting with pathPrefix (e.g.
-// "admin/finance/invoices"; "" for all). The longest matching prefix wins.
+// "admin/finance/invoices"; "" for all). Matching is by plain prefix, so
+// "admin/customers/customer" also covers customer-billing; the longest
+// matching prefix wins. Setting a prefix again replaces its fault.
 func (s *Sim) SetFault(pathPrefix string, f Fault) {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()

@@ -201,6 +201,7 @@ func (s *Sim) routes() []*route {
 	return []*route{
 		{prefix: "admin/auth/tokens", noAuth: true, handle: s.hTokens},
 		{prefix: "admin/api/check", noAuth: true, handle: s.hCheck},
+		{prefix: "admin/auth/two-factor-status", noAuth: true, handle: s.hTwoFactorStatus},
 		{prefix: "admin/customers/customer", controller: `api\admin\customers\Customer`, handle: s.hCustomers},
 		{prefix: "admin/customers/customer-billing", controller: `api\admin\customers\CustomerBilling`, handle: s.hBilling},
 		{prefix: "admin/customers/customer-payment-accounts", controller: `api\admin\customers\CustomerPaymentAccounts`, handle: s.hPaymentAccounts},
