@@ -372,3 +372,47 @@ func TestPayerSync(t *testing.T) {
 	}
 	_ = integrapaysim.DefaultBusinessID
 }
+
+// Fees (service fee + VAT, off by default) are charged with the invoice and
+// booked as a Splynx debit; with payment_statements each recorded charge is
+// logged in the statement "<Gateway> mm/YYYY".
+func TestFeesAndPaymentStatements(t *testing.T) {
+	e := newEnv(t, gwIntegra)
+	e.set.ServiceFeePercent = 250 // 2.50%
+	e.set.FeeVATPercent = 1000    // 10% of the fee
+	e.set.PaymentStatements = true
+	c := e.customer("Fee Payer", "card")
+	inv := e.invoice(c, "100.00", "")
+	e.sync()
+	en := e.engine()
+	res, err := en.Run(e.ctx, charge.Filters{}, charge.RunOptions{})
+	if err != nil || res.Progress.Approved != 1 {
+		t.Fatalf("run %+v %v", res, err)
+	}
+	e.settleAll(en)
+	e.checkLedgers()
+	a := e.attempts()[0]
+	if a.Amount != 10275 || a.Fee != 275 {
+		t.Fatalf("charged %d with fee %d, want 10275 and 275", a.Amount, a.Fee)
+	}
+	if s, _ := e.invoiceStatus(inv); s != "paid" {
+		t.Errorf("invoice %s", s)
+	}
+	fees := 0
+	for _, tr := range e.sp.Transactions() {
+		if tr.CustomerID == c && tr.Type == "debit" && tr.Total == 275 {
+			fees++
+		}
+	}
+	if fees != 1 {
+		t.Errorf("%d fee transactions", fees)
+	}
+	if b, _ := e.sp.Billing(c); b.Deposit != 0 {
+		t.Errorf("balance after invoice, payment and fee: %s", b.Deposit)
+	}
+	sts := e.sp.BankStatements()
+	recs := e.sp.BankStatementRecords()
+	if len(sts) != 1 || sts[0].Title != "IntegraPay 11/2026" || len(recs) != 1 || recs[0].PaymentID != a.SplynxPaymentID {
+		t.Errorf("statements %+v records %+v", sts, recs)
+	}
+}
