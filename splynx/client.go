@@ -232,9 +232,9 @@ type response struct {
 }
 
 // do sends cl and returns the first 2xx answer. Non-2xx answers become
-// *APIError. Idempotent (or safe) calls are retried on 5xx and transport
-// errors with backoff; any call is repeated once after a 401 with fresh
-// credentials, since a 401 means Splynx did not act on it.
+// *APIError. Idempotent (or safe) calls are retried on 5xx, 429 and
+// transport errors with backoff; any call is repeated once after a 401
+// with fresh credentials, since a 401 means Splynx did not act on it.
 func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 	if ctx == nil {
 		return nil, errors.New("splynx: nil context")
@@ -299,8 +299,8 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 				auth.reject(credential)
 			}
 			continue
-		case status >= 500 && cl.retryable() && attempt <= c.cfg.MaxRetries:
-			maybeApplied = true
+		case (status >= 500 || status == http.StatusTooManyRequests) && cl.retryable() && attempt <= c.cfg.MaxRetries:
+			maybeApplied = maybeApplied || status >= 500
 			c.log.Warn("splynx server error, retrying", zap.String("method", cl.method),
 				zap.String("path", cl.shown()), zap.Int("status", status), zap.Int("attempt", attempt))
 			if werr := c.backoff(ctx, attempt); werr != nil {

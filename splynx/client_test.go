@@ -700,6 +700,18 @@ func TestRetriesAndNoDuplicatePayments(t *testing.T) {
 		if _, err := c.GetInvoice(ctx, iid); err != nil {
 			t.Errorf("after a dropped connection: %v", err)
 		}
+		e.sim.SetFault("admin/finance/invoices", splynxsim.Fault{ErrorRate: 1, Status: http.StatusTooManyRequests, Times: 1})
+		if _, err := c.GetInvoice(ctx, iid); err != nil {
+			t.Errorf("after a 429: %v", err)
+		}
+		// A PUT is idempotent too; a POST of an invoice update would not be.
+		e.sim.SetFault("admin/finance/invoices", splynxsim.Fault{ErrorRate: 1, Status: 500, Times: 1, Method: http.MethodPut})
+		if err := c.UpdateInvoice(ctx, iid, map[string]any{"note": "retried"}); err != nil {
+			t.Errorf("PUT after a 500: %v", err)
+		}
+		if inv, _ := e.sim.Invoice(iid); inv.Note != "retried" {
+			t.Errorf("note %q", inv.Note)
+		}
 	})
 	t.Run("POST payment not repeated on 500", func(t *testing.T) {
 		e := newEnv(t, splynxsim.Options{})
@@ -719,6 +731,28 @@ func TestRetriesAndNoDuplicatePayments(t *testing.T) {
 		}
 		if n := e.sim.Counts().Payments; n != 0 {
 			t.Errorf("%d payments stored", n)
+		}
+	})
+	t.Run("DELETE applied then answer lost", func(t *testing.T) {
+		e := newEnv(t, splynxsim.Options{})
+		cid := e.sim.AddCustomer(splynxsim.Customer{Login: "c", Name: "C"})
+		pid, err := e.sim.AddPayment(splynxsim.Payment{CustomerID: cid, PaymentType: 3, ReceiptNumber: "SPEEEE", Amount: 700, Date: date(2026, 11, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := e.client(t, splynx.AuthAPIKeyToken)
+		e.sim.SetFault("admin/finance/payments", splynxsim.Fault{DropAfterRate: 1, Method: http.MethodDelete, Times: 1})
+		if err := c.DeletePayment(ctx, pid); err != nil {
+			t.Fatalf("delete whose first answer was lost: %v", err)
+		}
+		if _, ok := e.sim.Payment(pid); ok {
+			t.Error("payment still there")
+		}
+		if n := len(e.requests(http.MethodDelete, "admin/finance/payments")); n != 2 {
+			t.Errorf("%d DELETEs, want 2", n)
+		}
+		if err := c.DeletePayment(ctx, pid); !splynx.IsNotFound(err) {
+			t.Errorf("a plain DELETE of a gone payment: %v", err)
 		}
 	})
 	t.Run("POST applied then connection dropped", func(t *testing.T) {
