@@ -78,6 +78,14 @@ const (
 func LoadBootstrap() (Bootstrap, error) {
 	var b Bootstrap
 	if err := envconfig.Process(EnvPrefix, &b); err != nil {
+		var pe *envconfig.ParseError
+		if errors.As(err, &pe) {
+			reason := "cannot parse"
+			if pe.TypeName == "time.Duration" {
+				reason = "want a duration such as 24h or 90m"
+			}
+			return b, &Error{Setting: pe.KeyName, Value: pe.Value, Reason: reason}
+		}
 		return b, fmt.Errorf("config: %s", oneLine(err.Error()))
 	}
 	return b, nil

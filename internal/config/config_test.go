@@ -128,8 +128,8 @@ func TestLoadBootstrapFromEnvironment(t *testing.T) {
 
 	t.Setenv("SPLYNXPAY_FULL_SYNC_EVERY", "daily")
 	_, err = LoadBootstrap()
-	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "SPLYNXPAY_FULL_SYNC_EVERY") {
-		t.Fatalf("bad duration: %v", err)
+	if want := `config: SPLYNXPAY_FULL_SYNC_EVERY="daily": want a duration such as 24h or 90m`; err == nil || err.Error() != want {
+		t.Fatalf("bad duration: %v, want %s", err, want)
 	}
 }
 

@@ -200,7 +200,7 @@ func usage(w io.Writer, a Addon) {
 func prepare(ctx context.Context, addon Addon, cmd Command, stdout, stderr io.Writer) (*App, func(), error) {
 	boot, err := config.LoadBootstrapFor(addon.Defaults())
 	if err != nil {
-		return nil, nil, &config.Error{Setting: config.EnvPrefix + "_*", Reason: strings.TrimPrefix(err.Error(), "config: ")}
+		return nil, nil, err
 	}
 	switch cmd.Setup {
 	case SetupFull:

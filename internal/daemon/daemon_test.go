@@ -107,7 +107,7 @@ func TestConfigurationErrors(t *testing.T) {
 		{"database directory missing", map[string]string{"SPLYNXPAY_DB_PATH": filepath.Join(dir, "none", "pay.db")},
 			`splynx-integrapay sync: config: SPLYNXPAY_DB_PATH="` + filepath.Join(dir, "none", "pay.db") + `": directory ` + filepath.Join(dir, "none") + `: no such file or directory`},
 		{"bad duration", map[string]string{"SPLYNXPAY_FULL_SYNC_EVERY": "daily"},
-			`splynx-integrapay sync: config: SPLYNXPAY_*: envconfig.Process: assigning SPLYNXPAY_FULL_SYNC_EVERY to FullSyncEvery: converting 'daily' to type time.Duration. details: time: invalid duration "daily"`},
+			`splynx-integrapay sync: config: SPLYNXPAY_FULL_SYNC_EVERY="daily": want a duration such as 24h or 90m`},
 		{"wrong API secret", map[string]string{"SPLYNXPAY_SPLYNX_API_SECRET": "wrong-secret"},
 			"splynx-integrapay sync: config: SPLYNXPAY_SPLYNX_API_KEY/SPLYNXPAY_SPLYNX_API_SECRET: Splynx rejected the API key and secret (401) at " + u.Splynx},
 	}
