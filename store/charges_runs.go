@@ -438,6 +438,27 @@ func (db *DB) ListOutbox(ctx context.Context, attemptID int64) ([]OutboxItem, er
 	return out, rows.Err()
 }
 
+// ClaimOutbox leases a due pending item until until, so that two
+// write-back passes (the daemon's job and a CLI run) never work on the same
+// item at once. It reports whether this caller got it. A holder that dies
+// loses the lease when it expires; the next holder searches Splynx first.
+func (db *DB) ClaimOutbox(ctx context.Context, id int64, now, until time.Time) (bool, error) {
+	var n int64
+	err := db.Write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE writeback_outbox SET next_try_at = ?
+ WHERE id = ? AND status = 'pending' AND (next_try_at = '' OR next_try_at <= ?)`, FormatTime(until), id, FormatTime(now))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: claim write-back %d: %w", id, err)
+	}
+	return n == 1, nil
+}
+
 // CompleteOutbox marks an item done inside tx with the Splynx id it produced.
 func CompleteOutbox(ctx context.Context, tx *sql.Tx, id, resultID int64, now time.Time) error {
 	res, err := tx.ExecContext(ctx, `UPDATE writeback_outbox SET status='done', result_id=?, done_at=?, last_error=''

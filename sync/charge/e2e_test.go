@@ -164,3 +164,32 @@ func TestCancelledRunLeavesTrueRows(t *testing.T) {
 		t.Fatalf("%d payments, want 20", got)
 	}
 }
+
+// Two write-back passes at once (the daemon's job and a CLI run) make one
+// Splynx payment per charge: the outbox lease keeps them apart.
+func TestConcurrentWriteBack(t *testing.T) {
+	e := newEnv(t, gwIPpay)
+	for i := range 15 {
+		c := e.customer("Cust "+itoa(int64(i)), "card")
+		e.invoice(c, "12.00", "")
+	}
+	e.sync()
+	if _, err := e.engine().Run(e.ctx, charge.Filters{}, charge.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.engine().WriteBack(e.ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := len(e.sp.Payments()); n != 15 {
+		t.Fatalf("%d Splynx payments for 15 charges", n)
+	}
+	e.checkLedgers()
+}

@@ -85,7 +85,15 @@ func (e *Engine) writeBackAttempt(ctx context.Context, attemptID int64) error {
 	return nil
 }
 
+// outboxLease is how long a write-back pass holds an item: longer than
+// any Splynx call it makes.
+const outboxLease = 5 * time.Minute
+
 func (e *Engine) doOutbox(ctx context.Context, it store.OutboxItem, st *WriteBackStats) error {
+	ok, err := e.db.ClaimOutbox(context.WithoutCancel(ctx), it.ID, e.now(), e.now().Add(outboxLease))
+	if err != nil || !ok {
+		return err // !ok: another pass holds it
+	}
 	a, err := e.db.GetAttempt(ctx, it.AttemptID)
 	if err != nil {
 		return err
