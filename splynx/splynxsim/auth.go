@@ -69,9 +69,6 @@ type authState struct {
 	sessions  map[string]session
 	access    map[string]*token
 	refresh   map[string]*token
-
-	routeOnce sync.Once
-	routes    []*route
 }
 
 func (a *authState) init() {

@@ -31,7 +31,7 @@ func list[R any](c *rctx, t *table[R], v *view[R], render func(w *jw, r *R)) {
 		return
 	}
 	p := t.query(v, q)
-	c.w.b = make([]byte, 0, min(64+p.len()*700, 1<<20))
+	c.w.b = make([]byte, 0, min(256+p.len()*1200, 4<<20))
 	c.w.openArr()
 	p.each(func(i int) { render(&c.w, &t.recs[i]) })
 	c.w.closeArr()

@@ -96,21 +96,22 @@ func (s *Sim) renderDoc(w *jw, r *docRec, invoice bool) {
 	w.id("added_by_id", 0)
 	w.key("items")
 	w.openArr()
-	for _, it := range r.items() {
+	var buf [4]itemRow
+	for _, it := range r.itemRows(buf[:0]) {
 		w.open()
-		w.id("id", it.ID)
+		w.id("id", it.id)
 		if invoice {
 			w.id("invoice_id", r.id)
 		} else {
 			w.id("request_id", r.id)
 		}
-		w.str("description", it.Description)
-		w.id("quantity", it.Quantity)
-		w.str("unit", it.Unit)
-		w.money("price", int64(it.Price))
-		w.percent("tax", it.TaxPercent)
-		w.date("period_from", dayOf(it.PeriodFrom))
-		w.date("period_to", dayOf(it.PeriodTo))
+		w.str("description", it.description)
+		w.id("quantity", it.quantity)
+		w.str("unit", it.unit)
+		w.money("price", it.price)
+		w.percent("tax", it.tax)
+		w.date("period_from", it.from)
+		w.date("period_to", it.to)
 		w.id("categoryIdForTransaction", 0)
 		w.id("sub_account_id", 0)
 		w.close()

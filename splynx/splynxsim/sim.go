@@ -94,6 +94,9 @@ type Sim struct {
 
 	auth authState
 
+	routeOnce sync.Once
+	routeList []*route
+
 	fmu    sync.Mutex
 	faults map[string]*faultState
 
@@ -235,8 +238,8 @@ func (s *Sim) findRoute(rel string) (*route, string) {
 }
 
 func (s *Sim) routeTable() []*route {
-	s.auth.routeOnce.Do(func() { s.auth.routes = s.routes() })
-	return s.auth.routes
+	s.routeOnce.Do(func() { s.routeList = s.routes() })
+	return s.routeList
 }
 
 const apiPrefix = "/api/2.0/"

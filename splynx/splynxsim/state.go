@@ -6,7 +6,6 @@ import (
 	"maps"
 	"sort"
 	"strconv"
-	"time"
 
 	"github.com/splynx-pay/splynx-pay/internal/money"
 )
@@ -86,41 +85,69 @@ func (r *docRec) number(b []byte, prefix string) []byte {
 
 var itemNames = [...]string{"Internet 50 Mbps", "Internet 100 Mbps", "Internet 1 Gbps", "Static IP address", "Router rental", "VoIP line", "Installation", "TV package"}
 
-// items returns the document's lines; seeded documents derive them from
-// their id and total so that the lines always add up to the total.
-func (r *docRec) items() []InvoiceItem {
+// itemRow is a document line in storage form (days, cents).
+type itemRow struct {
+	id          int64
+	description string
+	quantity    int64
+	unit        string
+	price, tax  int64
+	from, to    int32
+}
+
+// itemRows appends the document's lines to buf. Seeded documents derive
+// them from their id and total, so the lines always add up to the total
+// without a million stored slices.
+func (r *docRec) itemRows(buf []itemRow) []itemRow {
 	if r.ext != nil && r.ext.items != nil {
-		return r.ext.items
+		for _, it := range r.ext.items {
+			buf = append(buf, itemRow{it.ID, it.Description, it.Quantity, it.Unit, int64(it.Price), it.TaxPercent, dayOf(it.PeriodFrom), dayOf(it.PeriodTo)})
+		}
+		return buf
 	}
 	n := int(r.genItems)
 	if n == 0 {
-		return nil
+		return buf
 	}
-	from := timeOfDay(r.dateCreated)
-	if !from.IsZero() {
-		from = time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)
+	var from, to int32
+	if r.dateCreated != 0 {
+		y, m, _ := civilFromDays(int64(r.dateCreated - 1))
+		from = int32(daysFromCivil(y, m, 1)) + 1
+		if m == 12 {
+			y, m = y+1, 0
+		}
+		to = int32(daysFromCivil(y, m+1, 1)) // last day of the month, +1 offset included
 	}
-	to := from
-	if !from.IsZero() {
-		to = from.AddDate(0, 1, -1)
-	}
-	parts := make([]int64, n)
+	var parts [8]int64
 	rest := r.total
 	for k := n - 1; k > 0; k-- {
 		parts[k] = r.total / int64(5*k)
 		rest -= parts[k]
 	}
 	parts[0] = rest
-	out := make([]InvoiceItem, n)
 	for k := range n {
-		out[k] = InvoiceItem{
-			ID:          r.id*10 + int64(k) + 1,
-			Description: itemNames[(r.id*7+int64(k)*3)%int64(len(itemNames))],
-			Quantity:    1,
-			Price:       money.Amount(parts[k]),
-			PeriodFrom:  from,
-			PeriodTo:    to,
-		}
+		buf = append(buf, itemRow{
+			id:          r.id*10 + int64(k) + 1,
+			description: itemNames[(r.id*7+int64(k)*3)%int64(len(itemNames))],
+			quantity:    1,
+			price:       parts[k],
+			from:        from,
+			to:          to,
+		})
+	}
+	return buf
+}
+
+// items returns the document's lines in the typed form.
+func (r *docRec) items() []InvoiceItem {
+	rows := r.itemRows(nil)
+	if rows == nil {
+		return nil
+	}
+	out := make([]InvoiceItem, len(rows))
+	for i, it := range rows {
+		out[i] = InvoiceItem{ID: it.id, Description: it.description, Quantity: it.quantity, Unit: it.unit,
+			Price: money.Amount(it.price), TaxPercent: it.tax, PeriodFrom: timeOfDay(it.from), PeriodTo: timeOfDay(it.to)}
 	}
 	return out
 }
