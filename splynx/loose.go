@@ -340,10 +340,23 @@ func parseYMD[S ~string | ~[]byte](s S) (y, m, d int, ok bool) {
 	y, ok1 := atoiN(s[0:4])
 	m, ok2 := atoiN(s[5:7])
 	d, ok3 := atoiN(s[8:10])
-	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > 31 {
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
 		return 0, 0, 0, false
 	}
 	return y, m, d, true
+}
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 func atoiN[S ~string | ~[]byte](s S) (int, bool) {

@@ -72,9 +72,15 @@ func TestLooseScalars(t *testing.T) {
 			t.Errorf("Date %s: got %q, %v; want %q", tc.in, v, err, tc.want)
 		}
 	}
-	var d Date
-	if err := json.Unmarshal([]byte(`"2026-13-01"`), &d); err == nil {
-		t.Error("Date 2026-13-01: want error")
+	for _, bad := range []string{`"2026-13-01"`, `"2026-02-29"`, `"2026-04-31"`, `"26-01-01"`, `"2026/01/01"`} {
+		var d Date
+		if err := json.Unmarshal([]byte(bad), &d); err == nil {
+			t.Errorf("Date %s: want error, got %s", bad, d)
+		}
+	}
+	var leap Date
+	if err := json.Unmarshal([]byte(`"2028-02-29"`), &leap); err != nil || leap.String() != "2028-02-29" {
+		t.Errorf("leap day: %s %v", leap, err)
 	}
 	dts := []struct {
 		in   string
