@@ -106,7 +106,12 @@ func Doctor(ctx context.Context, d DoctorDeps, w io.Writer) bool {
 	a := d.Addon
 
 	if err := d.Boot.Validate(); err != nil {
-		r.fail("configuration", oneLine(err.Error()), "edit "+a.envFile()+", then systemctl restart "+a.Name)
+		fix := "edit " + a.envFile() + ", then systemctl restart " + a.Name
+		if strings.TrimSpace(d.Boot.SplynxURL) == "" {
+			// Most likely the env file was not loaded at all.
+			fix = "set it in " + a.envFile() + " and run " + a.Name + "-admin doctor, which loads that file"
+		}
+		r.fail("configuration", oneLine(err.Error()), fix)
 	} else {
 		r.ok("configuration", a.envFile()+" is valid")
 	}
@@ -176,8 +181,10 @@ func checkSplynx(ctx context.Context, r *report, d DoctorDeps, c *splynx.Client)
 	case isConnError(err):
 		r.fail("Splynx API", "cannot connect to "+d.Boot.SplynxURL+" ("+connCause(err)+")",
 			"check SPLYNXPAY_SPLYNX_URL in "+a.envFile()+" and that this server can reach it")
+	case strings.Contains(err.Error(), "clock"):
+		r.fail("Splynx API", oneLine(err.Error()), "set this server's clock right (timedatectl set-ntp true)")
 	default:
-		r.fail("Splynx API", oneLine(err.Error()), "check SPLYNXPAY_SPLYNX_URL in "+a.envFile())
+		r.fail("Splynx API", oneLine(err.Error()), "check SPLYNXPAY_SPLYNX_URL in "+a.envFile()+" and the Splynx API log (Administration → Logs → API)")
 	}
 	return false
 }

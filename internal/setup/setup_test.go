@@ -279,6 +279,7 @@ func TestDoctor(t *testing.T) {
 		ippay  ippaysim.Options
 		edit   func(w *world, cfg map[string]string) // changes the module config
 		skew   time.Duration
+		noEnv  bool // the env file was not loaded: no bootstrap at all
 		ok     bool
 	}
 	cases := []tc{
@@ -297,6 +298,7 @@ func TestDoctor(t *testing.T) {
 		{name: "ippay-refused", addon: ippayAddon, perms: allPerms(),
 			edit: func(w *world, cfg map[string]string) { cfg["ippay_url"] = closedURL(t) + "/ippay" }},
 		{name: "clock-skew", addon: ippayAddon, perms: allPerms(), skew: 5*time.Minute + 3*time.Second, ok: true},
+		{name: "env-not-loaded", addon: integraPayAddon, perms: allPerms(), noEnv: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -312,12 +314,18 @@ func TestDoctor(t *testing.T) {
 				secret = c.secret
 			}
 			dbPath := filepath.Join(w.dir, c.addon.Name+".db")
+			boot := config.Bootstrap{SplynxURL: w.splynx.URL, SplynxAPIKey: testKey, SplynxAPISecret: secret,
+				DBPath: dbPath, ListenAddr: c.addon.ListenAddr, TimeZone: "UTC", SyncSchedule: "*/10 * * * *",
+				ChargeSchedule: "0 5 * * *", SettleSchedule: "15 * * * *", FullSyncEvery: time.Hour, LogLevel: "info"}
+			if c.noEnv {
+				boot = config.Bootstrap{DBPath: dbPath}
+				boot.Fill(config.AddonDefaults{Package: c.addon.Name, ListenAddr: c.addon.ListenAddr, TimeZone: "UTC"})
+				boot.DBPath = dbPath
+			}
 			var out bytes.Buffer
 			got := Doctor(context.Background(), DoctorDeps{
-				Addon: c.addon,
-				Boot: config.Bootstrap{SplynxURL: w.splynx.URL, SplynxAPIKey: testKey, SplynxAPISecret: secret,
-					DBPath: dbPath, ListenAddr: c.addon.ListenAddr, TimeZone: "UTC", SyncSchedule: "*/10 * * * *",
-					ChargeSchedule: "0 5 * * *", SettleSchedule: "15 * * * *", FullSyncEvery: time.Hour, LogLevel: "info"},
+				Addon:   c.addon,
+				Boot:    boot,
 				Gateway: gatewayFor(c.addon),
 				Clock:   clock.NewFake(t0),
 				Timeout: 5 * time.Second,
