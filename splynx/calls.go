@@ -34,6 +34,7 @@ const (
 	pathLocations        = "admin/administration/locations"
 	pathAdditionalFields = "admin/config/additional-fields"
 	pathModuleConfig     = "admin/config/config"
+	pathModules          = "admin/config/modules"
 	pathCheck            = "admin/api/check"
 )
 
@@ -478,4 +479,49 @@ func (c *Client) CreateBankStatementRecord(ctx context.Context, r BankStatementR
 func (c *Client) UpdateBankStatementRecord(ctx context.Context, id int64, fields map[string]any) error {
 	return c.send2xx(ctx, call{method: http.MethodPut, path: idPath(pathBankRecords, id), body: fields},
 		"update payment statement record "+strconv.FormatInt(id, 10))
+}
+
+// ListPaymentAccountDefs returns the payment account definitions (title and
+// field labels), e.g. to find the id of the add-on's own account.
+func (c *Client) ListPaymentAccountDefs(ctx context.Context) ([]PaymentAccountDef, error) {
+	return getList[PaymentAccountDef](c, ctx, call{method: http.MethodGet, path: pathPaymentAccounts}, "payment account definitions")
+}
+
+// ListPaymentAccounts returns every payment account a customer has data in.
+func (c *Client) ListPaymentAccounts(ctx context.Context, customerID int64) ([]PaymentAccount, error) {
+	accounts, err := getList[PaymentAccount](c, ctx, call{method: http.MethodGet, path: pathPaymentAccounts,
+		query: "id=" + strconv.FormatInt(customerID, 10)}, "payment accounts of customer "+strconv.FormatInt(customerID, 10))
+	for i := range accounts {
+		if accounts[i].CustomerID == 0 {
+			accounts[i].CustomerID = ID(customerID)
+		}
+	}
+	return accounts, err
+}
+
+// Modules list.
+
+// ListModules returns the Modules list entries.
+func (c *Client) ListModules(ctx context.Context) ([]Module, error) {
+	return getList[Module](c, ctx, call{method: http.MethodGet, path: pathModules}, "modules")
+}
+
+// GetModule reads one Modules list entry by module name.
+func (c *Client) GetModule(ctx context.Context, name string) (Module, error) {
+	return getRecord[Module](c, ctx, pathModules+"/"+url.PathEscape(name), "module "+name)
+}
+
+// CreateModule adds a Modules list entry.
+func (c *Client) CreateModule(ctx context.Context, m Module) error {
+	if m.Module == "" || m.Title == "" {
+		return errors.New("splynx: create module: module name and title are required")
+	}
+	_, err := c.create(ctx, pathModules, "module "+m.Module, m)
+	return err
+}
+
+// UpdateModule changes fields of a Modules list entry.
+func (c *Client) UpdateModule(ctx context.Context, name string, fields map[string]any) error {
+	return c.send2xx(ctx, call{method: http.MethodPut, path: pathModules + "/" + url.PathEscape(name), body: fields},
+		"update module "+name)
 }

@@ -1012,11 +1012,47 @@ func TestPaymentAccounts(t *testing.T) {
 		put[0].Query != fmt.Sprintf("id=%d--%d", cid, acc) {
 		t.Errorf("PUT requests %+v", put)
 	}
+	defs, err := c.ListPaymentAccountDefs(ctx)
+	if err != nil || len(defs) != 1 || int64(defs[0].ID) != acc || defs[0].Title != "IntegraPay" || defs[0].Fields[1] != "Mask" {
+		t.Errorf("definitions %+v %v", defs, err)
+	}
+	all, err := c.ListPaymentAccounts(ctx, cid)
+	if err != nil || len(all) != 1 || all[0] != pa {
+		t.Errorf("customer's accounts %+v %v", all, err)
+	}
 	if err := c.DeletePaymentAccount(ctx, cid, acc); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := e.sim.PaymentAccount(cid, acc); ok {
 		t.Error("account data still stored after delete")
+	}
+}
+
+func TestModulesList(t *testing.T) {
+	e := newEnv(t, splynxsim.Options{IDsAsNumbers: true})
+	ctx := context.Background()
+	c := e.client(t, splynx.AuthAPIKeyToken)
+	m := splynx.Module{Module: "splynx_addon_integrapay", Title: "IntegraPay", Root: `controllers\admin\FinanceController`,
+		Type: "simple", Icon: "fa-credit-card", Path: "integrapay", Status: "enabled"}
+	if err := c.CreateModule(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CreateModule(ctx, m); !splynx.IsValidation(err) {
+		t.Errorf("duplicate module: %v", err)
+	}
+	got, err := c.GetModule(ctx, m.Module)
+	if err != nil || got != m {
+		t.Errorf("got %+v %v\nwant %+v", got, err, m)
+	}
+	if err := c.UpdateModule(ctx, m.Module, map[string]any{"status": "disabled"}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.ListModules(ctx)
+	if err != nil || len(list) != 1 || list[0].Status != "disabled" {
+		t.Errorf("modules %+v %v", list, err)
+	}
+	if _, err := c.GetModule(ctx, "nope"); !splynx.IsNotFound(err) {
+		t.Errorf("unknown module: %v", err)
 	}
 }
 

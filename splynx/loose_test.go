@@ -227,6 +227,20 @@ func TestRecordsDecodeBothTypings(t *testing.T) {
 			want:    &AdditionalField{Name: "autopay", Title: "Autopay", Type: "boolean", DefaultValue: "1", IsAdd: true, ShowInList: true, Searchable: true},
 		},
 		{
+			name:    "module",
+			strings: `{"module":"splynx_addon_integrapay","title":"IntegraPay","root":"r","type":"simple","icon":"","path":"integrapay","status":"1"}`,
+			numbers: `{"module":"splynx_addon_integrapay","title":"IntegraPay","root":"r","type":"simple","icon":null,"path":"integrapay","status":1}`,
+			new:     func() any { return new(Module) },
+			want:    &Module{Module: "splynx_addon_integrapay", Title: "IntegraPay", Root: "r", Type: "simple", Path: "integrapay", Status: "1"},
+		},
+		{
+			name:    "payment account definition",
+			strings: `{"id":"4","title":"IntegraPay","field_1":"Token","field_2":"Mask","field_3":""}`,
+			numbers: `{"id":4,"title":"IntegraPay","field_1":"Token","field_2":"Mask","field_3":null}`,
+			new:     func() any { return new(PaymentAccountDef) },
+			want:    &PaymentAccountDef{ID: 4, Title: "IntegraPay", Fields: [10]string{"Token", "Mask"}},
+		},
+		{
 			name:    "bank statement",
 			strings: `{"id":"9","date_time":"2026-11-01 00:00:00","title":"IntegraPay 11/2026","handler":"","payment_type":"3","status":"success"}`,
 			numbers: `{"id":9,"date_time":"2026-11-01 00:00:00","title":"IntegraPay 11/2026","handler":null,"payment_type":3,"status":"success"}`,

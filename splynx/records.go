@@ -556,3 +556,72 @@ type Identity struct {
 	Login       string
 	Permissions json.RawMessage
 }
+
+// Module is an entry of Config → Integrations → Modules list
+// (admin/config/modules); an add-on's module name is its config path.
+type Module struct {
+	Module string `json:"module"`
+	Title  string `json:"title"`
+	Root   string `json:"root"`
+	Type   string `json:"type"`
+	Icon   string `json:"icon"`
+	Path   string `json:"path"`
+	Status string `json:"status"` // entry points status for the portal
+}
+
+// UnmarshalJSON tolerates Splynx's loose types.
+func (m *Module) UnmarshalJSON(b []byte) error {
+	type Plain Module
+	aux := struct {
+		*Plain
+		Module *text `json:"module"`
+		Title  *text `json:"title"`
+		Root   *text `json:"root"`
+		Type   *text `json:"type"`
+		Icon   *text `json:"icon"`
+		Path   *text `json:"path"`
+		Status *text `json:"status"`
+	}{(*Plain)(m), (*text)(&m.Module), (*text)(&m.Title), (*text)(&m.Root), (*text)(&m.Type),
+		(*text)(&m.Icon), (*text)(&m.Path), (*text)(&m.Status)}
+	return json.Unmarshal(b, &aux)
+}
+
+// PaymentAccountDef is a payment account definition: a title and the
+// labels of field_1..field_10 (created by an add-on installer).
+type PaymentAccountDef struct {
+	ID     ID
+	Title  string
+	Fields [10]string // labels; Fields[0] labels field_1
+}
+
+// UnmarshalJSON reads id, title and field_1..field_10.
+func (d *PaymentAccountDef) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	var out PaymentAccountDef
+	for k, v := range raw {
+		var err error
+		switch k {
+		case "id":
+			err = out.ID.UnmarshalJSON(v)
+		case "title":
+			var t text
+			err = t.UnmarshalJSON(v)
+			out.Title = string(t)
+		default:
+			rest, ok := strings.CutPrefix(k, "field_")
+			if n, convErr := strconv.Atoi(rest); ok && convErr == nil && n >= 1 && n <= 10 {
+				var t text
+				err = t.UnmarshalJSON(v)
+				out.Fields[n-1] = string(t)
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	*d = out
+	return nil
+}
