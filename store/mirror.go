@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -124,7 +125,8 @@ func FormatDate(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.Format(DateLayout)
+	var b [10]byte
+	return string(appendDate(b[:0], t))
 }
 
 // FormatDateTime renders a datetime the way the mirror stores it ("" when zero).
@@ -132,8 +134,32 @@ func FormatDateTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.Format(DateTimeLayout)
+	var b [19]byte
+	out := appendDate(b[:0], t)
+	h, m, s := t.Clock()
+	out = append(out, ' ')
+	out = append2(out, h)
+	out = append(out, ':')
+	out = append2(out, m)
+	out = append(out, ':')
+	out = append2(out, s)
+	return string(out)
 }
+
+// appendDate is t.Format(DateLayout) without the layout interpreter; the
+// mirror formats millions of dates per pass.
+func appendDate(b []byte, t time.Time) []byte {
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, DateLayout)
+	}
+	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-')
+	b = append2(b, int(mo))
+	b = append(b, '-')
+	return append2(b, d)
+}
+
+func append2(b []byte, n int) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }
 
 func parseDate(s string) time.Time {
 	if s == "" {
@@ -185,162 +211,327 @@ func b2i(b bool) int {
 
 // ---- writing ----
 
-// MirrorWriter upserts mirror records inside one write transaction with
-// statements prepared once per batch. Every written row is stamped with the
-// generation gen (see DeleteStale).
+// MirrorWriter upserts mirror records inside one write transaction. It
+// writes many rows per statement (a mirror pass writes millions of rows, and
+// the per-statement cost dominates otherwise) and caches the statements it
+// prepares for the life of the transaction. Every written row is stamped
+// with the generation gen (see DeleteStale).
 type MirrorWriter struct {
 	tx       *sql.Tx
 	gen      int64
 	syncedAt string
-
-	cust, bill, inv, invDelItems, invItem, pf, pfDelItems, pfItem, pm *sql.Stmt
+	stmts    map[string]*sql.Stmt
+	args     []any
 }
 
-// NewMirrorWriter prepares the upsert statements on tx. Close it before the
-// transaction ends.
+// NewMirrorWriter returns a writer on tx. Close it before the transaction ends.
 func NewMirrorWriter(ctx context.Context, tx *sql.Tx, gen int64, now time.Time) (*MirrorWriter, error) {
-	w := &MirrorWriter{tx: tx, gen: gen, syncedAt: now.UTC().Format(time.RFC3339)}
-	prep := []struct {
-		dst **sql.Stmt
-		q   string
-	}{
-		{&w.cust, `INSERT INTO customers(id, login, name, email, billing_email, phone, category, status, billing_type,
-			partner_id, location_id, street, street2, city, zip, date_add, last_update, additional_json, sync_gen, synced_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-			ON CONFLICT(id) DO UPDATE SET login=excluded.login, name=excluded.name, email=excluded.email,
-			billing_email=excluded.billing_email, phone=excluded.phone, category=excluded.category, status=excluded.status,
-			billing_type=excluded.billing_type, partner_id=excluded.partner_id, location_id=excluded.location_id,
-			street=excluded.street, street2=excluded.street2, city=excluded.city, zip=excluded.zip,
-			date_add=excluded.date_add, last_update=excluded.last_update, additional_json=excluded.additional_json,
-			sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`},
-		{&w.bill, `INSERT INTO billing(customer_id, enabled, type, deposit, payment_method, billing_date, billing_due,
-			min_balance, sync_gen, synced_at) VALUES (?,?,?,?,?,?,?,?,?,?)
-			ON CONFLICT(customer_id) DO UPDATE SET enabled=excluded.enabled, type=excluded.type, deposit=excluded.deposit,
-			payment_method=excluded.payment_method, billing_date=excluded.billing_date, billing_due=excluded.billing_due,
-			min_balance=excluded.min_balance, sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`},
-		{&w.inv, `INSERT INTO invoices(id, customer_id, number, date_created, real_create_datetime, date_updated,
-			date_payment, date_till, total, due, status, payment_id, type, note, memo, additional_json, sync_gen, synced_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-			ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, number=excluded.number,
-			date_created=excluded.date_created, real_create_datetime=excluded.real_create_datetime,
-			date_updated=excluded.date_updated, date_payment=excluded.date_payment, date_till=excluded.date_till,
-			total=excluded.total, due=excluded.due, status=excluded.status, payment_id=excluded.payment_id,
-			type=excluded.type, note=excluded.note, memo=excluded.memo, additional_json=excluded.additional_json,
-			sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`},
-		{&w.invDelItems, `DELETE FROM invoice_items WHERE invoice_id = ?`},
-		{&w.invItem, `INSERT INTO invoice_items(invoice_id, pos, item_id, description, quantity, unit, price, tax,
-			period_from, period_to) VALUES (?,?,?,?,?,?,?,?,?,?)`},
-		{&w.pf, `INSERT INTO proformas(id, customer_id, number, date_created, real_create_datetime, date_updated,
-			date_payment, date_till, total, status, payment_id, note, memo, sync_gen, synced_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-			ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, number=excluded.number,
-			date_created=excluded.date_created, real_create_datetime=excluded.real_create_datetime,
-			date_updated=excluded.date_updated, date_payment=excluded.date_payment, date_till=excluded.date_till,
-			total=excluded.total, status=excluded.status, payment_id=excluded.payment_id,
-			note=excluded.note, memo=excluded.memo, sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`},
-		{&w.pfDelItems, `DELETE FROM proforma_items WHERE proforma_id = ?`},
-		{&w.pfItem, `INSERT INTO proforma_items(proforma_id, pos, item_id, description, quantity, unit, price, tax,
-			period_from, period_to) VALUES (?,?,?,?,?,?,?,?,?,?)`},
-		{&w.pm, `INSERT INTO payment_methods(id, name, is_active, name_1, name_2, name_3, name_4, name_5, sync_gen, synced_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?)
-			ON CONFLICT(id) DO UPDATE SET name=excluded.name, is_active=excluded.is_active, name_1=excluded.name_1,
-			name_2=excluded.name_2, name_3=excluded.name_3, name_4=excluded.name_4, name_5=excluded.name_5,
-			sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`},
-	}
-	for _, p := range prep {
-		st, err := tx.PrepareContext(ctx, p.q)
-		if err != nil {
-			w.Close()
-			return nil, fmt.Errorf("store: prepare mirror upsert: %w", err)
-		}
-		*p.dst = st
-	}
-	return w, nil
+	return &MirrorWriter{tx: tx, gen: gen, syncedAt: now.UTC().Format(time.RFC3339), stmts: map[string]*sql.Stmt{}}, nil
 }
 
 // Close releases the prepared statements.
 func (w *MirrorWriter) Close() {
-	for _, st := range []*sql.Stmt{w.cust, w.bill, w.inv, w.invDelItems, w.invItem, w.pf, w.pfDelItems, w.pfItem, w.pm} {
-		if st != nil {
-			st.Close()
+	for _, st := range w.stmts {
+		st.Close()
+	}
+	w.stmts = nil
+}
+
+// SQLite allows 32766 parameters per statement; rows per statement are kept
+// well below that and the same few statement shapes recur.
+const maxParams = 999
+
+type rowSQL struct {
+	name   string // statement cache key
+	prefix string // INSERT INTO t(cols)
+	cols   int
+	suffix string // ON CONFLICT ...
+}
+
+func (w *MirrorWriter) stmt(ctx context.Context, r rowSQL, rows int) (*sql.Stmt, error) {
+	key := r.name + "/" + strconv.Itoa(rows)
+	if st, ok := w.stmts[key]; ok {
+		return st, nil
+	}
+	var b strings.Builder
+	b.WriteString(r.prefix)
+	b.WriteString(" VALUES ")
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", r.cols), ",") + ")"
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(one)
+	}
+	b.WriteString(" ")
+	b.WriteString(r.suffix)
+	st, err := w.tx.PrepareContext(ctx, b.String())
+	if err != nil {
+		return nil, fmt.Errorf("prepare %s: %w", r.name, err)
+	}
+	w.stmts[key] = st
+	return st, nil
+}
+
+// rows writes n rows whose arguments fill(i, args) appends, as few
+// statements as the parameter limit allows.
+func (w *MirrorWriter) rows(ctx context.Context, r rowSQL, n int, fill func(i int, args []any) []any) error {
+	per := maxParams / r.cols
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
+		args := w.args[:0]
+		for i := start; i < end; i++ {
+			args = fill(i, args)
+		}
+		st, err := w.stmt(ctx, r, end-start)
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("%s: %w", r.name, err)
+		}
+		clear(args)
+		w.args = args[:0]
+	}
+	return nil
+}
+
+var (
+	customerRow = rowSQL{"customers", `INSERT INTO customers(id, login, name, email, billing_email, phone, category, status,
+		billing_type, partner_id, location_id, street, street2, city, zip, date_add, last_update, additional_json,
+		sync_gen, synced_at)`, 20,
+		`ON CONFLICT(id) DO UPDATE SET login=excluded.login, name=excluded.name, email=excluded.email,
+		billing_email=excluded.billing_email, phone=excluded.phone, category=excluded.category, status=excluded.status,
+		billing_type=excluded.billing_type, partner_id=excluded.partner_id, location_id=excluded.location_id,
+		street=excluded.street, street2=excluded.street2, city=excluded.city, zip=excluded.zip,
+		date_add=excluded.date_add, last_update=excluded.last_update, additional_json=excluded.additional_json,
+		sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
+	billingRow = rowSQL{"billing", `INSERT INTO billing(customer_id, enabled, type, deposit, payment_method,
+		billing_date, billing_due, min_balance, sync_gen, synced_at)`, 10,
+		`ON CONFLICT(customer_id) DO UPDATE SET enabled=excluded.enabled, type=excluded.type, deposit=excluded.deposit,
+		payment_method=excluded.payment_method, billing_date=excluded.billing_date, billing_due=excluded.billing_due,
+		min_balance=excluded.min_balance, sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
+	invoiceRow = rowSQL{"invoices", `INSERT INTO invoices(id, customer_id, number, date_created, real_create_datetime,
+		date_updated, date_payment, date_till, total, due, status, payment_id, type, note, memo, additional_json,
+		sync_gen, synced_at)`, 18,
+		`ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, number=excluded.number,
+		date_created=excluded.date_created, real_create_datetime=excluded.real_create_datetime,
+		date_updated=excluded.date_updated, date_payment=excluded.date_payment, date_till=excluded.date_till,
+		total=excluded.total, due=excluded.due, status=excluded.status, payment_id=excluded.payment_id,
+		type=excluded.type, note=excluded.note, memo=excluded.memo, additional_json=excluded.additional_json,
+		sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
+	invoiceItemRow = rowSQL{"invoice_items", `INSERT INTO invoice_items(invoice_id, pos, item_id, description,
+		quantity, unit, price, tax, period_from, period_to)`, 10, ""}
+	proformaRow = rowSQL{"proformas", `INSERT INTO proformas(id, customer_id, number, date_created,
+		real_create_datetime, date_updated, date_payment, date_till, total, status, payment_id, note, memo,
+		sync_gen, synced_at)`, 15,
+		`ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, number=excluded.number,
+		date_created=excluded.date_created, real_create_datetime=excluded.real_create_datetime,
+		date_updated=excluded.date_updated, date_payment=excluded.date_payment, date_till=excluded.date_till,
+		total=excluded.total, status=excluded.status, payment_id=excluded.payment_id,
+		note=excluded.note, memo=excluded.memo, sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
+	proformaItemRow = rowSQL{"proforma_items", `INSERT INTO proforma_items(proforma_id, pos, item_id, description,
+		quantity, unit, price, tax, period_from, period_to)`, 10, ""}
+	paymentMethodRow = rowSQL{"payment_methods", `INSERT INTO payment_methods(id, name, is_active, name_1, name_2,
+		name_3, name_4, name_5, sync_gen, synced_at)`, 10,
+		`ON CONFLICT(id) DO UPDATE SET name=excluded.name, is_active=excluded.is_active, name_1=excluded.name_1,
+		name_2=excluded.name_2, name_3=excluded.name_3, name_4=excluded.name_4, name_5=excluded.name_5,
+		sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
+)
+
+// lastByID keeps the last occurrence of each id, in first-seen order: one
+// statement cannot upsert the same row twice with its items.
+func lastByID[T any](vs []T, id func(*T) int64) []T {
+	if len(vs) < 2 {
+		return vs
+	}
+	seen := make(map[int64]int, len(vs))
+	dup := false
+	for i := range vs {
+		if _, ok := seen[id(&vs[i])]; ok {
+			dup = true
+		}
+		seen[id(&vs[i])] = i
+	}
+	if !dup {
+		return vs
+	}
+	out := make([]T, 0, len(seen))
+	for i := range vs {
+		if seen[id(&vs[i])] == i {
+			out = append(out, vs[i])
 		}
 	}
+	return out
+}
+
+// Customers inserts or replaces customers.
+func (w *MirrorWriter) Customers(ctx context.Context, cs []Customer) error {
+	cs = lastByID(cs, func(c *Customer) int64 { return c.ID })
+	attrs := make([]string, len(cs))
+	for i, c := range cs {
+		a, err := encodeAttrs(c.Additional)
+		if err != nil {
+			return fmt.Errorf("store: customer %d: encode additional attributes: %w", c.ID, err)
+		}
+		attrs[i] = a
+	}
+	err := w.rows(ctx, customerRow, len(cs), func(i int, a []any) []any {
+		c := &cs[i]
+		return append(a, c.ID, c.Login, c.Name, c.Email, c.BillingEmail, c.Phone, c.Category, c.Status, c.BillingType,
+			c.PartnerID, c.LocationID, c.Street1, c.Street2, c.City, c.ZipCode, FormatDate(c.DateAdd),
+			FormatDateTime(c.LastUpdate), attrs[i], w.gen, w.syncedAt)
+	})
+	if err != nil {
+		return fmt.Errorf("store: upsert customers: %w", err)
+	}
+	return nil
 }
 
 // Customer inserts or replaces one customer.
 func (w *MirrorWriter) Customer(ctx context.Context, c Customer) error {
-	attrs, err := encodeAttrs(c.Additional)
+	return w.Customers(ctx, []Customer{c})
+}
+
+// Billings inserts or replaces customers' billing records.
+func (w *MirrorWriter) Billings(ctx context.Context, bs []Billing) error {
+	bs = lastByID(bs, func(b *Billing) int64 { return b.CustomerID })
+	err := w.rows(ctx, billingRow, len(bs), func(i int, a []any) []any {
+		b := &bs[i]
+		return append(a, b.CustomerID, b2i(b.Enabled), b.Type, int64(b.Deposit), b.PaymentMethod, b.BillingDate,
+			b.BillingDue, int64(b.MinBalance), w.gen, w.syncedAt)
+	})
 	if err != nil {
-		return fmt.Errorf("store: customer %d: encode additional attributes: %w", c.ID, err)
-	}
-	if _, err := w.cust.ExecContext(ctx, c.ID, c.Login, c.Name, c.Email, c.BillingEmail, c.Phone, c.Category, c.Status,
-		c.BillingType, c.PartnerID, c.LocationID, c.Street1, c.Street2, c.City, c.ZipCode, FormatDate(c.DateAdd),
-		FormatDateTime(c.LastUpdate), attrs, w.gen, w.syncedAt); err != nil {
-		return fmt.Errorf("store: upsert customer %d: %w", c.ID, err)
+		return fmt.Errorf("store: upsert billing: %w", err)
 	}
 	return nil
 }
 
 // Billing inserts or replaces one customer's billing record.
 func (w *MirrorWriter) Billing(ctx context.Context, b Billing) error {
-	if _, err := w.bill.ExecContext(ctx, b.CustomerID, b2i(b.Enabled), b.Type, int64(b.Deposit), b.PaymentMethod,
-		b.BillingDate, b.BillingDue, int64(b.MinBalance), w.gen, w.syncedAt); err != nil {
-		return fmt.Errorf("store: upsert billing of customer %d: %w", b.CustomerID, err)
+	return w.Billings(ctx, []Billing{b})
+}
+
+// Invoices inserts or replaces invoices and all their items.
+func (w *MirrorWriter) Invoices(ctx context.Context, vs []Invoice) error {
+	vs = lastByID(vs, func(v *Invoice) int64 { return v.ID })
+	attrs := make([]string, len(vs))
+	for i, v := range vs {
+		a, err := encodeAttrs(v.Additional)
+		if err != nil {
+			return fmt.Errorf("store: invoice %d: encode additional attributes: %w", v.ID, err)
+		}
+		attrs[i] = a
+	}
+	err := w.rows(ctx, invoiceRow, len(vs), func(i int, a []any) []any {
+		v := &vs[i]
+		return append(a, v.ID, v.CustomerID, v.Number, FormatDate(v.DateCreated), FormatDateTime(v.RealCreateDatetime),
+			FormatDateTime(v.DateUpdated), FormatDate(v.DatePayment), FormatDate(v.DateTill), int64(v.Total),
+			int64(v.Due), v.Status, v.PaymentID, v.Type, v.Note, v.Memo, attrs[i], w.gen, w.syncedAt)
+	})
+	if err != nil {
+		return fmt.Errorf("store: upsert invoices: %w", err)
+	}
+	ids := make([]int64, len(vs))
+	items := make([][]Item, len(vs))
+	for i := range vs {
+		ids[i], items[i] = vs[i].ID, vs[i].Items
+	}
+	if err := w.replaceItems(ctx, "invoice_items", "invoice_id", invoiceItemRow, ids, items); err != nil {
+		return fmt.Errorf("store: invoice items: %w", err)
 	}
 	return nil
 }
 
 // Invoice inserts or replaces one invoice and all its items.
-func (w *MirrorWriter) Invoice(ctx context.Context, inv Invoice) error {
-	attrs, err := encodeAttrs(inv.Additional)
+func (w *MirrorWriter) Invoice(ctx context.Context, v Invoice) error {
+	return w.Invoices(ctx, []Invoice{v})
+}
+
+// Proformas inserts or replaces proformas and all their items.
+func (w *MirrorWriter) Proformas(ctx context.Context, ps []Proforma) error {
+	ps = lastByID(ps, func(p *Proforma) int64 { return p.ID })
+	err := w.rows(ctx, proformaRow, len(ps), func(i int, a []any) []any {
+		p := &ps[i]
+		return append(a, p.ID, p.CustomerID, p.Number, FormatDate(p.DateCreated), FormatDateTime(p.RealCreateDatetime),
+			FormatDateTime(p.DateUpdated), FormatDate(p.DatePayment), FormatDate(p.DateTill), int64(p.Total), p.Status,
+			p.PaymentID, p.Note, p.Memo, w.gen, w.syncedAt)
+	})
 	if err != nil {
-		return fmt.Errorf("store: invoice %d: encode additional attributes: %w", inv.ID, err)
+		return fmt.Errorf("store: upsert proformas: %w", err)
 	}
-	if _, err := w.inv.ExecContext(ctx, inv.ID, inv.CustomerID, inv.Number, FormatDate(inv.DateCreated),
-		FormatDateTime(inv.RealCreateDatetime), FormatDateTime(inv.DateUpdated), FormatDate(inv.DatePayment),
-		FormatDate(inv.DateTill), int64(inv.Total), int64(inv.Due), inv.Status, inv.PaymentID, inv.Type, inv.Note,
-		inv.Memo, attrs, w.gen, w.syncedAt); err != nil {
-		return fmt.Errorf("store: upsert invoice %d: %w", inv.ID, err)
+	ids := make([]int64, len(ps))
+	items := make([][]Item, len(ps))
+	for i := range ps {
+		ids[i], items[i] = ps[i].ID, ps[i].Items
 	}
-	if err := w.items(ctx, w.invDelItems, w.invItem, inv.ID, inv.Items); err != nil {
-		return fmt.Errorf("store: invoice %d items: %w", inv.ID, err)
+	if err := w.replaceItems(ctx, "proforma_items", "proforma_id", proformaItemRow, ids, items); err != nil {
+		return fmt.Errorf("store: proforma items: %w", err)
 	}
 	return nil
 }
 
 // Proforma inserts or replaces one proforma and all its items.
 func (w *MirrorWriter) Proforma(ctx context.Context, p Proforma) error {
-	if _, err := w.pf.ExecContext(ctx, p.ID, p.CustomerID, p.Number, FormatDate(p.DateCreated),
-		FormatDateTime(p.RealCreateDatetime), FormatDateTime(p.DateUpdated), FormatDate(p.DatePayment),
-		FormatDate(p.DateTill), int64(p.Total), p.Status, p.PaymentID, p.Note, p.Memo, w.gen, w.syncedAt); err != nil {
-		return fmt.Errorf("store: upsert proforma %d: %w", p.ID, err)
-	}
-	if err := w.items(ctx, w.pfDelItems, w.pfItem, p.ID, p.Items); err != nil {
-		return fmt.Errorf("store: proforma %d items: %w", p.ID, err)
-	}
-	return nil
+	return w.Proformas(ctx, []Proforma{p})
 }
 
-func (w *MirrorWriter) items(ctx context.Context, del, ins *sql.Stmt, parent int64, items []Item) error {
-	if _, err := del.ExecContext(ctx, parent); err != nil {
-		return err
-	}
-	for i, it := range items {
-		if _, err := ins.ExecContext(ctx, parent, i, it.ID, it.Description, it.Quantity, it.Unit, int64(it.Price),
-			it.Tax, FormatDate(it.PeriodFrom), FormatDate(it.PeriodTo)); err != nil {
+// replaceItems deletes the parents' old items and inserts the new ones.
+func (w *MirrorWriter) replaceItems(ctx context.Context, table, parentCol string, r rowSQL, parents []int64, items [][]Item) error {
+	del := rowSQL{name: "delete " + table}
+	for start := 0; start < len(parents); start += maxParams {
+		part := parents[start:min(start+maxParams, len(parents))]
+		key := del.name + "/" + strconv.Itoa(len(part))
+		st, ok := w.stmts[key]
+		if !ok {
+			var err error
+			q := `DELETE FROM ` + table + ` WHERE ` + parentCol + ` IN (` +
+				strings.TrimSuffix(strings.Repeat("?,", len(part)), ",") + `)`
+			if st, err = w.tx.PrepareContext(ctx, q); err != nil {
+				return err
+			}
+			w.stmts[key] = st
+		}
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return err
 		}
+	}
+	type ref struct{ parent, pos int }
+	var refs []ref
+	for p, its := range items {
+		for i := range its {
+			refs = append(refs, ref{p, i})
+		}
+	}
+	return w.rows(ctx, r, len(refs), func(i int, a []any) []any {
+		rf := refs[i]
+		it := &items[rf.parent][rf.pos]
+		return append(a, parents[rf.parent], rf.pos, it.ID, it.Description, it.Quantity, it.Unit, int64(it.Price), it.Tax,
+			FormatDate(it.PeriodFrom), FormatDate(it.PeriodTo))
+	})
+}
+
+// PaymentMethods inserts or replaces payment methods.
+func (w *MirrorWriter) PaymentMethods(ctx context.Context, ms []PaymentMethod) error {
+	ms = lastByID(ms, func(m *PaymentMethod) int64 { return m.ID })
+	err := w.rows(ctx, paymentMethodRow, len(ms), func(i int, a []any) []any {
+		m := &ms[i]
+		return append(a, m.ID, m.Name, b2i(m.IsActive), m.Names[0], m.Names[1], m.Names[2], m.Names[3], m.Names[4],
+			w.gen, w.syncedAt)
+	})
+	if err != nil {
+		return fmt.Errorf("store: upsert payment methods: %w", err)
 	}
 	return nil
 }
 
 // PaymentMethod inserts or replaces one payment method.
 func (w *MirrorWriter) PaymentMethod(ctx context.Context, m PaymentMethod) error {
-	if _, err := w.pm.ExecContext(ctx, m.ID, m.Name, b2i(m.IsActive), m.Names[0], m.Names[1], m.Names[2], m.Names[3],
-		m.Names[4], w.gen, w.syncedAt); err != nil {
-		return fmt.Errorf("store: upsert payment method %d: %w", m.ID, err)
-	}
-	return nil
+	return w.PaymentMethods(ctx, []PaymentMethod{m})
 }
 
 // MirrorTables are the tables a full pass reconciles, in deletion order.

@@ -4,6 +4,8 @@
 -- text comparison orders them. sync_gen is the full-pass generation that last
 -- saw the row: a successful full pass deletes rows with an older generation,
 -- which finds records deleted in Splynx without holding every id in memory.
+-- sync_gen has no index on purpose: it is read by one scan per full pass,
+-- while an index would cost on every one of the pass's writes.
 
 CREATE TABLE customers (
     id              INTEGER PRIMARY KEY,
@@ -31,7 +33,6 @@ CREATE INDEX customers_status   ON customers(status);
 CREATE INDEX customers_partner  ON customers(partner_id);
 CREATE INDEX customers_location ON customers(location_id);
 CREATE INDEX customers_login    ON customers(login);
-CREATE INDEX customers_sync_gen ON customers(sync_gen);
 
 CREATE TABLE billing (
     customer_id     INTEGER PRIMARY KEY,
@@ -46,7 +47,6 @@ CREATE TABLE billing (
     synced_at       TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX billing_payment_method ON billing(payment_method);
-CREATE INDEX billing_sync_gen       ON billing(sync_gen);
 
 CREATE TABLE invoices (
     id                   INTEGER PRIMARY KEY,
@@ -72,7 +72,6 @@ CREATE INDEX invoices_status_created ON invoices(status, date_created);
 CREATE INDEX invoices_customer       ON invoices(customer_id);
 CREATE INDEX invoices_date_created   ON invoices(date_created);
 CREATE INDEX invoices_number         ON invoices(number);
-CREATE INDEX invoices_sync_gen       ON invoices(sync_gen);
 
 -- Items belong to their invoice: replaced as a whole whenever the invoice is
 -- written, removed with it.
@@ -111,7 +110,6 @@ CREATE INDEX proformas_status_created ON proformas(status, date_created);
 CREATE INDEX proformas_customer       ON proformas(customer_id);
 CREATE INDEX proformas_date_created   ON proformas(date_created);
 CREATE INDEX proformas_number         ON proformas(number);
-CREATE INDEX proformas_sync_gen       ON proformas(sync_gen);
 
 CREATE TABLE proforma_items (
     proforma_id INTEGER NOT NULL REFERENCES proformas(id) ON DELETE CASCADE,

@@ -413,8 +413,8 @@ func (e *Engine) listPaymentMethods(p *pass) error {
 	}
 	b := p.batcher()
 	for _, m := range ms {
-		if err := b.add(func(w *store.MirrorWriter) error { return w.PaymentMethod(p.ctx, convertPaymentMethod(m)) },
-			&p.methods); err != nil {
+		sm := convertPaymentMethod(m)
+		if err := b.add(func(bt *batch) { bt.methods = append(bt.methods, sm) }); err != nil {
 			return err
 		}
 	}
@@ -429,7 +429,7 @@ func (e *Engine) listCustomers(p *pass, base []splynx.Cond, after int64) error {
 			if !p.full {
 				p.touch(sc.ID)
 			}
-			return b.add(func(w *store.MirrorWriter) error { return w.Customer(p.ctx, sc) }, &p.customers)
+			return b.add(func(bt *batch) { bt.customers = append(bt.customers, sc) })
 		})
 	if err != nil {
 		return fmt.Errorf("customers: %w", err)
@@ -449,7 +449,7 @@ func (e *Engine) listInvoices(p *pass, base []splynx.Cond, after int64) error {
 			if !p.full {
 				p.touch(sv.CustomerID)
 			}
-			return b.add(func(w *store.MirrorWriter) error { return w.Invoice(p.ctx, sv) }, &p.invoices)
+			return b.add(func(bt *batch) { bt.invoices = append(bt.invoices, sv) })
 		})
 	if err != nil {
 		return fmt.Errorf("invoices: %w", err)
@@ -465,7 +465,7 @@ func (e *Engine) listProformas(p *pass, base []splynx.Cond, after int64) error {
 			if !p.full {
 				p.touch(sv.CustomerID)
 			}
-			return b.add(func(w *store.MirrorWriter) error { return w.Proforma(p.ctx, sv) }, &p.proformas)
+			return b.add(func(bt *batch) { bt.proformas = append(bt.proformas, sv) })
 		})
 	if err != nil {
 		return fmt.Errorf("proformas: %w", err)
@@ -487,7 +487,7 @@ func (e *Engine) listAllBilling(p *pass) error {
 			func(cb splynx.CustomerBilling) int64 { return int64(cb.CustomerID) },
 			func(cb splynx.CustomerBilling) error {
 				sb := convertBilling(cb)
-				return b.add(func(w *store.MirrorWriter) error { return w.Billing(p.ctx, sb) }, &p.billing)
+				return b.add(func(bt *batch) { bt.billing = append(bt.billing, sb) })
 			})
 		if err == nil {
 			return b.flush()
@@ -554,7 +554,7 @@ func (e *Engine) refreshBilling(p *pass) error {
 					break
 				}
 				sb := convertBilling(cb)
-				if err = b.add(func(w *store.MirrorWriter) error { return w.Billing(p.ctx, sb) }, &p.billing); err != nil {
+				if err = b.add(func(bt *batch) { bt.billing = append(bt.billing, sb) }); err != nil {
 					break
 				}
 			}
@@ -604,7 +604,7 @@ func (e *Engine) getBilling(p *pass, ids <-chan int64) error {
 					sb.CustomerID = id
 				}
 				bmu.Lock()
-				err = b.add(func(w *store.MirrorWriter) error { return w.Billing(p.ctx, sb) }, &p.billing)
+				err = b.add(func(bt *batch) { bt.billing = append(bt.billing, sb) })
 				bmu.Unlock()
 				if err != nil {
 					errc <- err

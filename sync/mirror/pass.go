@@ -36,9 +36,16 @@ type pass struct {
 }
 
 type batch struct {
-	ops    []func(*store.MirrorWriter) error
-	counts []*atomic.Int64
-	done   chan struct{} // closed once the writer has dealt with the batch, if set
+	customers []store.Customer
+	billing   []store.Billing
+	invoices  []store.Invoice
+	proformas []store.Proforma
+	methods   []store.PaymentMethod
+	done      chan struct{} // closed once the writer has dealt with the batch, if set
+}
+
+func (b *batch) len() int {
+	return len(b.customers) + len(b.billing) + len(b.invoices) + len(b.proformas) + len(b.methods)
 }
 
 func (e *Engine) newPass(ctx context.Context, full bool, gen int64, log *zap.Logger) *pass {
@@ -128,7 +135,7 @@ func (p *pass) write() {
 
 func (p *pass) commit(now time.Time, b *batch) {
 	{
-		if p.ctx.Err() != nil || len(b.ops) == 0 {
+		if p.ctx.Err() != nil || b.len() == 0 {
 			return
 		}
 		err := p.e.db.Write(p.ctx, func(tx *sql.Tx) error {
@@ -137,20 +144,29 @@ func (p *pass) commit(now time.Time, b *batch) {
 				return err
 			}
 			defer w.Close()
-			for _, op := range b.ops {
-				if err := op(w); err != nil {
-					return err
-				}
+			if err := w.PaymentMethods(p.ctx, b.methods); err != nil {
+				return err
 			}
-			return nil
+			if err := w.Customers(p.ctx, b.customers); err != nil {
+				return err
+			}
+			if err := w.Billings(p.ctx, b.billing); err != nil {
+				return err
+			}
+			if err := w.Invoices(p.ctx, b.invoices); err != nil {
+				return err
+			}
+			return w.Proformas(p.ctx, b.proformas)
 		})
 		if err != nil {
 			p.fail(err)
 			return
 		}
-		for _, c := range b.counts {
-			c.Add(1)
-		}
+		p.methods.Add(int64(len(b.methods)))
+		p.customers.Add(int64(len(b.customers)))
+		p.billing.Add(int64(len(b.billing)))
+		p.invoices.Add(int64(len(b.invoices)))
+		p.proformas.Add(int64(len(b.proformas)))
 	}
 }
 
@@ -215,21 +231,21 @@ type batcher struct {
 
 func (p *pass) batcher() *batcher { return &batcher{p: p} }
 
-func (b *batcher) add(op func(*store.MirrorWriter) error, count *atomic.Int64) error {
+// add lets put append one record to the pending batch and sends the batch
+// once it is full.
+func (b *batcher) add(put func(*batch)) error {
 	if b.cur == nil {
-		n := b.p.e.opts.BatchSize
-		b.cur = &batch{ops: make([]func(*store.MirrorWriter) error, 0, n), counts: make([]*atomic.Int64, 0, n)}
+		b.cur = &batch{}
 	}
-	b.cur.ops = append(b.cur.ops, op)
-	b.cur.counts = append(b.cur.counts, count)
-	if len(b.cur.ops) >= b.p.e.opts.BatchSize {
+	put(b.cur)
+	if b.cur.len() >= b.p.e.opts.BatchSize {
 		return b.flush()
 	}
 	return nil
 }
 
 func (b *batcher) flush() error {
-	if b.cur == nil || (len(b.cur.ops) == 0 && b.cur.done == nil) {
+	if b.cur == nil || (b.cur.len() == 0 && b.cur.done == nil) {
 		return b.p.ctx.Err()
 	}
 	select {

@@ -1,0 +1,508 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	gosync "sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/splynx-pay/splynx-pay/splynx"
+	"github.com/splynx-pay/splynx-pay/store"
+	"github.com/splynx-pay/splynx-pay/sync/mirror"
+)
+
+func init() { register("sync", runSyncBench) }
+
+type syncBench struct {
+	customers, invoices, proformas int
+	seed                           int64
+	simURL, simBin                 string
+	apiKey, apiSecret              string
+	dbPath                         string
+	pageSize, batchSize, streams   int
+	changePct                      float64
+	verbose                        bool
+	cpuProfile                     string
+}
+
+func runSyncBench(ctx context.Context, args []string, stdout io.Writer) error {
+	var b syncBench
+	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
+	fs.IntVar(&b.customers, "customers", 10000, "customers in the simulator")
+	fs.IntVar(&b.invoices, "invoices", 100000, "invoices in the simulator")
+	fs.IntVar(&b.proformas, "proformas", -1, "proformas in the simulator (-1: customers/2)")
+	fs.Int64Var(&b.seed, "seed", 1, "simulator seed")
+	fs.StringVar(&b.simURL, "sim-url", "", "use a running splynx-sim at this URL instead of starting one")
+	fs.StringVar(&b.simBin, "sim-bin", "", "splynx-sim binary to start (default: build ./cmd/splynx-sim, or run this binary's own simulator)")
+	fs.StringVar(&b.apiKey, "api-key", "bench-key", "Splynx API key")
+	fs.StringVar(&b.apiSecret, "api-secret", "bench-secret", "Splynx API secret")
+	fs.StringVar(&b.dbPath, "db", "", "database file (default: a fresh one in a temp directory, removed afterwards)")
+	fs.IntVar(&b.pageSize, "page", 1000, "records per Splynx list request")
+	fs.IntVar(&b.batchSize, "batch", 1000, "records per write transaction")
+	fs.IntVar(&b.streams, "streams", 1, "entity listings run side by side (1 or 3)")
+	fs.Float64Var(&b.changePct, "change", 1, "percent of customers and invoices changed before the incremental pass")
+	fs.BoolVar(&b.verbose, "v", false, "log the engine's progress lines")
+	fs.StringVar(&b.cpuProfile, "cpuprofile", "", "write a CPU profile of the full pass to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if b.proformas < 0 {
+		b.proformas = b.customers / 2
+	}
+	return b.run(ctx, stdout)
+}
+
+func (b *syncBench) run(ctx context.Context, stdout io.Writer) error {
+	tmp, err := os.MkdirTemp("", "splynx-bench-sync-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	simURL, simDesc, stopSim, err := b.startSim(ctx, tmp)
+	if err != nil {
+		return err
+	}
+	defer stopSim()
+	fmt.Fprintf(stdout, "simulator: %s at %s (%d customers, %d invoices, %d proformas)\n",
+		simDesc, simURL, b.customers, b.invoices, b.proformas)
+
+	logger := zap.NewNop()
+	if b.verbose {
+		cfg := zap.NewDevelopmentConfig()
+		cfg.Level = zap.NewAtomicLevelAt(zapcore.InfoLevel)
+		logger, _ = cfg.Build()
+	}
+	rec := &recorder{base: &http.Transport{MaxIdleConnsPerHost: 16, DisableCompression: true}}
+	client, err := splynx.New(splynx.Config{BaseURL: simURL, APIKey: b.apiKey, APISecret: b.apiSecret, Timeout: 2 * time.Minute},
+		splynx.WithHTTPClient(&http.Client{Transport: rec}), splynx.WithLogger(logger))
+	if err != nil {
+		return err
+	}
+	if err := client.Check(ctx); err != nil {
+		return fmt.Errorf("simulator check: %w", err)
+	}
+
+	dbPath := b.dbPath
+	if dbPath == "" {
+		dbPath = filepath.Join(tmp, "mirror.db")
+	}
+	db, err := store.Open(ctx, dbPath, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	eng := mirror.New(db, client, mirror.Options{Logger: logger, PageSize: b.pageSize, BatchSize: b.batchSize,
+		Streams: b.streams, ProgressEvery: 5 * time.Second})
+
+	// Full pass into the empty database, recording its requests for the raw fetch.
+	runtime.GC()
+	rssBefore := maxRSS()
+	if b.cpuProfile != "" {
+		f, err := os.Create(b.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	rec.on.Store(true)
+	full, err := eng.Full(ctx)
+	rec.on.Store(false)
+	if b.cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
+		return err
+	}
+	rss := maxRSS()
+	counts, err := db.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "full pass: %s, %d records (%d customers, %d billing, %d invoices, %d items, %d proformas), %d requests, %.0f records/s\n",
+		round(full.Duration), full.Records(), counts.Customers, counts.Billing, counts.Invoices, counts.InvoiceItems,
+		counts.Proformas, len(rec.reqs), float64(full.Records())/full.Duration.Seconds())
+	if counts.Customers != b.customers || counts.Invoices != b.invoices || counts.Proformas != b.proformas {
+		return fmt.Errorf("mirror counts %+v differ from the simulator's (%d customers, %d invoices, %d proformas)",
+			counts, b.customers, b.invoices, b.proformas)
+	}
+
+	fmt.Fprintf(stdout, "full pass network: %s to headers, %s reading bodies\n",
+		time.Duration(rec.wait.Load()).Round(time.Millisecond), time.Duration(rec.read.Load()).Round(time.Millisecond))
+	raw, bytes, err := rec.replay(ctx, b.streams)
+	if err != nil {
+		return fmt.Errorf("raw fetch: %w", err)
+	}
+	fmt.Fprintf(stdout, "raw fetch: %s for the same %d requests, %.1f MB of bodies\n", round(raw), len(rec.reqs), float64(bytes)/1e6)
+
+	changedC, changedI, err := b.change(ctx, client)
+	if err != nil {
+		return fmt.Errorf("changing records: %w", err)
+	}
+	inc, err := eng.Incremental(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "incremental pass after changing %d customers and %d invoices: %s, %d records, %d requests\n",
+		changedC, changedI, round(inc.Duration), inc.Records(), inc.Requests)
+	if inc.Customers < changedC || inc.Invoices < changedI {
+		return fmt.Errorf("incremental pass wrote %d customers and %d invoices, fewer than the %d and %d changed",
+			inc.Customers, inc.Invoices, changedC, changedI)
+	}
+
+	ratio := full.Duration.Seconds() / raw.Seconds()
+	incPct := 100 * inc.Duration.Seconds() / full.Duration.Seconds()
+	rssMB := float64(rss) / 1024
+	fmt.Fprintln(stdout)
+	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "measure", "value", "target", "result")
+	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "full sync wall time", round(full.Duration), "", "")
+	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "raw fetch wall time", round(raw), "", "")
+	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "full sync / raw fetch", fmt.Sprintf("%.2fx", ratio), "<= 2.00x", verdict(ratio <= 2))
+	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "peak RSS (this process)", fmt.Sprintf("%.0f MB", rssMB), "<= 200 MB", verdict(rssMB <= 200))
+	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", fmt.Sprintf("incremental (%.3g%% changed)", b.changePct),
+		fmt.Sprintf("%s = %.1f%%", round(inc.Duration), incPct), "<= 5% of full", verdict(incPct <= 5))
+	_ = rssBefore
+	return nil
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
+}
+
+func round(d time.Duration) time.Duration {
+	if d > 10*time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
+}
+
+// maxRSS is this process's peak resident set in KiB (Linux ru_maxrss).
+func maxRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return int64(ru.Maxrss)
+}
+
+// startSim returns the simulator's base URL. It never runs the simulator
+// inside this process, whose peak RSS is one of the measures.
+func (b *syncBench) startSim(ctx context.Context, tmp string) (url, desc string, stop func(), err error) {
+	if b.simURL != "" {
+		return b.simURL, "running", func() {}, nil
+	}
+	bin := b.simBin
+	args := b.simArgs()
+	switch {
+	case bin != "":
+		desc = "process " + bin
+	case dirExists(filepath.Join(moduleRoot(), "cmd", "splynx-sim")):
+		bin = filepath.Join(tmp, "splynx-sim")
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/splynx-sim")
+		build.Dir = moduleRoot()
+		if out, err := build.CombinedOutput(); err != nil {
+			return "", "", nil, fmt.Errorf("build splynx-sim: %v\n%s", err, out)
+		}
+		desc = "process splynx-sim"
+	default:
+		// No splynx-sim yet: this binary serves the simulator itself.
+		self, err := os.Executable()
+		if err != nil {
+			return "", "", nil, err
+		}
+		bin = self
+		args = append([]string{simSubcommand}, args...)
+		desc = "process splynx-bench " + simSubcommand
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", "", nil, fmt.Errorf("start simulator: %w", err)
+	}
+	stop = func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}
+	urlc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "LISTENING "); ok {
+				urlc <- strings.TrimSpace(u)
+				break
+			}
+		}
+		io.Copy(io.Discard, out)
+	}()
+	select {
+	case u := <-urlc:
+		return u, desc, stop, nil
+	case <-time.After(15 * time.Minute):
+	case <-ctx.Done():
+	}
+	stop()
+	return "", "", nil, errors.New("simulator did not print LISTENING")
+}
+
+func (b *syncBench) simArgs() []string {
+	return []string{"-listen", "127.0.0.1:0", "-customers", strconv.Itoa(b.customers), "-invoices", strconv.Itoa(b.invoices),
+		"-proformas", strconv.Itoa(b.proformas), "-seed", strconv.FormatInt(b.seed, 10),
+		"-api-key", b.apiKey, "-api-secret", b.apiSecret}
+}
+
+func moduleRoot() string {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "."
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "."
+	}
+	return filepath.Dir(mod)
+}
+
+func dirExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+// change edits changePct% of customers and invoices through the API, as an
+// operator would in Splynx, so that their update stamps move.
+func (b *syncBench) change(ctx context.Context, c *splynx.Client) (customers, invoices int, err error) {
+	stepC := stepFor(b.customers, b.changePct)
+	stepI := stepFor(b.invoices, b.changePct)
+	type job struct {
+		invoice bool
+		id      int64
+	}
+	jobs := make(chan job, 64)
+	var firstErr error
+	var mu gosync.Mutex
+	var wg gosync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				var err error
+				if j.invoice {
+					err = c.UpdateInvoice(ctx, j.id, map[string]any{"note": "bench change " + strconv.FormatInt(j.id, 10)})
+				} else {
+					err = c.UpdateCustomer(ctx, j.id, map[string]any{"name": "Bench Changed " + strconv.FormatInt(j.id, 10)})
+				}
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	// Walk the ids the mirror holds, so a gap in Splynx's ids cannot make
+	// the bench change fewer records than it reports.
+	send := func(list func(func(int64) bool) error, step int, invoice bool, n *int) error {
+		i := 0
+		return list(func(id int64) bool {
+			if i%step == 0 {
+				select {
+				case jobs <- job{invoice, id}:
+					*n++
+				case <-ctx.Done():
+					return false
+				}
+			}
+			i++
+			return true
+		})
+	}
+	err = send(func(f func(int64) bool) error {
+		for cu, err := range c.ListCustomers(ctx, splynx.Search{Limit: 1000}) {
+			if err != nil {
+				return err
+			}
+			if !f(int64(cu.ID)) {
+				return ctx.Err()
+			}
+		}
+		return nil
+	}, stepC, false, &customers)
+	if err == nil {
+		err = send(func(f func(int64) bool) error {
+			for inv, err := range c.ListInvoices(ctx, splynx.Search{Limit: 1000}) {
+				if err != nil {
+					return err
+				}
+				if !f(int64(inv.ID)) {
+					return ctx.Err()
+				}
+			}
+			return nil
+		}, stepI, true, &invoices)
+	}
+	close(jobs)
+	wg.Wait()
+	if err == nil {
+		err = firstErr
+	}
+	return customers, invoices, err
+}
+
+func stepFor(n int, pct float64) int {
+	if pct <= 0 || n == 0 {
+		return n + 1
+	}
+	s := int(100 / pct)
+	return max(1, s)
+}
+
+// recorder is the splynx client's transport: while on, it notes every GET
+// (URL and headers) so that the same requests can be replayed raw.
+type recorder struct {
+	base *http.Transport
+	on   atomic.Bool
+	wait atomic.Int64 // time to response headers
+	read atomic.Int64 // time blocked reading bodies
+	mu   gosync.Mutex
+	reqs []recorded
+}
+
+type recorded struct {
+	url    string
+	header http.Header
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if r.on.Load() && req.Method == http.MethodGet {
+		r.mu.Lock()
+		r.reqs = append(r.reqs, recorded{url: req.URL.String(), header: req.Header.Clone()})
+		r.mu.Unlock()
+	}
+	start := time.Now()
+	resp, err := r.base.RoundTrip(req)
+	r.wait.Add(int64(time.Since(start)))
+	if err == nil {
+		resp.Body = &timedBody{ReadCloser: resp.Body, r: r}
+	}
+	return resp, err
+}
+
+type timedBody struct {
+	io.ReadCloser
+	r *recorder
+}
+
+func (t *timedBody) Read(p []byte) (int, error) {
+	start := time.Now()
+	n, err := t.ReadCloser.Read(p)
+	t.r.read.Add(int64(time.Since(start)))
+	return n, err
+}
+
+// streamOf groups requests as the engine's listings do (customers, billing
+// and payment methods in one; invoices; proformas).
+func streamOf(u string) int {
+	switch {
+	case strings.Contains(u, "/finance/invoices"):
+		return 1
+	case strings.Contains(u, "/finance/proforma-invoices"):
+		return 2
+	}
+	return 0
+}
+
+// replay sends the recorded requests again, with the pass's concurrency,
+// reading each body to the end and throwing it away: the cost of the
+// transfer alone, without decoding or storing.
+func (r *recorder) replay(ctx context.Context, streams int) (time.Duration, int64, error) {
+	groups := make([][]recorded, 3)
+	for _, q := range r.reqs {
+		g := streamOf(q.url)
+		groups[g] = append(groups[g], q)
+	}
+	hc := &http.Client{Transport: r.base}
+	var total atomic.Int64
+	var firstErr error
+	var mu gosync.Mutex
+	sem := make(chan struct{}, max(1, streams))
+	var wg gosync.WaitGroup
+	start := time.Now()
+	for _, g := range groups {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			for _, q := range g {
+				n, err := fetch(ctx, hc, q)
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+				total.Add(n)
+			}
+		}()
+	}
+	wg.Wait()
+	return time.Since(start), total.Load(), firstErr
+}
+
+func fetch(ctx context.Context, hc *http.Client, q recorded) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, q.url, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header = q.header.Clone()
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err != nil {
+		return n, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return n, fmt.Errorf("GET %s: status %d", req.URL.Path, resp.StatusCode)
+	}
+	return n, nil
+}
