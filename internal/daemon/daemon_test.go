@@ -368,3 +368,68 @@ func logged(log string, parts ...string) bool {
 	}
 	return false
 }
+
+// SIGTERM lets a running job finish (within the drain limit) instead of
+// cutting it off, and starts no new runs.
+func TestStopDrainsRunningJob(t *testing.T) {
+	_, u := startSims(t, 5, 10)
+	started := make(chan struct{}, 10)
+	var finished, cancelled atomicCount
+	saved := jobs
+	jobs = append(append([]Job(nil), jobs...), Job{
+		Name:     "slow-test-job",
+		Schedule: func(config.Bootstrap) string { return "@every 1s" },
+		Run: func(ctx context.Context, app *App) error {
+			started <- struct{}{}
+			select {
+			case <-time.After(1500 * time.Millisecond):
+				finished.add()
+				return nil
+			case <-ctx.Done():
+				cancelled.add()
+				return ctx.Err()
+			}
+		},
+	})
+	t.Cleanup(func() { jobs = saved })
+	env := goodEnv(t, u.Splynx)
+	env["SPLYNXPAY_SYNC_SCHEDULE"] = "@every 1h"
+	setEnv(t, env)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- MainContext(ctx, testAddon, []string{"run"}, io.Discard, &stderr) }()
+	select {
+	case <-started:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("job never started: %s", stderr.String())
+	}
+	cancel() // SIGTERM while the job runs
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("daemon did not stop")
+	}
+	if finished.get() != 1 || cancelled.get() != 0 {
+		t.Fatalf("job finished %d times, cancelled %d times; want it to finish once", finished.get(), cancelled.get())
+	}
+	if len(started) != 0 {
+		t.Fatal("a new run started after SIGTERM")
+	}
+}
+
+type atomicCount struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (a *atomicCount) add() { a.mu.Lock(); a.n++; a.mu.Unlock() }
+func (a *atomicCount) get() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.n
+}
