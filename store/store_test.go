@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -442,5 +443,103 @@ func TestAuditInCallerTransaction(t *testing.T) {
 	}
 	if err := db.Ping(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestFormatDates(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		time.Date(999, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(2024, 2, 29, 0, 0, 0, 0, time.FixedZone("AEST", 10*3600)),
+	} {
+		if got, want := FormatDate(tm), tm.Format(DateLayout); got != want {
+			t.Errorf("FormatDate(%v) = %q, want %q", tm, got, want)
+		}
+		if got, want := FormatDateTime(tm), tm.Format(DateTimeLayout); got != want {
+			t.Errorf("FormatDateTime(%v) = %q, want %q", tm, got, want)
+		}
+	}
+	if FormatDate(time.Time{}) != "" || FormatDateTime(time.Time{}) != "" {
+		t.Error("zero time not rendered empty")
+	}
+}
+
+// Batches larger than one statement's parameter budget, with the same
+// record twice, land exactly once with the last version's items.
+func TestMirrorWriterBatches(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	const n = 257
+	var invs []Invoice
+	var pfs []Proforma
+	var bills []Billing
+	var custs []Customer
+	for i := int64(1); i <= n; i++ {
+		items := make([]Item, i%4)
+		for j := range items {
+			items[j] = Item{ID: i*10 + int64(j), Description: fmt.Sprintf("line %d", j), Quantity: "1", Price: money.Amount(i + int64(j))}
+		}
+		invs = append(invs, Invoice{ID: i, CustomerID: i, Number: fmt.Sprint(1000 + i), Total: money.Amount(i * 101),
+			Due: money.Amount(i), Status: "not_paid", DateCreated: date("2026-10-01"), Items: items})
+		pfs = append(pfs, Proforma{ID: i, CustomerID: i, Total: money.Amount(i), Status: "not_paid", Items: items})
+		bills = append(bills, Billing{CustomerID: i, Deposit: money.Amount(-i)})
+		custs = append(custs, Customer{ID: i, Login: fmt.Sprint("u", i)})
+	}
+	// Invoice 5 again, changed, later in the same batch.
+	invs = append(invs, Invoice{ID: 5, CustomerID: 5, Total: 1, Due: 0, Status: "paid", Items: []Item{{Description: "only"}}})
+	err := db.Write(ctx, func(tx *sql.Tx) error {
+		w, err := NewMirrorWriter(ctx, tx, 3, time.Now())
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		if err := w.Customers(ctx, custs); err != nil {
+			return err
+		}
+		if err := w.Billings(ctx, bills); err != nil {
+			return err
+		}
+		if err := w.Proformas(ctx, pfs); err != nil {
+			return err
+		}
+		// Twice: the second write replaces rows and items instead of adding.
+		if err := w.Invoices(ctx, invs); err != nil {
+			return err
+		}
+		return w.Invoices(ctx, invs)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := db.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantItems := 0
+	for i := 1; i <= n; i++ {
+		wantItems += i % 4
+	}
+	if c.Customers != n || c.Billing != n || c.Invoices != n || c.Proformas != n || c.ProformaItems != wantItems ||
+		c.InvoiceItems != wantItems-5%4+1 {
+		t.Fatalf("counts = %+v, want %d rows and %d items", c, n, wantItems)
+	}
+	v, _ := db.GetInvoice(ctx, 5)
+	if v.Status != "paid" || v.Total != 1 || len(v.Items) != 1 || v.Items[0].Description != "only" {
+		t.Fatalf("invoice 5 = %+v", v)
+	}
+	v, _ = db.GetInvoice(ctx, 203)
+	if v.Total != 203*101 || len(v.Items) != 3 || v.Items[2].Price != 205 || v.Items[2].Description != "line 2" {
+		t.Fatalf("invoice 203 = %+v", v)
+	}
+	var sum int64
+	db.SQL().QueryRow(`SELECT SUM(total) FROM invoices`).Scan(&sum)
+	want := int64(1) // invoice 5
+	for i := int64(1); i <= n; i++ {
+		if i != 5 {
+			want += i * 101
+		}
+	}
+	if sum != want {
+		t.Fatalf("sum of totals = %d, want %d", sum, want)
 	}
 }
