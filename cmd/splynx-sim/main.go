@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := demo.SimConfig{}
 	fs.IntVar(&cfg.Customers, "customers", 500, "customers to seed")
 	fs.IntVar(&cfg.Invoices, "invoices", 5000, "invoices to seed")
-	fs.IntVar(&cfg.Proformas, "proformas", 500, "proforma invoices to seed")
+	fs.IntVar(&cfg.Proformas, "proformas", -1, "proforma invoices to seed (-1: as many as customers)")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "random seed of the data and of fault injection")
 	fs.StringVar(&cfg.APIKey, "api-key", "sim-api-key", "API key the simulated Splynx accepts")
 	fs.StringVar(&cfg.APISecret, "api-secret", "sim-api-secret", "its secret")
@@ -69,6 +69,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fault, path, err := parseFaults(*faults, cfg.Seed)
 	if err != nil {
 		return err
+	}
+	if cfg.Proformas < 0 {
+		cfg.Proformas = cfg.Customers
 	}
 	start := time.Now()
 	cfg.RealTime = !*fixed

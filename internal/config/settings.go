@@ -237,14 +237,17 @@ func ParseSettingsFor(k Kind, module map[string]string, env map[string]string) (
 		hosts := integraPayHosts[s.IntegraPayEnvironment]
 		if s.IntegraPayAuthURL == "" {
 			s.IntegraPayAuthURL = hosts[0]
+			s.Raw["integrapay_auth_url"] = s.IntegraPayAuthURL
 		}
 		if s.IntegraPayAPIURL == "" {
 			s.IntegraPayAPIURL = hosts[1]
+			s.Raw["integrapay_api_url"] = s.IntegraPayAPIURL
 		}
 	}
 	if k == IPpay || k == "" {
 		if s.IPpayURL == "" {
 			s.IPpayURL = ippayURLs[s.IPpayEnvironment]
+			s.Raw["ippay_url"] = s.IPpayURL
 		}
 	}
 	return s, nil
