@@ -40,9 +40,13 @@ const (
 
 func idPath(base string, id int64) string { return base + "/" + strconv.FormatInt(id, 10) }
 
-// page streams every record matching s from a list endpoint, one page
-// (Search.Limit or DefaultPageSize records) in memory at a time. Without an
+// page streams every record matching s from a list endpoint. Without an
 // explicit order it sorts by id so that offsets stay stable between pages.
+//
+// When page k is full, page k+1 is requested before page k's records are
+// handed out, so the round trip overlaps decoding and the consumer's own
+// work (a sync writing rows, say). At most two pages of Search.Limit (or
+// DefaultPageSize) records are in memory, however long the listing.
 func page[T any](c *Client, ctx context.Context, path, what string, s Search) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
@@ -52,20 +56,47 @@ func page[T any](c *Client, ctx context.Context, path, what string, s Search) it
 		if len(s.Order) == 0 {
 			s.Order = []OrderBy{Asc("id")}
 		}
-		var buf bytes.Buffer // one page at a time, reused
-		for {
-			n, stop, err := fetchPage(c, ctx, path, s, &buf, yield)
-			if stop {
-				return
-			}
+		fail := func(offset int, err error) {
+			yield(zero, fmt.Errorf("splynx: list %s (offset %d): %w", what, offset, err))
+		}
+		bufs := [2]*bytes.Buffer{new(bytes.Buffer), new(bytes.Buffer)}
+		err := c.readPage(ctx, path, s, bufs[0])
+		for k := 0; ; k++ {
 			if err != nil {
-				yield(zero, fmt.Errorf("splynx: list %s (offset %d): %w", what, s.Offset, err))
+				fail(s.Offset, err)
 				return
 			}
-			if n < s.Limit {
+			cur, spare := bufs[k%2], bufs[(k+1)%2]
+			var (
+				prefetched chan error
+				cancel     context.CancelFunc = func() {}
+			)
+			if countRecords(cur.Bytes()) == s.Limit {
+				next := s
+				next.Offset += s.Limit
+				var pctx context.Context
+				pctx, cancel = context.WithCancel(ctx)
+				prefetched = make(chan error, 1)
+				go func() { prefetched <- c.readPage(pctx, path, next, spare) }()
+			}
+			n, stop, derr := decodePage(cur.Bytes(), yield)
+			if stop || derr != nil || n < s.Limit {
+				cancel()
+				if prefetched != nil {
+					<-prefetched // never leave a request running behind the caller
+				}
+				if derr != nil && !stop {
+					fail(s.Offset, derr)
+				}
 				return
 			}
 			s.Offset += n
+			if prefetched != nil {
+				err = <-prefetched
+			} else {
+				err = c.readPage(ctx, path, s, spare)
+			}
+			cancel()
 		}
 	}
 }
@@ -73,25 +104,29 @@ func page[T any](c *Client, ctx context.Context, path, what string, s Search) it
 // maxPage caps one page of a listing held in memory.
 const maxPage = 256 << 20
 
-// fetchPage reads one page and yields its records. stop is true when the
-// consumer ended the iteration.
-func fetchPage[T any](c *Client, ctx context.Context, path string, s Search, buf *bytes.Buffer, yield func(T, error) bool) (n int, stop bool, err error) {
+// readPage fetches one page of a listing into buf.
+func (c *Client) readPage(ctx context.Context, path string, s Search, buf *bytes.Buffer) error {
 	resp, err := c.do(ctx, call{method: http.MethodGet, path: path, query: s.Encode()})
 	if err != nil {
-		return 0, false, err
+		return err
 	}
+	defer resp.body.Close()
 	buf.Reset()
-	_, err = buf.ReadFrom(io.LimitReader(resp.body, maxPage+1))
-	resp.body.Close()
-	if err != nil {
-		return 0, false, fmt.Errorf("reading answer: %w", c.transportError(err))
+	if _, err := buf.ReadFrom(io.LimitReader(resp.body, maxPage+1)); err != nil {
+		return fmt.Errorf("reading answer: %w", c.transportError(err))
 	}
 	if buf.Len() > maxPage {
-		return 0, false, fmt.Errorf("page larger than %d bytes", maxPage)
+		return fmt.Errorf("page larger than %d bytes", maxPage)
 	}
-	n, stop, keyed, err := scanPage(buf.Bytes(), yield)
+	return nil
+}
+
+// decodePage yields the records of one page. stop is true when the consumer
+// ended the iteration.
+func decodePage[T any](page []byte, yield func(T, error) bool) (n int, stop bool, err error) {
+	n, stop, keyed, err := scanPage(page, yield)
 	if keyed {
-		return decodeKeyedPage(buf.Bytes(), yield)
+		return decodeKeyedPage(page, yield)
 	}
 	return n, stop, err
 }

@@ -633,6 +633,22 @@ func scanPage[T any](page []byte, yield func(T, error) bool) (n int, stopped, ke
 
 var errStopped = errors.New("stopped")
 
+// countRecords counts the elements of a page that is a JSON array, without
+// decoding them; -1 when the page is not a well-formed array.
+func countRecords(page []byte) int {
+	s := scanner{b: page}
+	n := 0
+	err := s.elems(func() error {
+		n++
+		_, err := s.value()
+		return err
+	})
+	if err != nil || s.end() != nil {
+		return -1
+	}
+	return n
+}
+
 // common returns the shared copy of the enum values that fill most records
 // (statuses, types, "1"), sparing an allocation per field.
 func common(b []byte) (string, bool) {
