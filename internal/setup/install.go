@@ -39,7 +39,8 @@ func InstallAddon(ctx context.Context, c *splynx.Client, a Addon, w io.Writer) (
 	// The module config first: it may already name payment methods that
 	// an admin chose, and then none are created.
 	module, err := c.GetModuleConfig(ctx, a.Module, 0)
-	if err != nil && !splynx.IsNotFound(err) {
+	moduleMissing := splynx.IsNotFound(err)
+	if err != nil && !moduleMissing {
 		return res, fmt.Errorf("install-addon: read module config %s: %w", a.Module, err)
 	}
 	if module == nil {
@@ -89,7 +90,12 @@ func InstallAddon(ctx context.Context, c *splynx.Client, a Addon, w io.Writer) (
 			missing[k] = v
 		}
 	}
-	if len(missing) > 0 {
+	switch {
+	case moduleMissing:
+		// Splynx keeps a module's config only once the module exists, and
+		// the API cannot create modules.
+		fmt.Fprintf(w, "missing  module %s: add it in Config → Integrations → Modules list, then run install-addon again\n", a.Module)
+	case len(missing) > 0:
 		if err := c.PutModuleConfig(ctx, a.Module, 0, missing); err != nil {
 			return res, fmt.Errorf("install-addon: write module config %s: %w", a.Module, err)
 		}
@@ -99,7 +105,7 @@ func InstallAddon(ctx context.Context, c *splynx.Client, a Addon, w io.Writer) (
 		}
 		sort.Strings(keys)
 		created("module config %s settings: %s", a.Module, strings.Join(keys, ", "))
-	} else {
+	default:
 		kept("module config %s defaults", a.Module)
 	}
 
@@ -128,7 +134,18 @@ func InstallAddon(ctx context.Context, c *splynx.Client, a Addon, w io.Writer) (
 
 	fmt.Fprintf(w, "\n%d created, %d already there.\n\n", len(res.Created), len(res.Kept))
 	ManualSteps(w, a)
+	if moduleMissing {
+		return res, fmt.Errorf("install-addon: %w", ErrModuleMissing{Module: a.Module})
+	}
 	return res, nil
+}
+
+// ErrModuleMissing means the add-on's module is not in Splynx's modules
+// list, so its config could not be written.
+type ErrModuleMissing struct{ Module string }
+
+func (e ErrModuleMissing) Error() string {
+	return "module " + e.Module + " is not in Config → Integrations → Modules list; add it there and run install-addon again"
 }
 
 // ManualSteps writes what an admin has to do by hand because the Splynx

@@ -3,6 +3,7 @@ package setup
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"net/http"
 	"net/http/httptest"
@@ -247,6 +248,28 @@ func TestInstallAddonCreatesThenChangesNothing(t *testing.T) {
 			}
 			golden(t, "install-"+a.short()+"-second", second.String())
 		})
+	}
+}
+
+func TestInstallAddonWithoutModule(t *testing.T) {
+	a := ippayAddon
+	w := newWorld(t, a, nil, ippaysim.Options{})
+	var out bytes.Buffer
+	res, err := InstallAddon(context.Background(), w.client(t, testSecret), a, &out)
+	var missing ErrModuleMissing
+	if !errors.As(err, &missing) || missing.Module != a.Module {
+		t.Fatalf("err = %v, want ErrModuleMissing for %s", err, a.Module)
+	}
+	// What does not need the module is still created.
+	if len(res.Created) != 4 {
+		t.Errorf("created %q, want the 2 payment methods and 2 fields", res.Created)
+	}
+	if w.sim.ModuleConfig(a.Module, 0) != nil {
+		t.Errorf("module config appeared")
+	}
+	want := "missing  module splynx_ippay_addon: add it in Config → Integrations → Modules list, then run install-addon again\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
 	}
 }
 
