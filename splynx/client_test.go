@@ -378,6 +378,36 @@ func TestConcurrentSigning(t *testing.T) {
 	}
 }
 
+// Calls made from inside a listing loop share the signing turn and the
+// token with the page fetched ahead; nothing may deadlock or be refused.
+func TestCallsInsideListing(t *testing.T) {
+	for _, m := range bothModes {
+		t.Run(m.name, func(t *testing.T) {
+			e := newEnv(t, splynxsim.Options{})
+			cid := e.sim.AddCustomer(splynxsim.Customer{Login: "c", Name: "C"})
+			for range 12 {
+				e.sim.AddInvoice(splynxsim.Invoice{CustomerID: cid, Status: "not_paid", Total: 100, Due: 100, DateCreated: date(2026, 10, 1)})
+			}
+			c := e.client(t, m.mode)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			n := 0
+			for inv, err := range c.ListInvoices(ctx, splynx.Search{Limit: 5}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := c.GetCustomer(ctx, int64(inv.CustomerID)); err != nil {
+					t.Fatal(err)
+				}
+				n++
+			}
+			if n != 12 || e.count401() != 0 {
+				t.Errorf("listed %d, %d refused", n, e.count401())
+			}
+		})
+	}
+}
+
 func TestConcurrentTokenRenewal(t *testing.T) {
 	e := newEnv(t, splynxsim.Options{})
 	id := e.sim.AddCustomer(splynxsim.Customer{Login: "c", Name: "C"})
