@@ -60,6 +60,7 @@ func page[T any](c *Client, ctx context.Context, path, what string, s Search) it
 			yield(zero, fmt.Errorf("splynx: list %s (offset %d): %w", what, offset, err))
 		}
 		bufs := [2]*bytes.Buffer{new(bytes.Buffer), new(bytes.Buffer)}
+		var prevFirst []byte
 		err := c.readPage(ctx, path, s, bufs[0])
 		for k := 0; ; k++ {
 			if err != nil {
@@ -67,6 +68,13 @@ func page[T any](c *Client, ctx context.Context, path, what string, s Search) it
 				return
 			}
 			cur, spare := bufs[k%2], bufs[(k+1)%2]
+			// A server that ignored offset would hand out page one forever.
+			first := firstRecord(cur.Bytes())
+			if k > 0 && first != nil && bytes.Equal(first, prevFirst) {
+				fail(s.Offset, errors.New("the server sent the same page again (does it ignore offset?)"))
+				return
+			}
+			prevFirst = append(prevFirst[:0], first...)
 			var (
 				prefetched chan error
 				cancel     context.CancelFunc = func() {}

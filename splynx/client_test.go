@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -669,6 +670,35 @@ func TestPagingStopsOnShortAndEmptyPage(t *testing.T) {
 				t.Errorf("early stop: %d page requests", got)
 			}
 		})
+	}
+}
+
+// A server that ignores offset must not make a listing loop forever. Real
+// Splynx and splynxsim both honour offset, so this peer is a bare handler
+// that answers every page with the same full page.
+func TestListingStopsWhenOffsetIgnored(t *testing.T) {
+	var pages atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pages.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `[{"id":"1","login":"a"},{"id":"2","login":"b"}]`)
+	}))
+	defer srv.Close()
+	c, err := splynx.New(splynx.Config{BaseURL: srv.URL, APIKey: testKey, APISecret: testSecret, Auth: splynx.AuthSignature})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	var listErr error
+	for _, err := range c.ListCustomers(context.Background(), splynx.Search{Limit: 2}) {
+		if err != nil {
+			listErr = err
+			break
+		}
+		n++
+	}
+	if listErr == nil || !strings.Contains(listErr.Error(), "ignore offset") || n != 2 || pages.Load() > 3 {
+		t.Errorf("listed %d in %d pages, err %v", n, pages.Load(), listErr)
 	}
 }
 

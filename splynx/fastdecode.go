@@ -633,6 +633,24 @@ func scanPage[T any](page []byte, yield func(T, error) bool) (n int, stopped, ke
 
 var errStopped = errors.New("stopped")
 
+// firstRecord returns the raw first element of a page that is a JSON
+// array, or nil.
+func firstRecord(page []byte) []byte {
+	s := scanner{b: page}
+	if s.peek() != '[' {
+		return nil
+	}
+	s.i++
+	if s.peek() == ']' {
+		return nil
+	}
+	v, err := s.value()
+	if err != nil {
+		return nil
+	}
+	return v
+}
+
 // countRecords counts the elements of a page that is a JSON array, without
 // decoding them; -1 when the page is not a well-formed array.
 func countRecords(page []byte) int {
