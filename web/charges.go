@@ -43,6 +43,7 @@ func setupCharges(s *Server) error {
 	s.Handle("GET /charges/{id}/log", p.admin(p.log))
 	s.Handle("POST /charges/{id}/cancel", p.admin(p.cancel))
 	s.Handle("POST /charges/attempts/{id}/refund", p.admin(p.refund))
+	s.Handle("POST /charges/attempts/{id}/retry", p.admin(p.retry))
 	s.AddNav(NavItem{Title: "Charge", Path: "/charges", Order: 20})
 	return nil
 }
@@ -391,6 +392,32 @@ func (p *chargePages) refund(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := en.WriteBack(r.Context()); err != nil {
 		p.s.Logger().Warn("write-back after a refund", zap.Error(err))
+	}
+	http.Redirect(w, r, fmt.Sprintf("%s/charges/%d", p.s.Prefix(), a.RunID), http.StatusSeeOther)
+}
+
+func (p *chargePages) retry(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		p.s.Error(w, r, http.StatusNotFound, "no such charge", nil)
+		return
+	}
+	en, err := p.engine(r.Context())
+	if err != nil {
+		p.s.Error(w, r, http.StatusServiceUnavailable, "the charge engine is not available (see the log)", err)
+		return
+	}
+	a, skip, err := en.RetryNow(r.Context(), id, "admin")
+	if err != nil {
+		p.s.Error(w, r, http.StatusConflict, "The retry failed: "+err.Error(), err)
+		return
+	}
+	if a == nil {
+		p.s.Error(w, r, http.StatusConflict, "Not retried: "+skip, nil)
+		return
+	}
+	if _, err := en.WriteBack(r.Context()); err != nil {
+		p.s.Logger().Warn("write-back after a retry", zap.Error(err))
 	}
 	http.Redirect(w, r, fmt.Sprintf("%s/charges/%d", p.s.Prefix(), a.RunID), http.StatusSeeOther)
 }

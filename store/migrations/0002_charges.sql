@@ -144,6 +144,11 @@ CREATE TABLE reversals (
     reason            TEXT    NOT NULL DEFAULT '',
     code              TEXT    NOT NULL DEFAULT '',
     splynx_payment_id INTEGER NOT NULL DEFAULT 0,
+    -- A refund is written 'requested' before the gateway call, so a crash
+    -- in between leaves a visible row instead of a silent refund.
+    state             TEXT    NOT NULL DEFAULT 'done' CHECK (state IN ('requested', 'done', 'failed')),
     created_at        TEXT    NOT NULL,
     UNIQUE (attempt_id, kind, reference)
 );
+-- One refund in flight per charge: a double click cannot refund twice.
+CREATE UNIQUE INDEX reversals_one_requested ON reversals (attempt_id) WHERE state = 'requested';

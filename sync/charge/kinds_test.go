@@ -128,7 +128,7 @@ func TestRetriesAndHardDeclines(t *testing.T) {
 	soft := e.customer("Soft Decline", "card")
 	hard := e.customer("Hard Decline", "card")
 	invSoft := e.invoice(soft, "20.61", "") // .61 insufficient funds
-	e.invoice(hard, "20.31", "")            // .31 invalid card
+	invHard := e.invoice(hard, "20.31", "") // .31 invalid card
 	e.sync()
 	en := e.engine()
 	res, err := en.Run(e.ctx, charge.Filters{}, charge.RunOptions{})
@@ -169,6 +169,17 @@ func TestRetriesAndHardDeclines(t *testing.T) {
 	e.checkLedgers()
 	if s, _ := e.invoiceStatus(invSoft); s != "paid" {
 		t.Errorf("soft invoice %s", s)
+	}
+	// An admin retries the hard decline after the customer saved a new
+	// card: a second attempt, once only.
+	e.save(hard, "card")
+	hardFirst, _ := e.db.LatestAttempt(e.ctx, "invoice:"+itoa(invHard))
+	a, skip, err := en.RetryNow(e.ctx, hardFirst.ID, "admin")
+	if err != nil || skip != "" || a.AttemptNo != 2 || a.RetryOf != hardFirst.ID {
+		t.Fatalf("retry now: %+v %q %v", a, skip, err)
+	}
+	if _, _, err := en.RetryNow(e.ctx, hardFirst.ID, "admin"); err == nil {
+		t.Fatal("the same attempt was retried twice")
 	}
 }
 
@@ -339,6 +350,10 @@ func TestRefunds(t *testing.T) {
 	}
 	if neg != -1000 {
 		t.Errorf("negative payments for the partial refund: %s", neg)
+	}
+	rvs, _ := e.db.ListReversals(e.ctx, 0)
+	if len(rvs) != 2 || rvs[0].State != store.ReversalDone || rvs[1].State != store.ReversalDone {
+		t.Errorf("refund rows %+v", rvs)
 	}
 	var refunded int64
 	for _, en := range e.ip.Ledger() {

@@ -207,37 +207,56 @@ func (e *Engine) Refund(ctx context.Context, attemptID, amount int64, reason str
 		return store.Reversal{}, err
 	}
 	ref := NewReference()
-	o, err := e.gw.Refund(ctx, gateways.RefundRequest{Reference: ref, Original: gateways.Outcome{Status: gateways.Approved,
-		Reference: a.Reference, GatewayID: a.GatewayID, SecondaryID: a.SecondaryID, Amount: a.Amount},
-		Method: methodOf(m), PayerRef: m.PayerRef, Amount: amount, Reason: reason})
-	if err != nil {
+	now := e.now()
+	rv := store.Reversal{AttemptID: a.ID, Kind: "refund", Reference: ref, Amount: amount, Reason: reason,
+		SplynxPaymentID: a.SplynxPaymentID, State: store.ReversalRequested}
+	dbctx := context.WithoutCancel(ctx)
+	// The intent is on disk before the gateway hears of it.
+	if err := e.db.Write(dbctx, func(tx *sql.Tx) error {
+		_, err := store.InsertReversal(dbctx, tx, rv, now)
+		return err
+	}); err != nil {
 		return store.Reversal{}, fmt.Errorf("charge: refund %s: %w", a.Reference, err)
 	}
-	if o.Status != gateways.Approved && o.Status != gateways.Pending {
+	o, err := e.gw.Refund(dbctx, gateways.RefundRequest{Reference: ref, Original: gateways.Outcome{Status: gateways.Approved,
+		Reference: a.Reference, GatewayID: a.GatewayID, SecondaryID: a.SecondaryID, Amount: a.Amount},
+		Method: methodOf(m), PayerRef: m.PayerRef, Amount: amount, Reason: reason})
+	failed := err != nil || (o.Status != gateways.Approved && o.Status != gateways.Pending)
+	if failed && (err != nil || o.Status == gateways.Declined) {
+		// Declined, or refused before sending: nothing was refunded.
+		_ = e.db.Write(dbctx, func(tx *sql.Tx) error {
+			return store.FinishReversal(dbctx, tx, a.ID, ref, store.ReversalFailed, "")
+		})
+		if err != nil {
+			return store.Reversal{}, fmt.Errorf("charge: refund %s: %w", a.Reference, err)
+		}
 		return store.Reversal{}, fmt.Errorf("charge: refund %s: gateway said %s (%s %s)", a.Reference, o.Status, o.Code,
 			gateways.ScrubDigits(o.Message))
 	}
+	if failed {
+		// Unknown: the row stays requested for a person to check with the
+		// gateway; no second refund can start meanwhile.
+		return store.Reversal{}, fmt.Errorf("charge: refund %s (ref %s): outcome unknown, check with the gateway", a.Reference, ref)
+	}
 	full := amount == left && a.Refunded == 0
-	now := e.now()
-	rv := store.Reversal{AttemptID: a.ID, Kind: "refund", Reference: ref, GatewayID: o.GatewayID, Amount: amount,
-		Reason: reason, SplynxPaymentID: a.SplynxPaymentID}
-	err = e.db.Write(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
-		if err := store.AddRefunded(ctx, tx, a.ID, amount, now); err != nil {
+	rv.GatewayID, rv.State = o.GatewayID, store.ReversalDone
+	err = e.db.Write(dbctx, func(tx *sql.Tx) error {
+		if err := store.FinishReversal(dbctx, tx, a.ID, ref, store.ReversalDone, o.GatewayID); err != nil {
 			return err
 		}
-		if _, err := store.InsertReversal(ctx, tx, rv, now); err != nil {
+		if err := store.AddRefunded(dbctx, tx, a.ID, amount, now); err != nil {
 			return err
 		}
 		if full {
-			if err := store.Transition(ctx, tx, a.ID, []store.AttemptState{store.StateRecorded}, store.StateReversed,
+			if err := store.Transition(dbctx, tx, a.ID, []store.AttemptState{store.StateRecorded}, store.StateReversed,
 				store.Change{Reason: "refunded", Message: reason}, now); err != nil {
 				return err
 			}
 		}
 		if full && e.set.RefundMode != "negative" {
-			return store.Enqueue(ctx, tx, store.OutboxItem{AttemptID: a.ID, Action: store.OutboxDeletePayment}, now)
+			return store.Enqueue(dbctx, tx, store.OutboxItem{AttemptID: a.ID, Action: store.OutboxDeletePayment}, now)
 		}
-		return store.Enqueue(ctx, tx, store.OutboxItem{AttemptID: a.ID, Action: store.OutboxRefundPayment, Ref: ref, Amount: amount}, now)
+		return store.Enqueue(dbctx, tx, store.OutboxItem{AttemptID: a.ID, Action: store.OutboxRefundPayment, Ref: ref, Amount: amount}, now)
 	})
 	if err != nil {
 		// The gateway refunded; the local record failed. Say so loudly with
@@ -246,7 +265,42 @@ func (e *Engine) Refund(ctx context.Context, attemptID, amount int64, reason str
 			zap.String("refund_reference", ref), zap.String("gateway_id", o.GatewayID), zap.Error(err))
 		return rv, fmt.Errorf("charge: refund %s done at the gateway (ref %s) but not recorded: %w", a.Reference, ref, err)
 	}
+	e.log.Info("charge refunded", zap.String("reference", a.Reference), zap.String("refund_reference", ref),
+		zap.String("amount", money.Amount(amount).String()), zap.Bool("full", full))
 	return rv, nil
+}
+
+// RetryNow charges a declined attempt again at once (an admin's "retry"),
+// as a new attempt of the same charge with a new reference.
+func (e *Engine) RetryNow(ctx context.Context, attemptID int64, startedBy string) (*store.ChargeAttempt, string, error) {
+	prev, err := e.db.GetAttempt(ctx, attemptID)
+	if err != nil {
+		return nil, "", err
+	}
+	if prev.State != store.StateDeclined || prev.Retried {
+		return nil, "", fmt.Errorf("charge: retry %s: attempt is %s%s; only a declined attempt not yet retried can be retried",
+			prev.Reference, prev.State, map[bool]string{true: " and already retried"}[prev.Retried])
+	}
+	runID, err := e.db.CreateRun(context.WithoutCancel(ctx), store.ChargeRun{Source: SourceAdmin, Mode: "single",
+		StartedBy: startedBy, FiltersJSON: Filters{CustomerID: prev.CustomerID, IDs: nonZero(prev.InvoiceID, prev.ProformaID)}.JSON()}, e.now())
+	if err != nil {
+		return nil, "", err
+	}
+	it := Item{Kind: prev.Kind, ChargeKey: prev.ChargeKey, InvoiceID: prev.InvoiceID, ProformaID: prev.ProformaID,
+		Number: prev.ItemNumber, CustomerID: prev.CustomerID, Amount: prev.Amount - prev.Fee}
+	a, skip, err := e.chargeItem(ctx, runID, it, &prev)
+	pr := &progress{}
+	pr.p.Total = 1
+	pr.add(a, skip, e.itemLine(it, a, skip, err))
+	p, lines, _ := pr.take()
+	dbctx := context.WithoutCancel(ctx)
+	_ = e.db.AddRunLines(dbctx, runID, lines)
+	status := "done"
+	if err != nil {
+		status = "failed"
+	}
+	_ = e.db.FinishRun(dbctx, runID, status, p, errString(err), e.now())
+	return a, skip, err
 }
 
 // PayerUpserter is implemented by gateways that keep payer details
