@@ -438,7 +438,7 @@ func (e *Engine) chargeItem(ctx context.Context, runID int64, it Item, prev *sto
 			return nil, "", e.crashed(err)
 		}
 	}
-	got, err := e.apply(dbctx, *a, []store.AttemptState{store.StateSending, store.StateUnknown}, o, false)
+	got, err := e.apply(dbctx, *a, []store.AttemptState{store.StateSending, store.StateUnknown}, o)
 	if err != nil {
 		return nil, "", err
 	}
@@ -464,7 +464,7 @@ func (e *Engine) backoff(checks int) time.Duration {
 // from. Side effects (write-back queue, method status, retry date) commit in
 // the same transaction. A lost guard re-reads the row: if someone else
 // already stored the same final answer, that is success.
-func (e *Engine) apply(ctx context.Context, a store.ChargeAttempt, from []store.AttemptState, o gateways.Outcome, late bool) (store.ChargeAttempt, error) {
+func (e *Engine) apply(ctx context.Context, a store.ChargeAttempt, from []store.AttemptState, o gateways.Outcome) (store.ChargeAttempt, error) {
 	now := e.now()
 	c := store.Change{GatewayID: o.GatewayID, SecondaryID: o.SecondaryID, Reason: string(o.Reason), Code: o.Code,
 		Message: gateways.ScrubDigits(o.Message), Review: o.Review}
@@ -499,7 +499,6 @@ func (e *Engine) apply(ctx context.Context, a store.ChargeAttempt, from []store.
 			return a, e.db.SetNextCheck(ctx, a.ID, store.StateUnknown, c.NextCheckAt, now)
 		}
 	}
-	_ = late
 	err := e.db.TransitionAttempt(ctx, a.ID, from, to, c, now, then)
 	if errors.Is(err, store.ErrStateChanged) {
 		cur, rerr := e.db.GetAttempt(ctx, a.ID)

@@ -106,7 +106,7 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileStats, error) {
 		} else {
 			st.Resolved++
 		}
-		if _, err := e.apply(ctx, a, []store.AttemptState{store.StateUnknown}, o, false); err != nil && !errors.Is(err, store.ErrStateChanged) {
+		if _, err := e.apply(ctx, a, []store.AttemptState{store.StateUnknown}, o); err != nil && !errors.Is(err, store.ErrStateChanged) {
 			return st, err
 		}
 	}
@@ -147,7 +147,7 @@ func (e *Engine) Settle(ctx context.Context) (SettleStats, error) {
 			continue
 		}
 		o := gateways.Outcome{Status: gateways.Approved, Reference: a.Reference, GatewayID: a.GatewayID}
-		if _, err := e.apply(ctx, a, []store.AttemptState{store.StatePending}, o, false); err != nil && !errors.Is(err, store.ErrStateChanged) {
+		if _, err := e.apply(ctx, a, []store.AttemptState{store.StatePending}, o); err != nil && !errors.Is(err, store.ErrStateChanged) {
 			return st, err
 		}
 		st.Matured++
@@ -213,7 +213,7 @@ func (e *Engine) applyChange(ctx context.Context, ch gateways.StatusChange, st *
 	case gateways.Approved:
 		switch a.State {
 		case store.StateSending, store.StateUnknown, store.StatePending:
-			if _, err := e.apply(ctx, a, live, o, false); err != nil {
+			if _, err := e.apply(ctx, a, live, o); err != nil {
 				return false, err
 			}
 			st.Settled++
@@ -230,20 +230,20 @@ func (e *Engine) applyChange(ctx context.Context, ch gateways.StatusChange, st *
 		return false, nil
 	case gateways.Pending:
 		if a.State == store.StateSending || a.State == store.StateUnknown {
-			if _, err := e.apply(ctx, a, live, o, false); err != nil {
+			if _, err := e.apply(ctx, a, live, o); err != nil {
 				return false, err
 			}
 			return true, nil
 		}
 		if a.State == store.StatePending && (o.GatewayID != "" && a.GatewayID == "") {
-			_, err := e.apply(ctx, a, []store.AttemptState{store.StatePending}, o, false)
+			_, err := e.apply(ctx, a, []store.AttemptState{store.StatePending}, o)
 			return err == nil, err
 		}
 		return false, nil
 	case gateways.Declined:
 		switch a.State {
 		case store.StateSending, store.StateUnknown, store.StatePending:
-			if _, err := e.apply(ctx, a, live, o, false); err != nil {
+			if _, err := e.apply(ctx, a, live, o); err != nil {
 				return false, err
 			}
 			st.Rejected++
