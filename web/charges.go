@@ -79,7 +79,10 @@ func (p *chargePages) admin(h http.HandlerFunc) http.Handler {
 				return
 			}
 			who, err := sp.LoginSession(r.Context(), ck.Value)
-			if err != nil || who.Identity().AdminID == 0 {
+			if err == nil {
+				err = isAdmin(r.Context(), who)
+			}
+			if err != nil {
 				p.s.Error(w, r, http.StatusForbidden, "Only Splynx administrators may use this page.", err)
 				return
 			}
@@ -89,6 +92,24 @@ func (p *chargePages) admin(h http.HandlerFunc) http.Handler {
 		}
 		h(w, r)
 	})
+}
+
+// isAdmin decides from Splynx's answer whether the session's holder is an
+// administrator: the token answer names an admin, or (when Splynx leaves
+// the ids out) the token may call an admin-only endpoint and names no
+// customer.
+func isAdmin(ctx context.Context, who *splynx.Client) error {
+	id := who.Identity()
+	switch {
+	case id.AdminID != 0:
+		return nil
+	case id.CustomerID != 0:
+		return errors.New("the session belongs to a customer")
+	}
+	if err := who.Check(ctx); err != nil {
+		return fmt.Errorf("the session cannot use the admin API: %w", err)
+	}
+	return nil
 }
 
 // engine builds the charge engine from the current settings.
