@@ -247,6 +247,9 @@ func TestLateDishonour(t *testing.T) {
 	if len(rv) != 1 || (rv[0].Kind != "dishonour" && rv[0].Kind != "chargeback") || rv[0].Code != "R12" {
 		t.Errorf("reversals %+v", rv)
 	}
+	if au, _ := e.db.AuditLog(e.ctx, "charge."+rv[0].Kind, 0); len(au) != 1 {
+		t.Errorf("audit rows for the reversal: %+v", au)
+	}
 	fees := 0
 	for _, tr := range e.sp.Transactions() {
 		if tr.CustomerID == c && tr.Type == "debit" && tr.Total == money.MustParse("9.90") {

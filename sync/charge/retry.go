@@ -247,6 +247,11 @@ func (e *Engine) Refund(ctx context.Context, attemptID, amount int64, reason str
 		if err := store.AddRefunded(dbctx, tx, a.ID, amount, now); err != nil {
 			return err
 		}
+		if err := e.db.Audit(dbctx, tx, "charge.refund", map[string]any{"attempt_id": a.ID, "reference": a.Reference,
+			"refund_reference": ref, "customer_id": a.CustomerID, "amount": money.Amount(amount).String(),
+			"full": full, "reason": reason}); err != nil {
+			return err
+		}
 		if full {
 			if err := store.Transition(dbctx, tx, a.ID, []store.AttemptState{store.StateRecorded}, store.StateReversed,
 				store.Change{Reason: "refunded", Message: reason}, now); err != nil {

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/internal/money"
 	"github.com/splynx-pay/splynx-pay/store"
 )
 
@@ -290,6 +291,11 @@ func (e *Engine) reverse(ctx context.Context, a store.ChargeAttempt, ch gateways
 				return err
 			}
 			if err := store.Enqueue(ctx, tx, store.OutboxItem{AttemptID: a.ID, Action: store.OutboxDeletePayment}, now); err != nil {
+				return err
+			}
+			if err := e.db.Audit(ctx, tx, "charge."+kind, map[string]any{"attempt_id": a.ID, "reference": a.Reference,
+				"customer_id": a.CustomerID, "amount": money.Amount(a.Amount).String(), "reason": reason, "code": o.Code,
+				"splynx_payment_id": a.SplynxPaymentID}); err != nil {
 				return err
 			}
 			if fee := int64(e.set.DishonourFee); fee > 0 {
