@@ -98,12 +98,10 @@ func Permissions() []Permission {
 	return []Permission{
 		{`api\admin\customers\Customer`, []string{"index", "view", "update"}, "mirror customers; autopay and payer reference fields"},
 		{`api\admin\customers\CustomerBilling`, []string{"index", "view"}, "balances and each customer's payment method"},
-		{`api\admin\customers\CustomerPaymentAccounts`, []string{"index", "view", "add", "update", "delete"}, "saved payment credentials shown in the customer's billing"},
 		{`api\admin\finance\Invoices`, []string{"index", "view", "update"}, "mirror invoices, re-read each one before charging, mark it pending"},
 		{`api\admin\finance\Requests`, []string{"index", "view"}, "mirror proforma invoices"},
 		{`api\admin\finance\Payments`, []string{"index", "view", "add", "delete"}, "record settled payments once, find them by receipt, refunds"},
 		{`api\admin\finance\PaymentMethods`, []string{"index", "add"}, "check and create the add-on's payment methods"},
-		{`api\admin\finance\InvoiceRelations`, []string{"index"}, "invoices paid on behalf of another customer"},
 		{`api\admin\finance\Transactions`, []string{"add"}, "service and dishonour fees"},
 		{`api\admin\finance\BankStatements`, []string{"index", "add"}, "payment statements (payment_statements=1)"},
 		{`api\admin\finance\BankStatementsRecords`, []string{"index", "add", "update"}, "payment statement records"},

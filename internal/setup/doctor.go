@@ -189,93 +189,122 @@ func checkSplynx(ctx context.Context, r *report, d DoctorDeps, c *splynx.Client)
 	return false
 }
 
+// samples are ids of existing records, for the probes that read one.
+type samples struct{ customer, invoice, proforma int64 }
+
 // probe is one read the add-on needs, tried to find a missing permission.
 type probe struct {
 	controller, action string
-	run                func(ctx context.Context, c *splynx.Client, customerID int64) error
+	// needs names the sample the probe reads ("" = none).
+	needs string
+	run   func(ctx context.Context, c *splynx.Client, ids samples) error
+}
+
+func firstErr[T any](seq func(func(T, error) bool)) error {
+	var err error
+	seq(func(_ T, e error) bool { err = e; return false })
+	return err
 }
 
 func probes() []probe {
 	return []probe{
-		{`api\admin\customers\Customer`, "index", func(ctx context.Context, c *splynx.Client, _ int64) error {
-			for _, err := range c.ListCustomers(ctx, splynx.Search{Limit: 1}) {
-				return err
-			}
-			return nil
+		{`api\admin\customers\Customer`, "index", "", func(ctx context.Context, c *splynx.Client, _ samples) error {
+			return firstErr(c.ListCustomers(ctx, splynx.Search{Limit: 1}))
 		}},
-		{`api\admin\customers\Customer`, "view", func(ctx context.Context, c *splynx.Client, id int64) error {
-			_, err := c.GetCustomer(ctx, id)
+		{`api\admin\customers\Customer`, "view", "customer", func(ctx context.Context, c *splynx.Client, ids samples) error {
+			_, err := c.GetCustomer(ctx, ids.customer)
 			return err
 		}},
-		{`api\admin\customers\CustomerBilling`, "view", func(ctx context.Context, c *splynx.Client, id int64) error {
-			_, err := c.GetCustomerBilling(ctx, id)
+		{`api\admin\customers\CustomerBilling`, "index", "", func(ctx context.Context, c *splynx.Client, _ samples) error {
+			err := firstErr(c.ListCustomerBilling(ctx, splynx.Search{Limit: 1}))
+			if splynx.IsMethodNotAllowed(err) {
+				return nil // this Splynx has no list; the mirror reads one by one
+			}
 			return err
 		}},
-		{`api\admin\finance\Invoices`, "index", func(ctx context.Context, c *splynx.Client, _ int64) error {
-			for _, err := range c.ListInvoices(ctx, splynx.Search{Limit: 1}) {
-				return err
-			}
-			return nil
+		{`api\admin\customers\CustomerBilling`, "view", "customer", func(ctx context.Context, c *splynx.Client, ids samples) error {
+			_, err := c.GetCustomerBilling(ctx, ids.customer)
+			return err
 		}},
-		{`api\admin\finance\Requests`, "index", func(ctx context.Context, c *splynx.Client, _ int64) error {
-			for _, err := range c.ListProformas(ctx, splynx.Search{Limit: 1}) {
-				return err
-			}
-			return nil
+		{`api\admin\finance\Invoices`, "index", "", func(ctx context.Context, c *splynx.Client, _ samples) error {
+			return firstErr(c.ListInvoices(ctx, splynx.Search{Limit: 1}))
 		}},
-		{`api\admin\finance\Payments`, "index", func(ctx context.Context, c *splynx.Client, _ int64) error {
-			for _, err := range c.ListPayments(ctx, splynx.Search{Limit: 1}) {
-				return err
-			}
-			return nil
+		{`api\admin\finance\Invoices`, "view", "invoice", func(ctx context.Context, c *splynx.Client, ids samples) error {
+			_, err := c.GetInvoice(ctx, ids.invoice)
+			return err
 		}},
-		{`api\admin\finance\PaymentMethods`, "index", func(ctx context.Context, c *splynx.Client, _ int64) error {
+		{`api\admin\finance\Requests`, "index", "", func(ctx context.Context, c *splynx.Client, _ samples) error {
+			return firstErr(c.ListProformas(ctx, splynx.Search{Limit: 1}))
+		}},
+		{`api\admin\finance\Requests`, "view", "proforma", func(ctx context.Context, c *splynx.Client, ids samples) error {
+			_, err := c.GetProforma(ctx, ids.proforma)
+			return err
+		}},
+		{`api\admin\finance\Payments`, "index", "", func(ctx context.Context, c *splynx.Client, _ samples) error {
+			return firstErr(c.ListPayments(ctx, splynx.Search{Limit: 1}))
+		}},
+		{`api\admin\finance\PaymentMethods`, "index", "", func(ctx context.Context, c *splynx.Client, _ samples) error {
 			_, err := c.ListPaymentMethods(ctx)
 			return err
 		}},
-		{`api\admin\finance\BankStatements`, "index", func(ctx context.Context, c *splynx.Client, _ int64) error {
-			for _, err := range c.ListBankStatements(ctx, splynx.Search{Limit: 1}) {
-				return err
-			}
-			return nil
+		{`api\admin\finance\BankStatements`, "index", "", func(ctx context.Context, c *splynx.Client, _ samples) error {
+			return firstErr(c.ListBankStatements(ctx, splynx.Search{Limit: 1}))
 		}},
-		{`api\admin\config\AdditionalFields`, "view", func(ctx context.Context, c *splynx.Client, _ int64) error {
+		{`api\admin\config\AdditionalFields`, "view", "", func(ctx context.Context, c *splynx.Client, _ samples) error {
 			_, err := c.ListAdditionalFields(ctx, "customers")
 			return err
 		}},
-		{`api\admin\administration\Partners`, "index", func(ctx context.Context, c *splynx.Client, _ int64) error {
+		{`api\admin\administration\Partners`, "index", "", func(ctx context.Context, c *splynx.Client, _ samples) error {
 			_, err := c.ListPartners(ctx)
 			return err
 		}},
-		{`api\admin\administration\Locations`, "index", func(ctx context.Context, c *splynx.Client, _ int64) error {
+		{`api\admin\administration\Locations`, "index", "", func(ctx context.Context, c *splynx.Client, _ samples) error {
 			_, err := c.ListLocations(ctx)
 			return err
 		}},
 	}
 }
 
+// findSamples picks the first customer, invoice and proforma, if any (a
+// denied list leaves the id 0; its probe reports the 403).
+func findSamples(ctx context.Context, c *splynx.Client) samples {
+	var ids samples
+	for cu, err := range c.ListCustomers(ctx, splynx.Search{Limit: 1}) {
+		if err == nil {
+			ids.customer = int64(cu.ID)
+		}
+		break
+	}
+	for inv, err := range c.ListInvoices(ctx, splynx.Search{Limit: 1}) {
+		if err == nil {
+			ids.invoice = int64(inv.ID)
+		}
+		break
+	}
+	for pf, err := range c.ListProformas(ctx, splynx.Search{Limit: 1}) {
+		if err == nil {
+			ids.proforma = int64(pf.ID)
+		}
+		break
+	}
+	return ids
+}
+
 // checkPermissions tries each read the add-on makes. Write permissions
 // cannot be tried without changing data; install-addon lists them.
 func checkPermissions(ctx context.Context, r *report, d DoctorDeps, c *splynx.Client) {
-	var customerID int64
-	{
-		cctx, cancel := d.ctx(ctx)
-		for cu, err := range c.ListCustomers(cctx, splynx.Search{Limit: 1}) {
-			if err == nil {
-				customerID = int64(cu.ID)
-			}
-			break
-		}
-		cancel()
-	}
+	cctx, cancel := d.ctx(ctx)
+	ids := findSamples(cctx, c)
+	cancel()
+	have := map[string]int64{"customer": ids.customer, "invoice": ids.invoice, "proforma": ids.proforma}
 	for _, p := range probes() {
 		name := "permission " + p.controller + " " + p.action
-		if customerID == 0 && p.action == "view" && strings.HasPrefix(p.controller, `api\admin\customers\`) {
-			r.skip(name, "no customer in Splynx to read")
+		if p.needs != "" && have[p.needs] == 0 {
+			r.skip(name, "no "+p.needs+" could be listed to read")
 			continue
 		}
 		cctx, cancel := d.ctx(ctx)
-		err := p.run(cctx, c, customerID)
+		err := p.run(cctx, c, ids)
 		cancel()
 		switch {
 		case err == nil, splynx.IsNotFound(err):

@@ -59,7 +59,9 @@ func newWorld(t *testing.T, a Addon, perms []splynxsim.Permission, ippayOpts ipp
 	w := &world{dir: t.TempDir()}
 	w.sim = splynxsim.New(splynxsim.Options{Clock: clock.NewFake(t0)})
 	w.sim.AddAPIKey(testKey, testSecret, perms...)
-	w.sim.AddCustomer(splynxsim.Customer{Login: "c1", Name: "First Customer", Status: "active", Category: "person", BillingType: "recurring"})
+	cid := w.sim.AddCustomer(splynxsim.Customer{Login: "c1", Name: "First Customer", Status: "active", Category: "person", BillingType: "recurring"})
+	w.sim.AddInvoice(splynxsim.Invoice{CustomerID: cid, DateCreated: t0, Total: 5500, Due: 5500, Status: "not_paid"})
+	w.sim.AddProforma(splynxsim.Proforma{CustomerID: cid, DateCreated: t0, Total: 2000, Status: "not_paid"})
 	w.splynx = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		// The doctor compares its clock with this header.
 		rw.Header().Set("Date", t0.Add(w.skew).Format(http.TimeFormat))
