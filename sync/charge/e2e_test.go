@@ -6,7 +6,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
@@ -102,11 +104,19 @@ func TestOverlappingRuns(t *testing.T) {
 	e.sync()
 	var wg sync.WaitGroup
 	results := make([]*charge.RunResult, 2)
+	// The second run works through its own database handle, as a CLI run
+	// beside the daemon would.
+	db2, err := store.Open(e.ctx, e.dbPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	engines := []*charge.Engine{e.engine(), charge.New(db2, e.spc, e.gw, charge.Options{Settings: e.set, Clock: e.clk})}
 	for i := range 2 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := e.engine().Run(e.ctx, charge.Filters{}, charge.RunOptions{Concurrency: 4})
+			r, err := engines[i].Run(e.ctx, charge.Filters{}, charge.RunOptions{Concurrency: 4})
 			if err != nil {
 				t.Error(err)
 			}
@@ -192,4 +202,42 @@ func TestConcurrentWriteBack(t *testing.T) {
 		t.Fatalf("%d Splynx payments for 15 charges", n)
 	}
 	e.checkLedgers()
+}
+
+// A charge the gateway applied but answered too late for the client: the
+// row is unknown, the reconciler finds it approved, nothing is sent twice.
+func TestTimeoutAfterApplied(t *testing.T) {
+	e := newEnv(t, gwIntegra)
+	c := e.customer("Slow Gateway", "card")
+	inv := e.invoice(c, "44.00", "")
+	e.sync()
+	e.ip.SetFault("payers/*/transactions/card", integrapaysim.Fault{Hold: 3 * time.Second, Times: 1})
+	en := e.engine()
+	res, err := en.Run(e.ctx, charge.Filters{}, charge.RunOptions{})
+	if err != nil || res.Progress.Unknown != 1 {
+		t.Fatalf("run %+v %v", res, err)
+	}
+	// Nothing is offered again while the outcome is open.
+	if pv, _ := en.Preview(e.ctx, charge.Filters{}); pv.Count != 0 {
+		t.Fatalf("unknown charge offered again")
+	}
+	e.clk.Advance(time.Minute)
+	st, err := en.Reconcile(e.ctx)
+	if err != nil || st.Resolved != 1 {
+		t.Fatalf("reconcile %+v %v", st, err)
+	}
+	e.settleAll(en)
+	e.checkLedgers()
+	if s, _ := e.invoiceStatus(inv); s != "paid" {
+		t.Fatalf("invoice %s", s)
+	}
+	charges := 0
+	for _, r := range e.ip.Requests() {
+		if strings.HasSuffix(r.Path, "/transactions/card") && r.Method == "POST" {
+			charges++
+		}
+	}
+	if charges != 1 {
+		t.Fatalf("%d charge requests reached the gateway, want 1", charges)
+	}
 }
