@@ -59,6 +59,11 @@ func syncCmd(ctx context.Context, app *App, args []string) error {
 }
 
 func migrateCmd(ctx context.Context, app *App, args []string) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(app.Stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	// store.Open has applied every migration already; report where we are.
 	v, err := app.DB.SchemaVersion(ctx)
 	if err != nil {
@@ -69,6 +74,11 @@ func migrateCmd(ctx context.Context, app *App, args []string) error {
 }
 
 func versionCmd(ctx context.Context, app *App, args []string) error {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.SetOutput(app.Stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	fmt.Fprintf(app.Stdout, "%s %s (%s, %s/%s)\n", app.Name, VersionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil
 }

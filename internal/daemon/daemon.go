@@ -164,6 +164,9 @@ func MainContext(ctx context.Context, addon Addon, args []string, stdout, stderr
 		fmt.Fprintf(stderr, "%s: unknown command %q (see %s --help)\n", addon.Name, args[0], addon.Name)
 		return 2
 	}
+	if wantsHelp(args[1:]) {
+		return commandHelp(ctx, addon, cmd, args[1:], stdout, stderr)
+	}
 	app, cleanup, err := prepare(ctx, addon, cmd, stdout, stderr)
 	if err == nil {
 		defer cleanup()
@@ -178,6 +181,42 @@ func MainContext(ctx context.Context, addon Addon, args []string, stdout, stderr
 		return ExitConfig
 	}
 	return 1
+}
+
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help":
+			return true
+		case "--":
+			return false
+		}
+	}
+	return false
+}
+
+// commandHelp shows a command's flags without needing a valid
+// configuration: the command runs with nothing opened and stops at its
+// flag parsing, which prints the usage.
+func commandHelp(ctx context.Context, addon Addon, cmd Command, args []string, stdout, stderr io.Writer) (code int) {
+	cmd.Setup, cmd.NeedsDB = SetupRaw, false
+	app, cleanup, err := prepare(ctx, addon, cmd, stdout, stderr)
+	if err != nil {
+		// Only a malformed variable stops even SetupRaw; show usage anyway.
+		app = &App{Addon: addon, Log: zap.NewNop(), Clock: clock.Real{}, Stdout: stdout, Stderr: stderr}
+		cleanup = func() {}
+	}
+	defer cleanup()
+	defer func() {
+		if recover() != nil {
+			fmt.Fprintf(stdout, "%s %s: %s (no flags)\n", addon.Name, cmd.Name, cmd.Summary)
+			code = 0
+		}
+	}()
+	if err := cmd.Run(ctx, app, args); err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stdout, "%s %s: %s\n", addon.Name, cmd.Name, cmd.Summary)
+	}
+	return 0
 }
 
 func usage(w io.Writer, a Addon) {

@@ -211,7 +211,12 @@ func TestHelpVersionUnknown(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "splynx-integrapay ") {
 		t.Fatalf("version: %d %q", code, out)
 	}
-	code, _, errOut := runMain(context.Background(), "frobnicate")
+	// A command's flags show without any configuration.
+	code, _, errOut := runMain(context.Background(), "sync", "--help")
+	if code != 0 || !strings.Contains(errOut, "-full") {
+		t.Fatalf("sync --help: %d %q", code, errOut)
+	}
+	code, _, errOut = runMain(context.Background(), "frobnicate")
 	if code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
 		t.Fatalf("unknown: %d %q", code, errOut)
 	}
