@@ -200,48 +200,71 @@ func TestUnknownNeverReceived(t *testing.T) {
 	}
 }
 
-// The process is really killed (os.Exit in a child process) after the
-// gateway applied the charge; the parent restarts on the same file.
+// The process is really killed (os.Exit in a child process) at each
+// failure point; the parent restarts on the same file and finishes.
 func TestKilledProcess(t *testing.T) {
 	if os.Getenv("CHARGE_CHILD_DB") != "" {
 		t.Skip("child")
 	}
-	e := newEnv(t, gwIntegra)
-	cust := e.customer("Killed Process", "card")
-	inv := e.invoice(cust, "61.00", "")
-	e.sync()
-	e.db.Close()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestChildCharge$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "CHARGE_CHILD_DB="+e.dbPath, "CHARGE_CHILD_SPLYNX="+e.spURL(),
-		"CHARGE_CHILD_GW="+e.gwURL, "CHARGE_CHILD_NOW="+strconv.FormatInt(e.clk.Now().Unix(), 10))
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
-		t.Fatalf("child: %v\n%s", err, out)
+	cases := []struct {
+		point string
+		fault func(e *env)
+		// left is the state the kill leaves the attempt in; charged says
+		// whether the gateway holds the charge at that moment.
+		left    store.AttemptState
+		charged bool
+	}{
+		{point: "created", left: store.StateCreated},
+		{point: "sent", left: store.StateSending, charged: true, fault: func(e *env) {
+			e.ip.SetFault("payers/*/transactions/card", integrapaysim.Fault{LoseResponse: true, Times: 1})
+		}},
+		{point: "applied", left: store.StateSending, charged: true},
+		{point: "payment", left: store.StateApproved, charged: true},
 	}
-	e.open()
-	as := e.attempts()
-	if len(as) != 1 || as[0].State != store.StateSending {
-		t.Fatalf("after the kill: %+v", as)
-	}
-	if approved, _ := e.gatewayApproved(); len(approved) != 1 {
-		t.Fatalf("the gateway did not take the charge: %v", approved)
-	}
-	e.clk.Advance(10 * time.Minute)
-	en := e.engine()
-	e.settleAll(en)
-	if _, err := en.Run(e.ctx, charge.Filters{}, charge.RunOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	e.settleAll(en)
-	e.checkLedgers()
-	if st, _ := e.invoiceStatus(inv); st != "paid" || len(e.sp.Payments()) != 1 {
-		t.Fatalf("invoice %s, %d payments", st, len(e.sp.Payments()))
+	for _, c := range cases {
+		t.Run(c.point, func(t *testing.T) {
+			e := newEnv(t, gwIntegra)
+			cust := e.customer("Killed Process", "card")
+			inv := e.invoice(cust, "62.00", "")
+			e.sync()
+			if c.fault != nil {
+				c.fault(e)
+			}
+			e.db.Close()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestChildCharge$", "-test.count=1")
+			cmd.Env = append(os.Environ(), "CHARGE_CHILD_DB="+e.dbPath, "CHARGE_CHILD_SPLYNX="+e.spURL(),
+				"CHARGE_CHILD_GW="+e.gwURL, "CHARGE_CHILD_POINT="+c.point,
+				"CHARGE_CHILD_NOW="+strconv.FormatInt(e.clk.Now().Unix(), 10))
+			out, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+				t.Fatalf("child: %v\n%s", err, out)
+			}
+			e.open()
+			as := e.attempts()
+			if len(as) != 1 || as[0].State != c.left {
+				t.Fatalf("after the kill: %+v, want one attempt %s", as, c.left)
+			}
+			if approved, _ := e.gatewayApproved(); (len(approved) == 1) != c.charged {
+				t.Fatalf("gateway holds %v, charged want %v", approved, c.charged)
+			}
+			e.clk.Advance(10 * time.Minute)
+			en := e.engine()
+			e.settleAll(en)
+			if _, err := en.Run(e.ctx, charge.Filters{}, charge.RunOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			e.settleAll(en)
+			e.checkLedgers()
+			if st, _ := e.invoiceStatus(inv); st != "paid" || len(e.sp.Payments()) != 1 {
+				t.Fatalf("invoice %s, %d payments", st, len(e.sp.Payments()))
+			}
+		})
 	}
 }
 
 // TestChildCharge is the killed process of TestKilledProcess: it charges
-// and exits hard right after the gateway answered.
+// and exits hard at CHARGE_CHILD_POINT.
 func TestChildCharge(t *testing.T) {
 	dbPath := os.Getenv("CHARGE_CHILD_DB")
 	if dbPath == "" {
@@ -266,12 +289,21 @@ func TestChildCharge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	die := func() { os.Exit(3) }
+	var h charge.Hooks
+	switch os.Getenv("CHARGE_CHILD_POINT") {
+	case "created":
+		h.AfterCreate = func(store.ChargeAttempt) error { die(); return nil }
+	case "sent", "applied":
+		h.AfterGateway = func(store.ChargeAttempt, gateways.Outcome) error { die(); return nil }
+	case "payment":
+		h.AfterPayment = func(store.ChargeAttempt, int64) error { die(); return nil }
+	}
 	en := charge.New(db, spc, gw, charge.Options{Settings: config.Settings{PaymentMethodCard: methodCard,
-		PaymentMethodBank: methodBank, Currency: "AUD"}, Clock: clk,
-		Hooks: charge.Hooks{AfterGateway: func(store.ChargeAttempt, gateways.Outcome) error {
-			os.Exit(3)
-			return nil
-		}}})
+		PaymentMethodBank: methodBank, Currency: "AUD"}, Clock: clk, Hooks: h})
 	_, err = en.Run(ctx, charge.Filters{}, charge.RunOptions{Source: charge.SourceCLI})
+	if err == nil {
+		_, err = en.WriteBack(ctx)
+	}
 	t.Fatalf("the child was not killed: %v", err)
 }
