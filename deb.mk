@@ -28,8 +28,8 @@ deb-deps:
 
 # The Go toolchain is the one on PATH; its caches are passed on so that the
 # package build finds the modules offline and reuses compiled packages.
-deb: export GOCACHE := $(shell go env GOCACHE)
-deb: export GOMODCACHE := $(shell go env GOMODCACHE)
+deb: export GOCACHE = $(shell go env GOCACHE)
+deb: export GOMODCACHE = $(shell go env GOMODCACHE)
 deb: deb-deps
 	rm -rf $(DEB_WORK)
 	mkdir -p $(DEB_WORK)/src
