@@ -5,12 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/splynx-pay/splynx-pay/gateways/ippay"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/money"
 	"github.com/splynx-pay/splynx-pay/store"
@@ -89,8 +91,12 @@ func chargeCmd(ctx context.Context, app *App, args []string) error {
 	dry := fs.Bool("dry-run", false, "print the preview only; charge nothing")
 	conc := fs.Int("concurrency", 0, "gateway calls at once (default: charge_concurrency setting)")
 	verbose := fs.Bool("v", false, "list every invoice of the preview, not only customers")
+	returns := fs.String("returns", "", "apply an IPpay ACH returns CSV file instead of charging")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *returns != "" {
+		return importReturns(ctx, app, *returns)
 	}
 	f.Partners, f.Locations, f.PaymentTypes, f.IDs = partners, locations, ptypes, ids
 	if *total != "" {
@@ -132,6 +138,34 @@ func chargeCmd(ctx context.Context, app *App, args []string) error {
 	if _, err := en.WriteBack(ctx); err != nil {
 		app.Log.Warn("charge: write-back after the run", zap.Error(err))
 	}
+	return nil
+}
+
+// importReturns applies an ACH returns report (IPpay's CSV) to the
+// pending and recorded charges, then writes the reversals back.
+func importReturns(ctx context.Context, app *App, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("returns file: %w", err)
+	}
+	defer f.Close()
+	chs, err := ippay.ParseReturnsCSV(f)
+	if err != nil {
+		return fmt.Errorf("returns file %s: %w", path, err)
+	}
+	en, err := ChargeEngine(ctx, app)
+	if err != nil {
+		return err
+	}
+	var st charge.SettleStats
+	if err := en.ApplyChanges(ctx, chs, &st, false); err != nil {
+		return err
+	}
+	if _, err := en.WriteBack(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(app.Stdout, "returns file: %d rows, %d applied (%d rejected before settlement, %d reversed after), %d not ours\n",
+		len(chs), st.Applied, st.Rejected, st.Reversed, st.Unmatched)
 	return nil
 }
 

@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -92,5 +94,14 @@ func TestChargeCommand(t *testing.T) {
 	t.Log(out)
 	if code, _, stderr := runMain(ctx, "charge", "--mode", "weekly"); code == 0 || !strings.Contains(stderr, "unknown mode") {
 		t.Fatalf("bad mode accepted: %d %s", code, stderr)
+	}
+	// A returns file naming a transaction that is not ours changes nothing.
+	csv := filepath.Join(t.TempDir(), "returns.csv")
+	if err := os.WriteFile(csv, []byte("TransactionID,ReturnCode,ReturnDate\nABCDEFGHIJKLMNOPQR,R01,2026-11-05\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr = runMain(ctx, "charge", "--returns", csv)
+	if code != 0 || !strings.Contains(out, "returns file: 1 rows, 0 applied") || !strings.Contains(out, "1 not ours") {
+		t.Fatalf("returns import %d: %s %s", code, out, stderr)
 	}
 }
