@@ -16,6 +16,7 @@ DEB_SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 .PHONY: deb deb-deps deb-check
 
+## deb-deps: install the Debian build dependencies through apt-get when missing
 deb-deps:
 	@missing=; for p in $(DEB_BUILD_DEPS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -30,6 +31,7 @@ deb-deps:
 # package build finds the modules offline and reuses compiled packages.
 deb: export GOCACHE = $(shell go env GOCACHE)
 deb: export GOMODCACHE = $(shell go env GOMODCACHE)
+## deb: build dist/splynx-integrapay_*.deb and dist/splynx-ippay_*.deb
 deb: deb-deps
 	rm -rf $(DEB_WORK)
 	mkdir -p $(DEB_WORK)/src
@@ -40,5 +42,6 @@ deb: deb-deps
 	rm -rf $(DEB_WORK)
 	@ls -l $(DEB_DIST)/*.deb
 
+## deb-check: build, lint, install, run against splynx-sim, upgrade, remove and purge both packages (root)
 deb-check:
 	.ci/deb-check
