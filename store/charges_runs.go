@@ -76,7 +76,8 @@ func (db *DB) FinishRun(ctx context.Context, id int64, status string, p RunProgr
 		return err
 	}
 	err := db.Write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE charge_runs SET status=?, error=?, finished_at=? WHERE id=? AND status='running'`,
+		// A run another process took for dead still gets its true end.
+		_, err := tx.ExecContext(ctx, `UPDATE charge_runs SET status=?, error=?, finished_at=? WHERE id=? AND status IN ('running','interrupted')`,
 			status, runErr, FormatTime(now), id)
 		return err
 	})
@@ -87,12 +88,15 @@ func (db *DB) FinishRun(ctx context.Context, id int64, status string, p RunProgr
 }
 
 // InterruptStaleRuns marks runs still 'running' that started before cutoff
-// as interrupted (their process died); it returns how many.
+// and have not touched an attempt since as interrupted (their process
+// died); it returns how many.
 func (db *DB) InterruptStaleRuns(ctx context.Context, cutoff, now time.Time) (int, error) {
 	var n int64
 	err := db.Write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE charge_runs SET status='interrupted', finished_at=?
- WHERE status='running' AND started_at < ?`, FormatTime(now), FormatTime(cutoff))
+ WHERE status='running' AND started_at < ?
+ AND COALESCE((SELECT MAX(updated_at) FROM charge_attempts WHERE run_id = charge_runs.id), '') < ?`,
+			FormatTime(now), FormatTime(cutoff), FormatTime(cutoff))
 		if err != nil {
 			return err
 		}

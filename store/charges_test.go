@@ -201,3 +201,32 @@ func TestSavedMethodReplaces(t *testing.T) {
 		t.Fatalf("customer without method: %v", err)
 	}
 }
+
+func TestInterruptStaleRuns(t *testing.T) {
+	ctx := context.Background()
+	db := openChargeDB(t)
+	dead, _ := db.CreateRun(ctx, ChargeRun{Source: "cli"}, t0)
+	busy, _ := db.CreateRun(ctx, ChargeRun{Source: "auto"}, t0)
+	a := newAttempt("invoice:9", "SPFFFFFFFFFFFFFFFF")
+	a.RunID = busy
+	if err := db.CreateAttempt(ctx, a, t0.Add(50*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.InterruptStaleRuns(ctx, t0.Add(30*time.Minute), t0.Add(time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("interrupted %d, %v", n, err)
+	}
+	if r, _ := db.GetRun(ctx, dead); r.Status != "interrupted" {
+		t.Errorf("dead run %s", r.Status)
+	}
+	if r, _ := db.GetRun(ctx, busy); r.Status != "running" {
+		t.Errorf("busy run %s", r.Status)
+	}
+	// A run wrongly taken for dead still records how it ended.
+	if err := db.FinishRun(ctx, dead, "done", RunProgress{Done: 1}, "", t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := db.GetRun(ctx, dead); r.Status != "done" || r.Progress.Done != 1 {
+		t.Errorf("finished run %+v", r)
+	}
+}
