@@ -1150,3 +1150,32 @@ func (db *DB) MaxID(ctx context.Context, table string) (int64, error) {
 	}
 	return id.Int64, nil
 }
+
+// StaleIDs returns, in order, up to limit ids above afterID of a mirror
+// table's rows that the full pass of generation gen has not written: the
+// candidates for deletion, which the pass re-checks with Splynx first.
+func (db *DB) StaleIDs(ctx context.Context, table string, gen, afterID int64, limit int) ([]int64, error) {
+	col := "id"
+	switch table {
+	case "customers", "invoices", "proformas", "payment_methods":
+	case "billing":
+		col = "customer_id"
+	default:
+		return nil, fmt.Errorf("store: stale ids: unknown mirror table %q", table)
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT `+col+` FROM `+table+` WHERE sync_gen < ? AND `+col+` > ? ORDER BY `+
+		col+` LIMIT ?`, gen, afterID, limitOr(limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: stale ids of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: stale ids of %s: %w", table, err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}

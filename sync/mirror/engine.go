@@ -180,6 +180,9 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 			func() error { return e.listProformas(p, nil, 0) },
 		)
 	}
+	if err == nil {
+		err = p.run(func() error { return e.verifyStale(p) })
+	}
 	st := p.stats()
 	if err != nil {
 		st.Duration = time.Since(wall)
@@ -252,19 +255,17 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 		}
 	}
 
-	marks, err := e.highWater(p)
-	if err == nil {
-		err = p.run(
-			func() error {
-				if err := e.listPaymentMethods(p); err != nil {
-					return err
-				}
-				return e.changed(p, since[0], maxIDs[0], "last_update", e.listCustomers)
-			},
-			func() error { return e.changed(p, since[1], maxIDs[1], "date_updated", e.listInvoices) },
-			func() error { return e.changed(p, since[2], maxIDs[2], "date_updated", e.listProformas) },
-		)
-	}
+	err = p.run(
+		func() error {
+			if err := e.listPaymentMethods(p); err != nil {
+				return err
+			}
+			return e.changed(p, since[0], maxIDs[0], "last_update", e.listCustomers)
+		},
+		func() error { return e.changed(p, since[1], maxIDs[1], "date_updated", e.listInvoices) },
+		func() error { return e.changed(p, since[2], maxIDs[2], "date_updated", e.listProformas) },
+	)
+	listed := time.Since(wall)
 	if err == nil {
 		err = p.run(func() error { return e.refreshBilling(p) })
 	}
@@ -274,12 +275,22 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 		log.Warn("mirror pass failed; cursors kept", statsFields(st, err)...)
 		return st, fmt.Errorf("mirror: incremental pass: %w", err)
 	}
+	// The largest stamp seen becomes the cursor. A record changed during
+	// the pass behind the listing's position is stamped at most the pass's
+	// duration before that, so the overlap window still covers it next
+	// time; a pass slower than that keeps the old cursors instead.
+	seen := p.seenMarks()
+	if d := time.Since(wall); d > e.opts.Overlap/2 {
+		log.Warn("incremental pass took longer than half the overlap window; cursors kept",
+			zap.Duration("took", d), zap.Duration("overlap", e.opts.Overlap))
+		seen = marks{}
+	}
 	err = e.db.Write(ctx, func(tx *sql.Tx) error {
 		pass.LastRun = e.clk.Now()
 		if err := e.db.CursorSet(ctx, tx, pass); err != nil {
 			return err
 		}
-		if err := e.advanceCursors(ctx, tx, marks); err != nil {
+		if err := e.advanceCursors(ctx, tx, seen); err != nil {
 			return err
 		}
 		return e.db.Audit(ctx, tx, "mirror.incremental", auditFields(st, start))
@@ -288,7 +299,7 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return st, fmt.Errorf("mirror: incremental pass: finish: %w", err)
 	}
-	log.Info("mirror pass done", statsFields(st, nil)...)
+	log.Info("mirror pass done", append(statsFields(st, nil), zap.Duration("listing", listed))...)
 	return st, nil
 }
 
@@ -310,9 +321,10 @@ func (e *Engine) changed(p *pass, since time.Time, maxID int64, field string,
 type marks struct{ customers, invoices, proformas time.Time }
 
 // highWater asks Splynx for the most recently updated record of each entity
-// before the pass lists anything. That stamp, not the largest one seen while
-// listing, becomes the next cursor: a record changed during the pass behind
-// the listing's position is stamped after it, so the next pass still sees it.
+// before a full pass lists anything. That stamp, not the largest one seen
+// while listing, becomes the next cursor: a full pass can outlast the overlap
+// window, and a record changed during it behind the listing's position is
+// stamped after the mark, so the next pass still sees it.
 func (e *Engine) highWater(p *pass) (marks, error) {
 	var m marks
 	var err error
@@ -367,10 +379,39 @@ func (e *Engine) advanceCursors(ctx context.Context, tx *sql.Tx, m marks) error 
 	return nil
 }
 
+// listing lists every record of an entity, or those matching base with an
+// id above after. A full pass's complete listing pages by offset, which lets
+// the client fetch the next page while this one is stored; a record deleted
+// in Splynx meanwhile can shift a live record out of sight, so the pass
+// re-checks every row it did not see before deleting it (verifyStale).
+// Partial listings page by id (keyset), where no check follows.
+func listing[T any](p *pass, list func(context.Context, splynx.Search) iter.Seq2[T, error], base []splynx.Cond,
+	after int64, idField string, idOf func(T) int64, each func(T) error) error {
+	if !p.full || len(base) > 0 || after > 0 {
+		return keyset(p, list, base, after, idField, idOf, each)
+	}
+	pageSize := p.e.opts.PageSize
+	s := splynx.Search{Order: []splynx.OrderBy{splynx.Asc(idField)}, Limit: pageSize}
+	n := 0
+	p.requests.Add(1)
+	for rec, err := range list(p.ctx, s) {
+		if err != nil {
+			return fmt.Errorf("list from offset %d: %w", n-n%pageSize, err)
+		}
+		if err := each(rec); err != nil {
+			return err
+		}
+		n++
+		if n%pageSize == 0 {
+			p.requests.Add(1)
+		}
+	}
+	return nil
+}
+
 // keyset pages through a list endpoint by id (id > last seen, ascending)
 // rather than by offset: a record deleted in Splynx during the listing would
-// shift every later offset by one and hide a live record, which a full pass
-// would then delete from the mirror.
+// shift every later offset by one and hide a live record.
 //
 // base must not hold a condition on idField (a PHP query has one slot per
 // field); after is where the listing starts.
@@ -423,9 +464,10 @@ func (e *Engine) listPaymentMethods(p *pass) error {
 
 func (e *Engine) listCustomers(p *pass, base []splynx.Cond, after int64) error {
 	b := p.batcher()
-	err := keyset(p, e.c.ListCustomers, base, after, "id", func(c splynx.Customer) int64 { return int64(c.ID) },
+	err := listing(p, e.c.ListCustomers, base, after, "id", func(c splynx.Customer) int64 { return int64(c.ID) },
 		func(c splynx.Customer) error {
 			sc := convertCustomer(c)
+			p.seen(&p.marks.customers, sc.LastUpdate)
 			if !p.full {
 				p.touch(sc.ID)
 			}
@@ -443,9 +485,10 @@ func (e *Engine) listCustomers(p *pass, base []splynx.Cond, after int64) error {
 
 func (e *Engine) listInvoices(p *pass, base []splynx.Cond, after int64) error {
 	b := p.batcher()
-	err := keyset(p, e.c.ListInvoices, base, after, "id", func(v splynx.Invoice) int64 { return int64(v.ID) },
+	err := listing(p, e.c.ListInvoices, base, after, "id", func(v splynx.Invoice) int64 { return int64(v.ID) },
 		func(v splynx.Invoice) error {
 			sv := convertInvoice(v)
+			p.seen(&p.marks.invoices, sv.DateUpdated)
 			if !p.full {
 				p.touch(sv.CustomerID)
 			}
@@ -459,9 +502,10 @@ func (e *Engine) listInvoices(p *pass, base []splynx.Cond, after int64) error {
 
 func (e *Engine) listProformas(p *pass, base []splynx.Cond, after int64) error {
 	b := p.batcher()
-	err := keyset(p, e.c.ListProformas, base, after, "id", func(v splynx.Proforma) int64 { return int64(v.ID) },
+	err := listing(p, e.c.ListProformas, base, after, "id", func(v splynx.Proforma) int64 { return int64(v.ID) },
 		func(v splynx.Proforma) error {
 			sv := convertProforma(v)
+			p.seen(&p.marks.proformas, sv.DateUpdated)
 			if !p.full {
 				p.touch(sv.CustomerID)
 			}
@@ -483,7 +527,7 @@ func billingUnsupported(err error) bool {
 func (e *Engine) listAllBilling(p *pass) error {
 	if !e.noBillingAPI.Load() {
 		b := p.batcher()
-		err := keyset(p, e.c.ListCustomerBilling, nil, 0, "customer_id",
+		err := listing(p, e.c.ListCustomerBilling, nil, 0, "customer_id",
 			func(cb splynx.CustomerBilling) int64 { return int64(cb.CustomerID) },
 			func(cb splynx.CustomerBilling) error {
 				sb := convertBilling(cb)
@@ -650,3 +694,111 @@ func auditFields(st Stats, start time.Time) map[string]any {
 }
 
 var errStopped = errors.New("pass stopped")
+
+// verifyStale asks Splynx again, by id, for every mirror row the full
+// listing did not see. Those found (hidden by an offset shift) are written
+// with this pass's generation; only the rest are then deleted.
+func (e *Engine) verifyStale(p *pass) error {
+	const chunk = 100
+	b := p.batcher()
+	check := func(table string, each func(ids []string) error) error {
+		var after int64
+		for {
+			ids, err := e.db.StaleIDs(p.ctx, table, p.gen, after, chunk)
+			if err != nil || len(ids) == 0 {
+				return err
+			}
+			vs := make([]string, len(ids))
+			for i, id := range ids {
+				vs[i] = strconv.FormatInt(id, 10)
+			}
+			p.requests.Add(1)
+			if err := each(vs); err != nil {
+				return fmt.Errorf("re-check %s: %w", table, err)
+			}
+			after = ids[len(ids)-1]
+		}
+	}
+	byID := func(ids []string) splynx.Search {
+		return splynx.Search{Main: []splynx.Cond{splynx.In("id", ids...)}, Limit: len(ids) + 1}
+	}
+	err := check("customers", func(ids []string) error {
+		for c, err := range e.c.ListCustomers(p.ctx, byID(ids)) {
+			if err != nil {
+				return err
+			}
+			sc := convertCustomer(c)
+			if err := b.add(func(bt *batch) { bt.customers = append(bt.customers, sc) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = check("invoices", func(ids []string) error {
+			for v, err := range e.c.ListInvoices(p.ctx, byID(ids)) {
+				if err != nil {
+					return err
+				}
+				sv := convertInvoice(v)
+				if err := b.add(func(bt *batch) { bt.invoices = append(bt.invoices, sv) }); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err == nil {
+		err = check("proformas", func(ids []string) error {
+			for v, err := range e.c.ListProformas(p.ctx, byID(ids)) {
+				if err != nil {
+					return err
+				}
+				sv := convertProforma(v)
+				if err := b.add(func(bt *batch) { bt.proformas = append(bt.proformas, sv) }); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err == nil {
+		err = check("billing", func(ids []string) error {
+			if e.noBillingAPI.Load() {
+				for _, v := range ids {
+					id, _ := strconv.ParseInt(v, 10, 64)
+					cb, err := e.c.GetCustomerBilling(p.ctx, id)
+					if splynx.IsNotFound(err) {
+						continue
+					}
+					if err != nil {
+						return err
+					}
+					sb := convertBilling(cb)
+					if sb.CustomerID == 0 {
+						sb.CustomerID = id
+					}
+					if err := b.add(func(bt *batch) { bt.billing = append(bt.billing, sb) }); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			s := splynx.Search{Main: []splynx.Cond{splynx.In("customer_id", ids...)}, Limit: len(ids) + 1}
+			for cb, err := range e.c.ListCustomerBilling(p.ctx, s) {
+				if err != nil {
+					return err
+				}
+				sb := convertBilling(cb)
+				if err := b.add(func(bt *batch) { bt.billing = append(bt.billing, sb) }); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		return err
+	}
+	return b.flush()
+}

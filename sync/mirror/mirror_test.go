@@ -3,10 +3,12 @@ package mirror_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +33,24 @@ func newEnv(t *testing.T, simOpts splynxsim.Options, seed splynxsim.SeedConfig, 
 
 // newEnvRetries sets the client's retries of idempotent calls (0: default).
 func newEnvRetries(t *testing.T, simOpts splynxsim.Options, seed splynxsim.SeedConfig, opts mirror.Options, retries int) *env {
+	return newEnvWith(t, simOpts, seed, opts, retries, nil)
+}
+
+// hookTransport runs before, if set, ahead of every request: a way to change
+// Splynx at an exact point of a listing.
+type hookTransport struct {
+	before func(*http.Request)
+}
+
+func (h *hookTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if h.before != nil {
+		h.before(r)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func newEnvWith(t *testing.T, simOpts splynxsim.Options, seed splynxsim.SeedConfig, opts mirror.Options, retries int,
+	hook *hookTransport) *env {
 	t.Helper()
 	ctx := context.Background()
 	sim := splynxsim.New(simOpts)
@@ -38,9 +58,12 @@ func newEnvRetries(t *testing.T, simOpts splynxsim.Options, seed splynxsim.SeedC
 	sim.AddAPIKey("k", "s")
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
+	copts := []splynx.Option{splynx.WithClock(sim.Clock()), splynx.WithRetryWait(time.Millisecond, 5*time.Millisecond)}
+	if hook != nil {
+		copts = append(copts, splynx.WithHTTPClient(&http.Client{Transport: hook}))
+	}
 	c, err := splynx.New(splynx.Config{BaseURL: srv.URL, APIKey: "k", APISecret: "s", Timeout: 5 * time.Second,
-		MaxRetries: retries},
-		splynx.WithClock(sim.Clock()), splynx.WithRetryWait(time.Millisecond, 5*time.Millisecond))
+		MaxRetries: retries}, copts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,6 +516,47 @@ func TestIncrementalFetchesOnlyChanges(t *testing.T) {
 	if again.Billing == 0 || again.Billing > quiet.Billing+3 {
 		t.Fatalf("billing refreshed for %d customers, want at most those of the 3 invoices and the overlap (%d)",
 			again.Billing, quiet.Billing)
+	}
+	compare(t, e)
+}
+
+// Records purged from Splynx while a full pass pages through them shift the
+// later pages by offset; the live records pushed out of sight must survive.
+func TestFullPassSurvivesShiftingPages(t *testing.T) {
+	ctx := context.Background()
+	hook := &hookTransport{}
+	e := newEnvWith(t, splynxsim.Options{}, smallSeed, mirror.Options{PageSize: 50}, 0, hook)
+	if _, err := e.eng.Full(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var purged atomic.Bool
+	hook.before = func(r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "admin/finance/invoices") && strings.Contains(r.URL.RawQuery, "offset=100") &&
+			!purged.Swap(true) {
+			e.sim.PurgeInvoice(3)
+			e.sim.PurgeInvoice(4)
+		}
+	}
+	st, err := e.eng.Full(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !purged.Load() {
+		t.Fatal("the listing never asked for offset 100; the test did not test anything")
+	}
+	// Invoices 3 and 4 were listed before they went; the two live invoices
+	// pushed out of the later page were not, and must still be here.
+	if st.Deleted != 0 {
+		t.Fatalf("full pass deleted %d rows; the purge happened behind the listing", st.Deleted)
+	}
+	n, _ := e.db.Counts(ctx)
+	if n.Invoices != e.sim.Counts().Invoices+2 {
+		t.Fatalf("mirror has %d invoices, want the simulator's %d and the 2 purged", n.Invoices, e.sim.Counts().Invoices)
+	}
+	hook.before = nil
+	st, err = e.eng.Full(ctx)
+	if err != nil || st.Deleted != 2 {
+		t.Fatalf("next full pass: deleted %d (%v), want the 2 purged invoices", st.Deleted, err)
 	}
 	compare(t, e)
 }

@@ -33,6 +33,21 @@ type pass struct {
 
 	touchMu gosync.Mutex
 	touched map[int64]struct{} // customers whose billing an incremental pass re-reads
+	marks   marks              // largest update stamps seen, under touchMu
+}
+
+func (p *pass) seen(mark *time.Time, t time.Time) {
+	p.touchMu.Lock()
+	if t.After(*mark) {
+		*mark = t
+	}
+	p.touchMu.Unlock()
+}
+
+func (p *pass) seenMarks() marks {
+	p.touchMu.Lock()
+	defer p.touchMu.Unlock()
+	return p.marks
 }
 
 type batch struct {
