@@ -12,8 +12,11 @@ import (
 	"github.com/splynx-pay/splynx-pay/store"
 )
 
-// SyncEntities are the mirror's sync cursors shown on the status page.
-var SyncEntities = []string{"mirror", "customers", "invoices", "proformas"}
+// The mirror's sync cursors: the whole pass, and one per entity.
+const mirrorCursor = "mirror"
+
+// SyncEntities are the per-entity cursors shown on the status page.
+var SyncEntities = []string{"customers", "invoices", "proformas"}
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
@@ -22,13 +25,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Health != nil {
 		h = s.opts.Health(ctx)
 	} else {
-		h = Health{OK: true, DB: "ok"}
-		if s.opts.Deps.DB == nil {
-			h = Health{DB: errNoDB.Error(), Problem: "database: " + errNoDB.Error()}
-		} else if err := s.opts.Deps.DB.Ping(ctx); err != nil {
-			h = Health{DB: "error", Problem: "database: ping failed"}
-			s.log.Warn("health: database ping", zap.Error(err))
-		}
+		h = s.defaultHealth(ctx)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if !h.OK {
@@ -37,11 +34,31 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(h)
 }
 
+// defaultHealth is the database ping and the mirror's last pass, for a
+// server without the daemon's own health check (the demo).
+func (s *Server) defaultHealth(ctx context.Context) Health {
+	db := s.opts.Deps.DB
+	if db == nil {
+		return Health{DB: errNoDB.Error(), Problem: "database: " + errNoDB.Error()}
+	}
+	if err := db.Ping(ctx); err != nil {
+		s.log.Warn("health: database ping", zap.Error(err))
+		return Health{DB: "error", Problem: "database: ping failed"}
+	}
+	h := Health{OK: true, DB: "ok"}
+	if c, err := db.CursorGet(ctx, mirrorCursor); err == nil && !c.LastRun.IsZero() {
+		h.LastSync = c.LastRun
+		h.LastSyncAge = s.opts.Deps.Clock.Now().Sub(c.LastRun).Round(time.Second).String()
+	}
+	return h
+}
+
 type statusData struct {
 	Health        Health
 	Schema        int
 	Counts        store.MirrorCounts
 	CountsErr     string
+	Pass          store.Cursor
 	Cursors       []store.Cursor
 	Bootstrap     []config.Entry
 	Settings      []config.Entry
@@ -51,9 +68,11 @@ type statusData struct {
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	d := statusData{Health: Health{OK: true, DB: "ok"}}
+	var d statusData
 	if s.opts.Health != nil {
 		d.Health = s.opts.Health(ctx)
+	} else {
+		d.Health = s.defaultHealth(ctx)
 	}
 	if db := s.opts.Deps.DB; db != nil {
 		if c, err := db.Counts(ctx); err != nil {
@@ -63,8 +82,9 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 			d.Counts = c
 		}
 		d.Schema, _ = db.SchemaVersion(ctx)
+		d.Pass, _ = db.CursorGet(ctx, mirrorCursor)
 		for _, e := range SyncEntities {
-			if c, err := db.CursorGet(ctx, e); err == nil && (!c.LastRun.IsZero() || !c.LastFull.IsZero()) {
+			if c, err := db.CursorGet(ctx, e); err == nil && !c.LastSeen.IsZero() {
 				d.Cursors = append(d.Cursors, c)
 			}
 		}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,7 +12,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/store"
 )
@@ -184,5 +187,35 @@ func TestHealthAndStatus(t *testing.T) {
 	}
 	if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Error("security headers missing")
+	}
+}
+
+// Without the daemon's health check (the demo), health and status read the
+// mirror's last pass from its cursor.
+func TestDefaultHealthReadsLastPass(t *testing.T) {
+	db := openDB(t)
+	at := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	if err := db.CursorSet(context.Background(), nil, store.Cursor{Entity: "mirror", LastRun: at, LastFull: at}); err != nil {
+		t.Fatal(err)
+	}
+	_, srv := newTestServer(t, Options{Deps: Deps{DB: db, Clock: clock.NewFake(at.Add(90 * time.Second))}})
+	resp, err := http.Get(srv.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h Health
+	json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if !h.OK || !h.LastSync.Equal(at) || h.LastSyncAge != "1m30s" {
+		t.Fatalf("health %+v", h)
+	}
+	resp, err = http.Get(srv.URL + "/integrapay/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "Last pass 2026-11-02 09:00:00 UTC (1m30s ago)") {
+		t.Fatalf("status page lacks the last pass:\n%s", b)
 	}
 }

@@ -70,13 +70,19 @@ func (o *Options) ParseFlags(args []string) error {
 	}
 	fs.IntVar(&o.Customers, "customers", 500, "customers to seed")
 	fs.IntVar(&o.Invoices, "invoices", 5000, "invoices to seed")
-	fs.IntVar(&o.Proformas, "proformas", 500, "proforma invoices to seed")
+	fs.IntVar(&o.Proformas, "proformas", -1, "proforma invoices to seed (-1: as many as customers)")
 	fs.Int64Var(&o.Seed, "seed", 1, "random seed of the simulated data")
 	fs.BoolVar(&o.Once, "once", false, "print the summary and exit (non-zero if anything does not reconcile)")
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:0", "address of the demo's web pages")
 	fs.StringVar(&o.LogLevel, "log-level", "warn", "log level of the daemon's JSON log on stderr")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary database")
-	return fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.Proformas < 0 {
+		o.Proformas = o.Customers
+	}
+	return nil
 }
 
 // Env is the running demo: what runNight and the summary work with.
