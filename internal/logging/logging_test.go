@@ -9,6 +9,8 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/splynx-pay/splynx-pay/gateways"
 )
 
 type payer struct{ name, account string }
@@ -58,6 +60,16 @@ func TestRedaction(t *testing.T) {
 			"payer":    map[string]any{"name": "Ann", "account_number": Redacted, "note": "paid from ••••789"},
 			"settings": map[string]any{"integrapay_password": Redacted, "ippay_terminal_id": "TESTTERMINAL", "list": []any{"•••• 1111"}},
 		}, []string{"987654321", `"pw"`, "4111111111111111", "062000123456789"}},
+		{"card and bank structs logged by reflection", func(l *zap.Logger) {
+			l.Info("save", zap.Any("req", struct {
+				Card gateways.CardDetails
+				Bank gateways.BankDetails
+			}{gateways.CardDetails{Number: "4111111111111111", CVV: "737", ExpMonth: 12, ExpYear: 2030},
+				gateways.BankDetails{Branch: "062-000", AccountNumber: "12345678", AccountName: "A Person"}}))
+		}, map[string]any{"req": map[string]any{
+			"Card": Redacted, // the key alone marks it
+			"Bank": map[string]any{"Branch": "••••000", "AccountNumber": Redacted, "AccountName": "A Person", "AccountType": ""},
+		}}, []string{"4111111111111111", "737", "12345678", "062-000"}},
 		{"fields bound with With", func(l *zap.Logger) {
 			l.With(zap.String("token", "abc"), zap.String("customer", "Bob 5555555555554444")).Info("x")
 		}, map[string]any{"token": Redacted, "customer": "Bob •••• 4444"}, []string{"abc", "5555555555554444"}},
