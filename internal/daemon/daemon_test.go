@@ -438,3 +438,45 @@ func (a *atomicCount) get() int {
 	defer a.mu.Unlock()
 	return a.n
 }
+
+// The gateway client is reused while the settings stay the same and rebuilt
+// when an admin edits them in Splynx; unusable settings give their line.
+func TestGatewayFollowsSettings(t *testing.T) {
+	sims, u := startSims(t, 5, 10)
+	setEnv(t, goodEnv(t, u.Splynx))
+	boot, err := config.LoadBootstrapFor(testAddon.Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb syncBuffer
+	app := &App{Addon: testAddon, Boot: boot, Clock: clockReal(), Stderr: &errb}
+	app.Log = nopLogger()
+	if app.Splynx, err = newSplynxClient(boot, app.Log, app.Clock); err != nil {
+		t.Fatal(err)
+	}
+	app.Settings, app.Gateway = app.readSettings, app.gateway
+	ctx := context.Background()
+	g1, err := app.Gateway(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, _ := app.Gateway(ctx)
+	if g1 != g2 {
+		t.Fatal("gateway rebuilt although nothing changed")
+	}
+	cfg := demo.ModuleConfig(config.IntegraPay, u)
+	cfg["integrapay_business_id"] = "90130"
+	sims.Splynx.SetModuleConfig(demo.IntegraPayModule, 0, cfg)
+	g3, err := app.Gateway(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g3 == g1 {
+		t.Fatal("gateway kept after the business id changed")
+	}
+	cfg["integrapay_username"] = ""
+	sims.Splynx.SetModuleConfig(demo.IntegraPayModule, 0, cfg)
+	if _, err := app.Gateway(ctx); err == nil || !strings.HasPrefix(err.Error(), "config: integrapay_username: not set") {
+		t.Fatalf("missing username: %v", err)
+	}
+}
