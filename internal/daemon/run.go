@@ -119,7 +119,9 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 	}
 	ln, err := net.Listen("tcp", app.Boot.ListenAddr)
 	if err != nil {
-		return &config.Error{Setting: config.EnvPrefix + "_LISTEN_ADDR", Value: app.Boot.ListenAddr, Reason: "cannot listen: " + oneLine(errText(err))}
+		// Not a configuration error: the port may still be held by the
+		// previous process, and a restart is the cure.
+		return fmt.Errorf("listen on %s (%s_LISTEN_ADDR): %s", app.Boot.ListenAddr, config.EnvPrefix, errText(err))
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	serveErr := make(chan error, 1)
