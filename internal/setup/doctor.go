@@ -3,6 +3,7 @@ package setup
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -145,6 +146,7 @@ func Doctor(ctx context.Context, d DoctorDeps, w io.Writer) bool {
 	if strings.TrimSpace(d.Boot.SplynxURL) != "" {
 		checkClock(ctx, r, d)
 	}
+	checkDaemon(ctx, r, d)
 	if r.failed {
 		fmt.Fprintf(w, "\n%s doctor: problems found; fix the FAIL lines above and run it again.\n", a.Name)
 	} else {
@@ -549,6 +551,63 @@ func checkClock(ctx context.Context, r *report, d DoctorDeps) {
 		return
 	}
 	r.ok(check, fmt.Sprintf("within %s of Splynx", MaxSkew))
+}
+
+// checkDaemon asks the running daemon for /healthz. Not running is only a
+// warning: the doctor is also run before the first start.
+func checkDaemon(ctx context.Context, r *report, d DoctorDeps) {
+	a := d.Addon
+	check := "daemon"
+	addr := d.Boot.ListenAddr
+	if addr == "" {
+		addr = a.ListenAddr
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		r.skip(check, "no usable SPLYNXPAY_LISTEN_ADDR")
+		return
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	url := "http://" + net.JoinHostPort(host, port) + a.Prefix + "/healthz"
+	cctx, cancel := d.ctx(ctx)
+	defer cancel()
+	req, err := http.NewRequestWithContext(cctx, http.MethodGet, url, nil)
+	if err != nil {
+		r.skip(check, oneLine(err.Error()))
+		return
+	}
+	resp, err := d.HTTP.Do(req)
+	if err != nil {
+		r.warn(check, "nothing answers at "+url+" ("+connCause(err)+")",
+			"systemctl start "+a.Name+"; journalctl -u "+a.Name+" says why it stopped")
+		return
+	}
+	defer resp.Body.Close()
+	var h struct {
+		OK          bool   `json:"ok"`
+		Problem     string `json:"problem"`
+		LastSyncAge string `json:"last_sync_age"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&h); err != nil {
+		r.fail(check, fmt.Sprintf("%s answered %d without a health report", url, resp.StatusCode),
+			"another program may hold "+addr+"; check SPLYNXPAY_LISTEN_ADDR and journalctl -u "+a.Name)
+		return
+	}
+	if resp.StatusCode != http.StatusOK || !h.OK {
+		problem := h.Problem
+		if problem == "" {
+			problem = "not healthy"
+		}
+		r.fail(check, url+" reports: "+oneLine(problem), "journalctl -u "+a.Name)
+		return
+	}
+	detail := url + " is healthy"
+	if h.LastSyncAge != "" {
+		detail += " (last sync " + h.LastSyncAge + " ago)"
+	}
+	r.ok(check, detail)
 }
 
 func isConnError(err error) bool {

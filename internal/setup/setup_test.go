@@ -24,6 +24,8 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
+	"github.com/splynx-pay/splynx-pay/store"
+	"github.com/splynx-pay/splynx-pay/web"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -305,6 +307,7 @@ func TestDoctor(t *testing.T) {
 		edit   func(w *world, cfg map[string]string) // changes the module config
 		skew   time.Duration
 		noEnv  bool // the env file was not loaded: no bootstrap at all
+		daemon bool // the add-on's web server is up (else nothing listens)
 		ok     bool
 	}
 	cases := []tc{
@@ -324,6 +327,7 @@ func TestDoctor(t *testing.T) {
 			edit: func(w *world, cfg map[string]string) { cfg["ippay_url"] = closedURL(t) + "/ippay" }},
 		{name: "clock-skew", addon: ippayAddon, perms: allPerms(), skew: 5*time.Minute + 3*time.Second, ok: true},
 		{name: "env-not-loaded", addon: integraPayAddon, perms: allPerms(), noEnv: true},
+		{name: "daemon-running", addon: integraPayAddon, perms: allPerms(), daemon: true, ok: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -339,12 +343,18 @@ func TestDoctor(t *testing.T) {
 				secret = c.secret
 			}
 			dbPath := filepath.Join(w.dir, c.addon.Name+".db")
+			// Nothing listens at the daemon's address unless the case
+			// starts the real web server there.
+			listen := strings.TrimPrefix(closedURL(t), "http://")
+			if c.daemon {
+				listen = startWeb(t, c.addon)
+			}
 			boot := config.Bootstrap{SplynxURL: w.splynx.URL, SplynxAPIKey: testKey, SplynxAPISecret: secret,
-				DBPath: dbPath, ListenAddr: c.addon.ListenAddr, TimeZone: "UTC", SyncSchedule: "*/10 * * * *",
+				DBPath: dbPath, ListenAddr: listen, TimeZone: "UTC", SyncSchedule: "*/10 * * * *",
 				ChargeSchedule: "0 5 * * *", SettleSchedule: "15 * * * *", FullSyncEvery: time.Hour, LogLevel: "info"}
 			if c.noEnv {
 				boot = config.Bootstrap{DBPath: dbPath}
-				boot.Fill(config.AddonDefaults{Package: c.addon.Name, ListenAddr: c.addon.ListenAddr, TimeZone: "UTC"})
+				boot.Fill(config.AddonDefaults{Package: c.addon.Name, ListenAddr: listen, TimeZone: "UTC"})
 				boot.DBPath = dbPath
 			}
 			var out bytes.Buffer
@@ -363,10 +373,34 @@ func TestDoctor(t *testing.T) {
 			text = strings.ReplaceAll(text, w.splynx.URL, "<splynx>")
 			text = strings.ReplaceAll(text, w.gateway.URL, "<gateway>")
 			text = strings.ReplaceAll(text, w.dir, "<dir>")
-			text = regexp.MustCompile(`http://127\.0\.0\.1:\d+`).ReplaceAllString(text, "<closed>")
+			text = regexp.MustCompile(`127\.0\.0\.1:\d+`).ReplaceAllString(text, "<addr>")
 			golden(t, "doctor-"+c.name, text)
 		})
 	}
+}
+
+// startWeb serves the add-on's real web server (health from a store on a
+// temporary database) and returns its address.
+func startWeb(t *testing.T, a Addon) string {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "web.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	srv, err := web.New(web.Options{Addon: a.Name, Prefix: a.Prefix, Deps: web.Deps{DB: db, Clock: clock.NewFake(t0)},
+		Health: func(ctx context.Context) web.Health {
+			if err := db.Ping(ctx); err != nil {
+				return web.Health{DB: "error", Problem: "database: ping failed"}
+			}
+			return web.Health{OK: true, DB: "ok", LastSyncAge: "4m0s"}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return strings.TrimPrefix(hs.URL, "http://")
 }
 
 // closedURL is an address nothing listens on.
