@@ -97,19 +97,22 @@ func TestConfigurationErrors(t *testing.T) {
 		name string
 		env  map[string]string
 		want string
+		cmd  string // default sync
 	}{
+		{"daemon with wrong API secret", map[string]string{"SPLYNXPAY_SPLYNX_API_SECRET": "wrong-secret"},
+			"splynx-integrapay run: config: SPLYNXPAY_SPLYNX_API_KEY/SPLYNXPAY_SPLYNX_API_SECRET: Splynx rejected the API key and secret (401) at " + u.Splynx, "run"},
 		{"missing URL", map[string]string{"SPLYNXPAY_SPLYNX_URL": ""},
-			"splynx-integrapay sync: config: SPLYNXPAY_SPLYNX_URL: not set; the Splynx base URL, e.g. https://splynx.example.com"},
+			"splynx-integrapay sync: config: SPLYNXPAY_SPLYNX_URL: not set; the Splynx base URL, e.g. https://splynx.example.com", ""},
 		{"bad schedule", map[string]string{"SPLYNXPAY_SYNC_SCHEDULE": "*/10 * * *"},
-			`splynx-integrapay sync: config: SPLYNXPAY_SYNC_SCHEDULE="*/10 * * *": not a cron schedule (minute hour day-of-month month day-of-week): expected exactly 5 fields, found 4: [*/10 * * *]`},
+			`splynx-integrapay sync: config: SPLYNXPAY_SYNC_SCHEDULE="*/10 * * *": not a cron schedule (minute hour day-of-month month day-of-week): expected exactly 5 fields, found 4: [*/10 * * *]`, ""},
 		{"unreadable database path", map[string]string{"SPLYNXPAY_DB_PATH": filepath.Join(notDir, "pay.db")},
-			`splynx-integrapay sync: config: SPLYNXPAY_DB_PATH="` + filepath.Join(notDir, "pay.db") + `": cannot read: not a directory`},
+			`splynx-integrapay sync: config: SPLYNXPAY_DB_PATH="` + filepath.Join(notDir, "pay.db") + `": cannot read: not a directory`, ""},
 		{"database directory missing", map[string]string{"SPLYNXPAY_DB_PATH": filepath.Join(dir, "none", "pay.db")},
-			`splynx-integrapay sync: config: SPLYNXPAY_DB_PATH="` + filepath.Join(dir, "none", "pay.db") + `": directory ` + filepath.Join(dir, "none") + `: no such file or directory`},
+			`splynx-integrapay sync: config: SPLYNXPAY_DB_PATH="` + filepath.Join(dir, "none", "pay.db") + `": directory ` + filepath.Join(dir, "none") + `: no such file or directory`, ""},
 		{"bad duration", map[string]string{"SPLYNXPAY_FULL_SYNC_EVERY": "daily"},
-			`splynx-integrapay sync: config: SPLYNXPAY_FULL_SYNC_EVERY="daily": want a duration such as 24h or 90m`},
+			`splynx-integrapay sync: config: SPLYNXPAY_FULL_SYNC_EVERY="daily": want a duration such as 24h or 90m`, ""},
 		{"wrong API secret", map[string]string{"SPLYNXPAY_SPLYNX_API_SECRET": "wrong-secret"},
-			"splynx-integrapay sync: config: SPLYNXPAY_SPLYNX_API_KEY/SPLYNXPAY_SPLYNX_API_SECRET: Splynx rejected the API key and secret (401) at " + u.Splynx},
+			"splynx-integrapay sync: config: SPLYNXPAY_SPLYNX_API_KEY/SPLYNXPAY_SPLYNX_API_SECRET: Splynx rejected the API key and secret (401) at " + u.Splynx, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,7 +121,11 @@ func TestConfigurationErrors(t *testing.T) {
 				env[k] = v
 			}
 			setEnv(t, env)
-			code, _, stderr := runMain(context.Background(), "sync")
+			cmd := tc.cmd
+			if cmd == "" {
+				cmd = "sync"
+			}
+			code, _, stderr := runMain(context.Background(), cmd)
 			if code != ExitConfig {
 				t.Errorf("exit %d, want %d", code, ExitConfig)
 			}
