@@ -95,6 +95,7 @@ type Server struct {
 	pages  map[string]*template.Template
 	nav    []NavItem
 	exempt map[string]bool
+	admins adminGate
 }
 
 var pageSetups []func(*Server) error
@@ -139,7 +140,7 @@ func New(opts Options) (*Server, error) {
 		s.mux.HandleFunc("GET /healthz", s.healthz)
 	}
 	s.Handle("GET /healthz", http.HandlerFunc(s.healthz))
-	s.Handle("GET /status", http.HandlerFunc(s.status))
+	s.Handle("GET /status", s.RequireAdmin(http.HandlerFunc(s.status)))
 	s.Handle("GET /{$}", http.RedirectHandler(s.opts.Prefix+"/status", http.StatusSeeOther))
 	s.AddNav(NavItem{Title: "Status", Path: "/status", Order: 0})
 	for _, setup := range pageSetups {
