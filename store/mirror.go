@@ -1179,3 +1179,79 @@ func (db *DB) StaleIDs(ctx context.Context, table string, gen, afterID int64, li
 	}
 	return out, rows.Err()
 }
+
+// MoneyChanged returns the customers of those invoices and proformas whose
+// money state (total, due, status, payment) differs from the mirror's copy,
+// new ones included, read inside the writer's transaction before they are
+// written. A payment or a new invoice moves the customer's balance, so the
+// mirror re-reads those customers' billing records.
+func (w *MirrorWriter) MoneyChanged(ctx context.Context, invs []Invoice, pfs []Proforma) ([]int64, error) {
+	type state struct {
+		total, due, payment int64
+		status              string
+	}
+	read := func(table string, ids []int64, withDue bool) (map[int64]state, error) {
+		out := make(map[int64]state, len(ids))
+		for start := 0; start < len(ids); start += maxParams {
+			part := ids[start:min(start+maxParams, len(ids))]
+			var wh where
+			wh.in("id", part)
+			due := "0"
+			if withDue {
+				due = "due"
+			}
+			rows, err := w.tx.QueryContext(ctx, `SELECT id, total, `+due+`, payment_id, status FROM `+table+wh.sql(), wh.args...)
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				var id int64
+				var s state
+				if err := rows.Scan(&id, &s.total, &s.due, &s.payment, &s.status); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				out[id] = s
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	var customers []int64
+	if len(invs) > 0 {
+		ids := make([]int64, len(invs))
+		for i := range invs {
+			ids[i] = invs[i].ID
+		}
+		old, err := read("invoices", ids, true)
+		if err != nil {
+			return nil, fmt.Errorf("store: read invoices before update: %w", err)
+		}
+		for _, v := range invs {
+			o, ok := old[v.ID]
+			if !ok || o.total != int64(v.Total) || o.due != int64(v.Due) || o.payment != v.PaymentID || o.status != v.Status {
+				customers = append(customers, v.CustomerID)
+			}
+		}
+	}
+	if len(pfs) > 0 {
+		ids := make([]int64, len(pfs))
+		for i := range pfs {
+			ids[i] = pfs[i].ID
+		}
+		old, err := read("proformas", ids, false)
+		if err != nil {
+			return nil, fmt.Errorf("store: read proformas before update: %w", err)
+		}
+		for _, p := range pfs {
+			o, ok := old[p.ID]
+			if !ok || o.total != int64(p.Total) || o.payment != p.PaymentID || o.status != p.Status {
+				customers = append(customers, p.CustomerID)
+			}
+		}
+	}
+	return customers, nil
+}

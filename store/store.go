@@ -83,6 +83,12 @@ func Open(ctx context.Context, path string, logger *zap.Logger) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	// Checkpoint in larger steps than SQLite's 1000 pages: each checkpoint
+	// syncs the file, and a mirror pass commits hundreds of megabytes.
+	if _, err := w.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 8192`); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	if err := db.checkWritable(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

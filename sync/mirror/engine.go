@@ -64,6 +64,10 @@ type Options struct {
 	Streams int
 	// ProgressEvery is the interval of progress log lines (default 5s).
 	ProgressEvery time.Duration
+	// IncrementalPageSize is the page size of an incremental pass's
+	// filtered listings (default 5000): Splynx scans its tables for each such
+	// request, so fewer, larger pages cost it less.
+	IncrementalPageSize int
 }
 
 // Stats describes one pass. The entity counts are records written.
@@ -124,6 +128,9 @@ func New(db *store.DB, c *splynx.Client, opts Options) *Engine {
 	}
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = 5 * time.Second
+	}
+	if opts.IncrementalPageSize <= 0 {
+		opts.IncrementalPageSize = max(5000, opts.PageSize)
 	}
 	return &Engine{db: db, c: c, opts: opts, log: opts.Logger.Named("mirror"), clk: opts.Clock}
 }
@@ -418,6 +425,9 @@ func listing[T any](p *pass, list func(context.Context, splynx.Search) iter.Seq2
 func keyset[T any](p *pass, list func(context.Context, splynx.Search) iter.Seq2[T, error], base []splynx.Cond,
 	after int64, idField string, idOf func(T) int64, each func(T) error) error {
 	pageSize := p.e.opts.PageSize
+	if !p.full {
+		pageSize = p.e.opts.IncrementalPageSize
+	}
 	for {
 		conds := append(append([]splynx.Cond(nil), base...), splynx.Where(idField, ">", strconv.FormatInt(after, 10)))
 		s := splynx.Search{Main: conds, Order: []splynx.OrderBy{splynx.Asc(idField)}, Limit: pageSize}
@@ -489,9 +499,6 @@ func (e *Engine) listInvoices(p *pass, base []splynx.Cond, after int64) error {
 		func(v splynx.Invoice) error {
 			sv := convertInvoice(v)
 			p.seen(&p.marks.invoices, sv.DateUpdated)
-			if !p.full {
-				p.touch(sv.CustomerID)
-			}
 			return b.add(func(bt *batch) { bt.invoices = append(bt.invoices, sv) })
 		})
 	if err != nil {
@@ -506,9 +513,6 @@ func (e *Engine) listProformas(p *pass, base []splynx.Cond, after int64) error {
 		func(v splynx.Proforma) error {
 			sv := convertProforma(v)
 			p.seen(&p.marks.proformas, sv.DateUpdated)
-			if !p.full {
-				p.touch(sv.CustomerID)
-			}
 			return b.add(func(bt *batch) { bt.proformas = append(bt.proformas, sv) })
 		})
 	if err != nil {

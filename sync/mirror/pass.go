@@ -159,6 +159,15 @@ func (p *pass) commit(now time.Time, b *batch) {
 				return err
 			}
 			defer w.Close()
+			if !p.full {
+				touched, err := w.MoneyChanged(p.ctx, b.invoices, b.proformas)
+				if err != nil {
+					return err
+				}
+				for _, id := range touched {
+					p.touch(id)
+				}
+			}
 			if err := w.PaymentMethods(p.ctx, b.methods); err != nil {
 				return err
 			}
