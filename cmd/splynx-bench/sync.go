@@ -160,7 +160,7 @@ func (b *syncBench) run(ctx context.Context, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "raw fetch: %s for the same %d distinct requests, %.1f MB of bodies\n", round(raw), len(distinct), float64(bytes)/1e6)
 
-	changedC, changedI, err := b.change(ctx, client)
+	changedC, changedI, err := b.change(ctx, client, db)
 	if err != nil {
 		return fmt.Errorf("changing records: %w", err)
 	}
@@ -307,15 +307,42 @@ func dirExists(p string) bool {
 }
 
 // change edits changePct% of customers and invoices through the API, as an
-// operator would in Splynx, so that their update stamps move.
-func (b *syncBench) change(ctx context.Context, c *splynx.Client) (customers, invoices int, err error) {
-	stepC := stepFor(b.customers, b.changePct)
-	stepI := stepFor(b.invoices, b.changePct)
+// operator would in Splynx, so that their update stamps move. The ids come
+// from the mirror, which holds exactly Splynx's after the full pass.
+func (b *syncBench) change(ctx context.Context, c *splynx.Client, db *store.DB) (customers, invoices int, err error) {
 	type job struct {
 		invoice bool
 		id      int64
 	}
-	jobs := make(chan job, 64)
+	var jobs []job
+	for _, t := range []struct {
+		table   string
+		n       int
+		invoice bool
+	}{{"customers", b.customers, false}, {"invoices", b.invoices, true}} {
+		step := stepFor(t.n, b.changePct)
+		rows, err := db.SQL().QueryContext(ctx, `SELECT id FROM `+t.table+` ORDER BY id`)
+		if err != nil {
+			return 0, 0, err
+		}
+		for i := 0; rows.Next(); i++ {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return 0, 0, err
+			}
+			if i%step == 0 {
+				jobs = append(jobs, job{t.invoice, id})
+				if t.invoice {
+					invoices++
+				} else {
+					customers++
+				}
+			}
+		}
+		rows.Close()
+	}
+	ch := make(chan job)
 	var firstErr error
 	var mu gosync.Mutex
 	var wg gosync.WaitGroup
@@ -323,7 +350,7 @@ func (b *syncBench) change(ctx context.Context, c *splynx.Client) (customers, in
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range jobs {
+			for j := range ch {
 				var err error
 				if j.invoice {
 					err = c.UpdateInvoice(ctx, j.id, map[string]any{"note": "bench change " + strconv.FormatInt(j.id, 10)})
@@ -340,53 +367,18 @@ func (b *syncBench) change(ctx context.Context, c *splynx.Client) (customers, in
 			}
 		}()
 	}
-	// Walk the ids the mirror holds, so a gap in Splynx's ids cannot make
-	// the bench change fewer records than it reports.
-	send := func(list func(func(int64) bool) error, step int, invoice bool, n *int) error {
-		i := 0
-		return list(func(id int64) bool {
-			if i%step == 0 {
-				select {
-				case jobs <- job{invoice, id}:
-					*n++
-				case <-ctx.Done():
-					return false
-				}
-			}
-			i++
-			return true
-		})
-	}
-	err = send(func(f func(int64) bool) error {
-		for cu, err := range c.ListCustomers(ctx, splynx.Search{Limit: 1000}) {
-			if err != nil {
-				return err
-			}
-			if !f(int64(cu.ID)) {
-				return ctx.Err()
-			}
+	for _, j := range jobs {
+		select {
+		case ch <- j:
+		case <-ctx.Done():
 		}
-		return nil
-	}, stepC, false, &customers)
-	if err == nil {
-		err = send(func(f func(int64) bool) error {
-			for inv, err := range c.ListInvoices(ctx, splynx.Search{Limit: 1000}) {
-				if err != nil {
-					return err
-				}
-				if !f(int64(inv.ID)) {
-					return ctx.Err()
-				}
-			}
-			return nil
-		}, stepI, true, &invoices)
 	}
-	close(jobs)
+	close(ch)
 	wg.Wait()
-	if err == nil {
-		err = firstErr
+	if firstErr == nil {
+		firstErr = ctx.Err()
 	}
-	return customers, invoices, err
+	return customers, invoices, firstErr
 }
 
 func stepFor(n int, pct float64) int {
