@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -45,8 +46,11 @@ func Open(ctx context.Context, path string, logger *zap.Logger) (*DB, error) {
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		st, err := os.Stat(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("store: open %s: directory %s does not exist", path, dir)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("store: open %s: directory %s: %w", path, dir, err)
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
 		}
 		if !st.IsDir() {
 			return nil, fmt.Errorf("store: open %s: %s is not a directory", path, dir)

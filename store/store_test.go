@@ -109,13 +109,19 @@ func TestOpenErrors(t *testing.T) {
 	if err := os.Mkdir(roDir, 0o500); err != nil {
 		t.Fatal(err)
 	}
+	file := filepath.Join(dir, "plain")
+	if err := os.WriteFile(file, []byte(strings.Repeat("not a database\n", 300)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, path, want string
 		skipRoot         bool
 	}{
-		{"missing directory", filepath.Join(dir, "nope", "x.db"), "nope", false},
+		{"missing directory", filepath.Join(dir, "nope", "x.db"), "nope does not exist", false},
 		{"path is a directory", dir, "is a directory", false},
 		{"empty", "", "empty database path", false},
+		{"parent is a file", filepath.Join(file, "x.db"), "not a directory", false},
+		{"not a database", file, "plain", false},
 		{"unwritable directory", filepath.Join(roDir, "x.db"), "ro/x.db", true},
 	}
 	for _, tc := range tests {
