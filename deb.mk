@@ -35,7 +35,7 @@ deb: export GOMODCACHE = $(shell go env GOMODCACHE)
 deb: deb-deps
 	rm -rf $(DEB_WORK)
 	mkdir -p $(DEB_WORK)/src
-	tar --exclude=./$(DEB_DIST) --exclude=./.git -cf - . | tar -xf - -C $(DEB_WORK)/src
+	tar --exclude=./$(DEB_DIST) --exclude=./.git --exclude=./bin --exclude='*.test' --exclude='*.db' --exclude='*.db-*' --exclude='*.prof' -cf - . | tar -xf - -C $(DEB_WORK)/src
 	cd $(DEB_WORK)/src && dpkg-buildpackage -us -uc -b
 	rm -f $(DEB_DIST)/splynx-integrapay_*.deb $(DEB_DIST)/splynx-ippay_*.deb
 	mv $(DEB_WORK)/*.deb $(DEB_DIST)/
