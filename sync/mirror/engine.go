@@ -64,9 +64,14 @@ type Options struct {
 	Streams int
 	// ProgressEvery is the interval of progress log lines (default 5s).
 	ProgressEvery time.Duration
+	// MaxDeleteFraction stops a full pass that would delete more than this
+	// share of a mirror table of over 100 rows (default 0.5): Splynx
+	// answering empty lists (a partner restriction on the API key, say) is
+	// likelier than half the customers leaving at once. Set 1 to allow any.
+	MaxDeleteFraction float64
 	// IncrementalPageSize is the page size of an incremental pass's
-	// filtered listings (default 5000): Splynx scans its tables for each such
-	// request, so fewer, larger pages cost it less.
+	// filtered listings (default 20000): Splynx scans its whole table for
+	// each such request, so the usual set of changes should fit in one page.
 	IncrementalPageSize int
 }
 
@@ -129,8 +134,11 @@ func New(db *store.DB, c *splynx.Client, opts Options) *Engine {
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = 5 * time.Second
 	}
+	if opts.MaxDeleteFraction <= 0 {
+		opts.MaxDeleteFraction = 0.5
+	}
 	if opts.IncrementalPageSize <= 0 {
-		opts.IncrementalPageSize = max(5000, opts.PageSize)
+		opts.IncrementalPageSize = max(20000, opts.PageSize)
 	}
 	return &Engine{db: db, c: c, opts: opts, log: opts.Logger.Named("mirror"), clk: opts.Clock}
 }
@@ -199,6 +207,9 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 
 	err = e.db.Write(ctx, func(tx *sql.Tx) error {
 		for _, t := range store.MirrorTables {
+			if err := e.checkMassDelete(ctx, tx, t, gen); err != nil {
+				return err
+			}
 			n, err := store.DeleteStale(ctx, tx, t, gen)
 			if err != nil {
 				return err
@@ -805,4 +816,25 @@ func (e *Engine) verifyStale(p *pass) error {
 		return err
 	}
 	return b.flush()
+}
+
+// ErrMassDelete is returned by a full pass that would delete more of a
+// table than Options.MaxDeleteFraction allows; nothing is deleted.
+var ErrMassDelete = errors.New("mirror: refusing to delete most of a table")
+
+func (e *Engine) checkMassDelete(ctx context.Context, tx *sql.Tx, table string, gen int64) error {
+	if e.opts.MaxDeleteFraction >= 1 {
+		return nil
+	}
+	var total, stale int
+	// table is one of store.MirrorTables, never input.
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(sync_gen < ?), 0) FROM `+table, gen).
+		Scan(&total, &stale); err != nil {
+		return fmt.Errorf("count stale %s: %w", table, err)
+	}
+	if total > 100 && float64(stale) > e.opts.MaxDeleteFraction*float64(total) {
+		return fmt.Errorf("%w: %d of %d %s not seen in Splynx (limit %.0f%%); check the API key's permissions and partner restrictions",
+			ErrMassDelete, stale, total, table, 100*e.opts.MaxDeleteFraction)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package mirror_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -588,4 +589,25 @@ func TestFullPassSurvivesShiftingPages(t *testing.T) {
 		t.Fatalf("next full pass: deleted %d (%v), want the 2 purged invoices", st.Deleted, err)
 	}
 	compare(t, e)
+}
+
+// Splynx suddenly listing nothing (a permission change, a partner
+// restriction) must not empty the mirror.
+func TestFullPassRefusesMassDelete(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, splynxsim.Options{}, smallSeed, mirror.Options{PageSize: 100})
+	if _, err := e.eng.Full(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := e.db.Counts(ctx)
+	for id := int64(1); id <= 800; id++ {
+		e.sim.PurgeInvoice(id)
+	}
+	_, err := e.eng.Full(ctx)
+	if !errors.Is(err, mirror.ErrMassDelete) || !strings.Contains(err.Error(), "invoices") {
+		t.Fatalf("full pass after 800 of 900 invoices vanished: err = %v, want ErrMassDelete naming invoices", err)
+	}
+	if after, _ := e.db.Counts(ctx); after != before {
+		t.Fatalf("refused pass changed the counts: %+v → %+v", before, after)
+	}
 }
