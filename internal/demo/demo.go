@@ -210,18 +210,21 @@ func Run(ctx context.Context, o Options) error {
 	e.WebURL = webBase + o.Prefix
 
 	printSummary(o, e, dbPath)
+	var result error
 	if e.Report.Failed() {
-		return errors.New("demo: the mirror or the ledger does not reconcile (✗ above)")
+		result = errors.New("demo: the mirror or the ledger does not reconcile (✗ above)")
 	}
 	if o.Ready != nil {
 		o.Ready(e.WebURL)
 	}
 	if o.Once {
-		return nil
+		return result
 	}
+	// Even when something did not reconcile the pages stay up, to look
+	// into it; the exit status still says so.
 	fmt.Fprintln(o.Stdout, "Serving until Ctrl-C.")
 	<-ctx.Done()
-	return nil
+	return result
 }
 
 // servers runs the demo's HTTP listeners.
