@@ -56,7 +56,7 @@ func TestWatchdogPingsOnlyWhileAlive(t *testing.T) {
 		t.Fatalf("%d pings while the database answers", got)
 	}
 	dbUp.Store(false)
-	count(50 * time.Millisecond) // a ping already in flight
+	count(200 * time.Millisecond) // a ping already in flight
 	if got := count(300 * time.Millisecond); got != 0 {
 		t.Fatalf("%d pings while the database is down", got)
 	}
