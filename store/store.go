@@ -101,6 +101,12 @@ func Open(ctx context.Context, path string, logger *zap.Logger) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	// A mirror pass that died while loading empty tables left their indexes
+	// dropped; build them before anyone queries.
+	if err := db.RestoreIndexes(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	return db, nil
 }
 

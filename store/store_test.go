@@ -549,3 +549,67 @@ func TestMirrorWriterBatches(t *testing.T) {
 		t.Fatalf("sum of totals = %d, want %d", sum, want)
 	}
 }
+
+func indexNames(t *testing.T, db *DB, table string) []string {
+	t.Helper()
+	rows, err := db.SQL().Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name`, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		out = append(out, n)
+	}
+	return out
+}
+
+// Indexes of empty tables can be dropped for a bulk load; they come back
+// after it, or at the next Open if the process died in between.
+func TestDeferIndexes(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "d.db")
+	db, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := indexNames(t, db, "invoices")
+	if len(want) < 3 {
+		t.Fatalf("invoices has indexes %v", want)
+	}
+	if err := db.Write(ctx, func(tx *sql.Tx) error {
+		w, _ := NewMirrorWriter(ctx, tx, 1, time.Now())
+		defer w.Close()
+		return w.Customer(ctx, Customer{ID: 1})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	done, err := db.DeferIndexes(ctx, "customers", "invoices")
+	if err != nil || !reflect.DeepEqual(done, []string{"invoices"}) {
+		t.Fatalf("deferred %v, %v; want only the empty invoices table", done, err)
+	}
+	if got := indexNames(t, db, "invoices"); len(got) != 0 {
+		t.Fatalf("invoices still has %v", got)
+	}
+	if len(indexNames(t, db, "customers")) == 0 {
+		t.Fatal("customers (not empty) lost its indexes")
+	}
+	db.Close() // as if the process died mid-load
+
+	db, err = Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := indexNames(t, db, "invoices"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after reopen invoices has %v, want %v", got, want)
+	}
+	if err := db.RestoreIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DeferIndexes(ctx, "audit_log"); err == nil {
+		t.Fatal("DeferIndexes accepted a non-mirror table")
+	}
+}

@@ -178,6 +178,21 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 	log := e.log.With(zap.String("pass", "full"), zap.Int64("generation", gen))
 	log.Info("mirror pass started")
 
+	// Empty tables (the first pass) load without their secondary indexes,
+	// built once at the end whatever happens: much faster than keeping
+	// them up to date row by row.
+	deferred, err := e.db.DeferIndexes(ctx, "customers", "invoices", "proformas")
+	if err != nil {
+		return Stats{}, fmt.Errorf("mirror: full pass: %w", err)
+	}
+	if len(deferred) > 0 {
+		defer func() {
+			if err := e.db.RestoreIndexes(context.WithoutCancel(ctx)); err != nil {
+				log.Error("rebuilding mirror indexes failed; the next start retries", zap.Error(err))
+			}
+		}()
+	}
+
 	p := e.newPass(ctx, true, gen, log)
 	marks, err := e.highWater(p)
 	if err == nil {
@@ -194,6 +209,9 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 			func() error { return e.listInvoices(p, nil, 0) },
 			func() error { return e.listProformas(p, nil, 0) },
 		)
+	}
+	if err == nil && len(deferred) > 0 {
+		err = e.db.RestoreIndexes(ctx)
 	}
 	if err == nil {
 		err = p.run(func() error { return e.verifyStale(p) })
