@@ -301,13 +301,13 @@ func (w *MirrorWriter) rows(ctx context.Context, r rowSQL, n int, fill func(i in
 var (
 	customerRow = rowSQL{"customers", `INSERT INTO customers(id, login, name, email, billing_email, phone, category, status,
 		billing_type, partner_id, location_id, street, street2, city, zip, date_add, last_update, additional_json,
-		sync_gen, synced_at)`, 20,
+		row_hash, sync_gen, synced_at)`, 21,
 		`ON CONFLICT(id) DO UPDATE SET login=excluded.login, name=excluded.name, email=excluded.email,
 		billing_email=excluded.billing_email, phone=excluded.phone, category=excluded.category, status=excluded.status,
 		billing_type=excluded.billing_type, partner_id=excluded.partner_id, location_id=excluded.location_id,
 		street=excluded.street, street2=excluded.street2, city=excluded.city, zip=excluded.zip,
 		date_add=excluded.date_add, last_update=excluded.last_update, additional_json=excluded.additional_json,
-		sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
+		row_hash=excluded.row_hash, sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
 	billingRow = rowSQL{"billing", `INSERT INTO billing(customer_id, enabled, type, deposit, payment_method,
 		billing_date, billing_due, min_balance, sync_gen, synced_at)`, 10,
 		`ON CONFLICT(customer_id) DO UPDATE SET enabled=excluded.enabled, type=excluded.type, deposit=excluded.deposit,
@@ -315,23 +315,24 @@ var (
 		min_balance=excluded.min_balance, sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
 	invoiceRow = rowSQL{"invoices", `INSERT INTO invoices(id, customer_id, number, date_created, real_create_datetime,
 		date_updated, date_payment, date_till, total, due, status, payment_id, type, note, memo, additional_json,
-		sync_gen, synced_at)`, 18,
+		row_hash, items_hash, sync_gen, synced_at)`, 20,
 		`ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, number=excluded.number,
 		date_created=excluded.date_created, real_create_datetime=excluded.real_create_datetime,
 		date_updated=excluded.date_updated, date_payment=excluded.date_payment, date_till=excluded.date_till,
 		total=excluded.total, due=excluded.due, status=excluded.status, payment_id=excluded.payment_id,
 		type=excluded.type, note=excluded.note, memo=excluded.memo, additional_json=excluded.additional_json,
-		sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
+		row_hash=excluded.row_hash, items_hash=excluded.items_hash, sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
 	invoiceItemRow = rowSQL{"invoice_items", `INSERT INTO invoice_items(invoice_id, pos, item_id, description,
 		quantity, unit, price, tax, period_from, period_to)`, 10, ""}
 	proformaRow = rowSQL{"proformas", `INSERT INTO proformas(id, customer_id, number, date_created,
 		real_create_datetime, date_updated, date_payment, date_till, total, status, payment_id, note, memo,
-		sync_gen, synced_at)`, 15,
+		row_hash, items_hash, sync_gen, synced_at)`, 17,
 		`ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, number=excluded.number,
 		date_created=excluded.date_created, real_create_datetime=excluded.real_create_datetime,
 		date_updated=excluded.date_updated, date_payment=excluded.date_payment, date_till=excluded.date_till,
 		total=excluded.total, status=excluded.status, payment_id=excluded.payment_id,
-		note=excluded.note, memo=excluded.memo, sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
+		note=excluded.note, memo=excluded.memo, row_hash=excluded.row_hash, items_hash=excluded.items_hash,
+		sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
 	proformaItemRow = rowSQL{"proforma_items", `INSERT INTO proforma_items(proforma_id, pos, item_id, description,
 		quantity, unit, price, tax, period_from, period_to)`, 10, ""}
 	paymentMethodRow = rowSQL{"payment_methods", `INSERT INTO payment_methods(id, name, is_active, name_1, name_2,
@@ -367,27 +368,160 @@ func lastByID[T any](vs []T, id func(*T) int64) []T {
 	return out
 }
 
-// Customers inserts or replaces customers.
+// Customers inserts or replaces customers. A customer already mirrored
+// exactly is only stamped with the generation; one whose indexed fields
+// (status, partner, location, login) are unchanged is updated in place, so
+// its index entries stay untouched.
 func (w *MirrorWriter) Customers(ctx context.Context, cs []Customer) error {
 	cs = lastByID(cs, func(c *Customer) int64 { return c.ID })
-	attrs := make([]string, len(cs))
-	for i, c := range cs {
+	ids := make([]int64, len(cs))
+	for i := range cs {
+		ids[i] = cs[i].ID
+	}
+	old, err := w.existing(ctx, `SELECT id, row_hash, 0, status || '|' || partner_id || '|' || location_id || '|' || login
+		FROM customers`, ids)
+	if err != nil {
+		return fmt.Errorf("store: read customers before update: %w", err)
+	}
+	var upsert []Customer
+	var attrs []string
+	for _, c := range cs {
 		a, err := encodeAttrs(c.Additional)
 		if err != nil {
 			return fmt.Errorf("store: customer %d: encode additional attributes: %w", c.ID, err)
 		}
-		attrs[i] = a
+		h := hashOf(c.Login, c.Name, c.Email, c.BillingEmail, c.Phone, c.Category, c.Status, c.BillingType,
+			c.PartnerID, c.LocationID, c.Street1, c.Street2, c.City, c.ZipCode, FormatDate(c.DateAdd),
+			FormatDateTime(c.LastUpdate), a)
+		o, ok := old[c.ID]
+		key := c.Status + "|" + strconv.FormatInt(c.PartnerID, 10) + "|" + strconv.FormatInt(c.LocationID, 10) + "|" + c.Login
+		switch {
+		case !ok || o.key != key:
+			upsert = append(upsert, c)
+			attrs = append(attrs, a)
+		case o.hash == h:
+			if err := w.stamp(ctx, "customers", c.ID); err != nil {
+				return err
+			}
+		default:
+			if err := w.exec(ctx, "update customers", `UPDATE customers SET name=?, email=?, billing_email=?, phone=?,
+				category=?, billing_type=?, street=?, street2=?, city=?, zip=?, date_add=?, last_update=?,
+				additional_json=?, row_hash=?, sync_gen=?, synced_at=? WHERE id=?`,
+				c.Name, c.Email, c.BillingEmail, c.Phone, c.Category, c.BillingType, c.Street1, c.Street2, c.City,
+				c.ZipCode, FormatDate(c.DateAdd), FormatDateTime(c.LastUpdate), a, h, w.gen, w.syncedAt, c.ID); err != nil {
+				return fmt.Errorf("store: update customer %d: %w", c.ID, err)
+			}
+		}
 	}
-	err := w.rows(ctx, customerRow, len(cs), func(i int, a []any) []any {
-		c := &cs[i]
+	err = w.rows(ctx, customerRow, len(upsert), func(i int, a []any) []any {
+		c := &upsert[i]
+		h := hashOf(c.Login, c.Name, c.Email, c.BillingEmail, c.Phone, c.Category, c.Status, c.BillingType,
+			c.PartnerID, c.LocationID, c.Street1, c.Street2, c.City, c.ZipCode, FormatDate(c.DateAdd),
+			FormatDateTime(c.LastUpdate), attrs[i])
 		return append(a, c.ID, c.Login, c.Name, c.Email, c.BillingEmail, c.Phone, c.Category, c.Status, c.BillingType,
 			c.PartnerID, c.LocationID, c.Street1, c.Street2, c.City, c.ZipCode, FormatDate(c.DateAdd),
-			FormatDateTime(c.LastUpdate), attrs[i], w.gen, w.syncedAt)
+			FormatDateTime(c.LastUpdate), attrs[i], h, w.gen, w.syncedAt)
 	})
 	if err != nil {
 		return fmt.Errorf("store: upsert customers: %w", err)
 	}
 	return nil
+}
+
+type rowState struct {
+	hash, itemsHash int64
+	key             string // the indexed columns, joined
+}
+
+// existing reads the fingerprints of the rows with the given ids; q selects
+// id, row hash, items hash and the indexed-columns key, without a WHERE.
+func (w *MirrorWriter) existing(ctx context.Context, q string, ids []int64) (map[int64]rowState, error) {
+	out := make(map[int64]rowState, len(ids))
+	for start := 0; start < len(ids); start += maxParams {
+		part := ids[start:min(start+maxParams, len(ids))]
+		var wh where
+		wh.in("id", part)
+		rows, err := w.tx.QueryContext(ctx, q+wh.sql(), wh.args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			var st rowState
+			if err := rows.Scan(&id, &st.hash, &st.itemsHash, &st.key); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = st
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// stamp marks an unchanged row as seen by this pass, writing nothing when
+// it already carries the generation.
+func (w *MirrorWriter) stamp(ctx context.Context, table string, id int64) error {
+	if err := w.exec(ctx, "stamp "+table, `UPDATE `+table+` SET sync_gen=?, synced_at=? WHERE id=? AND sync_gen<>?`,
+		w.gen, w.syncedAt, id, w.gen); err != nil {
+		return fmt.Errorf("store: stamp %s %d: %w", table, id, err)
+	}
+	return nil
+}
+
+// exec runs one statement, prepared once per writer under name.
+func (w *MirrorWriter) exec(ctx context.Context, name, q string, args ...any) error {
+	st, ok := w.stmts[name]
+	if !ok {
+		var err error
+		if st, err = w.tx.PrepareContext(ctx, q); err != nil {
+			return err
+		}
+		w.stmts[name] = st
+	}
+	_, err := st.ExecContext(ctx, args...)
+	return err
+}
+
+// hashOf fingerprints field values (FNV-1a, 64 bits), with separators so
+// that moving text between fields changes it.
+func hashOf(vals ...any) int64 {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	add := func(s string) {
+		for i := 0; i < len(s); i++ {
+			h ^= uint64(s[i])
+			h *= prime
+		}
+		h ^= 0xff
+		h *= prime
+	}
+	for _, v := range vals {
+		switch x := v.(type) {
+		case string:
+			add(x)
+		case int64:
+			add(strconv.FormatInt(x, 10))
+		case money.Amount:
+			add(strconv.FormatInt(int64(x), 10))
+		default:
+			add(fmt.Sprint(x))
+		}
+	}
+	return int64(h)
+}
+
+func itemsHashOf(items []Item) int64 {
+	vals := make([]any, 0, 8*len(items)+1)
+	vals = append(vals, int64(len(items)))
+	for _, it := range items {
+		vals = append(vals, it.ID, it.Description, it.Quantity, it.Unit, it.Price, it.Tax, FormatDate(it.PeriodFrom),
+			FormatDate(it.PeriodTo))
+	}
+	return hashOf(vals...)
 }
 
 // Customer inserts or replaces one customer.
@@ -414,32 +548,74 @@ func (w *MirrorWriter) Billing(ctx context.Context, b Billing) error {
 	return w.Billings(ctx, []Billing{b})
 }
 
-// Invoices inserts or replaces invoices and all their items.
+// Invoices inserts or replaces invoices and all their items, rewriting only
+// what changed (see Customers); items are replaced only when they differ.
 func (w *MirrorWriter) Invoices(ctx context.Context, vs []Invoice) error {
 	vs = lastByID(vs, func(v *Invoice) int64 { return v.ID })
-	attrs := make([]string, len(vs))
-	for i, v := range vs {
+	ids := make([]int64, len(vs))
+	for i := range vs {
+		ids[i] = vs[i].ID
+	}
+	old, err := w.existing(ctx, `SELECT id, row_hash, items_hash,
+		customer_id || '|' || status || '|' || date_created || '|' || number FROM invoices`, ids)
+	if err != nil {
+		return fmt.Errorf("store: read invoices before update: %w", err)
+	}
+	type row struct {
+		v           *Invoice
+		attrs       string
+		hash, items int64
+	}
+	var upsert []row
+	var itemIDs []int64
+	var itemSets [][]Item
+	for i := range vs {
+		v := &vs[i]
 		a, err := encodeAttrs(v.Additional)
 		if err != nil {
 			return fmt.Errorf("store: invoice %d: encode additional attributes: %w", v.ID, err)
 		}
-		attrs[i] = a
+		r := row{v: v, attrs: a, items: itemsHashOf(v.Items),
+			hash: hashOf(v.CustomerID, v.Number, FormatDate(v.DateCreated), FormatDateTime(v.RealCreateDatetime),
+				FormatDateTime(v.DateUpdated), FormatDate(v.DatePayment), FormatDate(v.DateTill), v.Total, v.Due,
+				v.Status, v.PaymentID, v.Type, v.Note, v.Memo, a)}
+		o, ok := old[v.ID]
+		key := strconv.FormatInt(v.CustomerID, 10) + "|" + v.Status + "|" + FormatDate(v.DateCreated) + "|" + v.Number
+		switch {
+		case !ok || o.key != key:
+			upsert = append(upsert, r)
+		case o.hash == r.hash && o.itemsHash == r.items:
+			if err := w.stamp(ctx, "invoices", v.ID); err != nil {
+				return err
+			}
+			continue
+		default:
+			if err := w.exec(ctx, "update invoices", `UPDATE invoices SET real_create_datetime=?, date_updated=?,
+				date_payment=?, date_till=?, total=?, due=?, payment_id=?, type=?, note=?, memo=?, additional_json=?,
+				row_hash=?, items_hash=?, sync_gen=?, synced_at=? WHERE id=?`,
+				FormatDateTime(v.RealCreateDatetime), FormatDateTime(v.DateUpdated), FormatDate(v.DatePayment),
+				FormatDate(v.DateTill), int64(v.Total), int64(v.Due), v.PaymentID, v.Type, v.Note, v.Memo, a,
+				r.hash, r.items, w.gen, w.syncedAt, v.ID); err != nil {
+				return fmt.Errorf("store: update invoice %d: %w", v.ID, err)
+			}
+			if o.itemsHash == r.items {
+				continue
+			}
+		}
+		itemIDs = append(itemIDs, v.ID)
+		itemSets = append(itemSets, v.Items)
 	}
-	err := w.rows(ctx, invoiceRow, len(vs), func(i int, a []any) []any {
-		v := &vs[i]
+	err = w.rows(ctx, invoiceRow, len(upsert), func(i int, a []any) []any {
+		r := &upsert[i]
+		v := r.v
 		return append(a, v.ID, v.CustomerID, v.Number, FormatDate(v.DateCreated), FormatDateTime(v.RealCreateDatetime),
 			FormatDateTime(v.DateUpdated), FormatDate(v.DatePayment), FormatDate(v.DateTill), int64(v.Total),
-			int64(v.Due), v.Status, v.PaymentID, v.Type, v.Note, v.Memo, attrs[i], w.gen, w.syncedAt)
+			int64(v.Due), v.Status, v.PaymentID, v.Type, v.Note, v.Memo, r.attrs, r.hash, r.items, w.gen, w.syncedAt)
 	})
 	if err != nil {
 		return fmt.Errorf("store: upsert invoices: %w", err)
 	}
-	ids := make([]int64, len(vs))
-	items := make([][]Item, len(vs))
-	for i := range vs {
-		ids[i], items[i] = vs[i].ID, vs[i].Items
-	}
-	if err := w.replaceItems(ctx, "invoice_items", "invoice_id", invoiceItemRow, ids, items); err != nil {
+	if err := w.replaceItems(ctx, "invoice_items", "invoice_id", invoiceItemRow, itemIDs, itemSets); err != nil {
 		return fmt.Errorf("store: invoice items: %w", err)
 	}
 	return nil
@@ -450,24 +626,69 @@ func (w *MirrorWriter) Invoice(ctx context.Context, v Invoice) error {
 	return w.Invoices(ctx, []Invoice{v})
 }
 
-// Proformas inserts or replaces proformas and all their items.
+// Proformas inserts or replaces proformas and all their items, rewriting
+// only what changed (see Invoices).
 func (w *MirrorWriter) Proformas(ctx context.Context, ps []Proforma) error {
 	ps = lastByID(ps, func(p *Proforma) int64 { return p.ID })
-	err := w.rows(ctx, proformaRow, len(ps), func(i int, a []any) []any {
+	ids := make([]int64, len(ps))
+	for i := range ps {
+		ids[i] = ps[i].ID
+	}
+	old, err := w.existing(ctx, `SELECT id, row_hash, items_hash,
+		customer_id || '|' || status || '|' || date_created || '|' || number FROM proformas`, ids)
+	if err != nil {
+		return fmt.Errorf("store: read proformas before update: %w", err)
+	}
+	type row struct {
+		p           *Proforma
+		hash, items int64
+	}
+	var upsert []row
+	var itemIDs []int64
+	var itemSets [][]Item
+	for i := range ps {
 		p := &ps[i]
+		r := row{p: p, items: itemsHashOf(p.Items),
+			hash: hashOf(p.CustomerID, p.Number, FormatDate(p.DateCreated), FormatDateTime(p.RealCreateDatetime),
+				FormatDateTime(p.DateUpdated), FormatDate(p.DatePayment), FormatDate(p.DateTill), p.Total, p.Status,
+				p.PaymentID, p.Note, p.Memo)}
+		o, ok := old[p.ID]
+		key := strconv.FormatInt(p.CustomerID, 10) + "|" + p.Status + "|" + FormatDate(p.DateCreated) + "|" + p.Number
+		switch {
+		case !ok || o.key != key:
+			upsert = append(upsert, r)
+		case o.hash == r.hash && o.itemsHash == r.items:
+			if err := w.stamp(ctx, "proformas", p.ID); err != nil {
+				return err
+			}
+			continue
+		default:
+			if err := w.exec(ctx, "update proformas", `UPDATE proformas SET real_create_datetime=?, date_updated=?,
+				date_payment=?, date_till=?, total=?, payment_id=?, note=?, memo=?, row_hash=?, items_hash=?,
+				sync_gen=?, synced_at=? WHERE id=?`,
+				FormatDateTime(p.RealCreateDatetime), FormatDateTime(p.DateUpdated), FormatDate(p.DatePayment),
+				FormatDate(p.DateTill), int64(p.Total), p.PaymentID, p.Note, p.Memo, r.hash, r.items, w.gen,
+				w.syncedAt, p.ID); err != nil {
+				return fmt.Errorf("store: update proforma %d: %w", p.ID, err)
+			}
+			if o.itemsHash == r.items {
+				continue
+			}
+		}
+		itemIDs = append(itemIDs, p.ID)
+		itemSets = append(itemSets, p.Items)
+	}
+	err = w.rows(ctx, proformaRow, len(upsert), func(i int, a []any) []any {
+		r := &upsert[i]
+		p := r.p
 		return append(a, p.ID, p.CustomerID, p.Number, FormatDate(p.DateCreated), FormatDateTime(p.RealCreateDatetime),
 			FormatDateTime(p.DateUpdated), FormatDate(p.DatePayment), FormatDate(p.DateTill), int64(p.Total), p.Status,
-			p.PaymentID, p.Note, p.Memo, w.gen, w.syncedAt)
+			p.PaymentID, p.Note, p.Memo, r.hash, r.items, w.gen, w.syncedAt)
 	})
 	if err != nil {
 		return fmt.Errorf("store: upsert proformas: %w", err)
 	}
-	ids := make([]int64, len(ps))
-	items := make([][]Item, len(ps))
-	for i := range ps {
-		ids[i], items[i] = ps[i].ID, ps[i].Items
-	}
-	if err := w.replaceItems(ctx, "proforma_items", "proforma_id", proformaItemRow, ids, items); err != nil {
+	if err := w.replaceItems(ctx, "proforma_items", "proforma_id", proformaItemRow, itemIDs, itemSets); err != nil {
 		return fmt.Errorf("store: proforma items: %w", err)
 	}
 	return nil

@@ -613,3 +613,71 @@ func TestDeferIndexes(t *testing.T) {
 		t.Fatal("DeferIndexes accepted a non-mirror table")
 	}
 }
+
+// Rewriting a record in place (indexed fields unchanged) keeps the mirror
+// exact: changed items are replaced, unchanged ones kept, the generation moves.
+func TestMirrorWriterInPlace(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	seedMirror(t, db, 1)
+	inv, _ := db.GetInvoice(ctx, 100)
+	other, _ := db.GetInvoice(ctx, 103)
+	cust, _ := db.GetCustomer(ctx, 1)
+	write := func(gen int64, fn func(w *MirrorWriter) error) {
+		t.Helper()
+		if err := db.Write(ctx, func(tx *sql.Tx) error {
+			w, err := NewMirrorWriter(ctx, tx, gen, time.Now())
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			return fn(w)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv.Note = "in place"
+	inv.Due = 100
+	inv.Items[1].Quantity = "3"
+	other.Memo = "memo only"
+	cust.Name = "Alice Renamed"
+	cust.Additional = map[string]string{"autopay": "0"}
+	write(2, func(w *MirrorWriter) error {
+		if err := w.Customers(ctx, []Customer{cust}); err != nil {
+			return err
+		}
+		return w.Invoices(ctx, []Invoice{inv, other})
+	})
+	got, _ := db.GetInvoice(ctx, 100)
+	if got.Note != "in place" || got.Due != 100 || len(got.Items) != 2 || got.Items[1].Quantity != "3" || got.Items[0].Description != "Internet" {
+		t.Fatalf("invoice 100 after in-place update = %+v", got)
+	}
+	got, _ = db.GetInvoice(ctx, 103)
+	if got.Memo != "memo only" || got.Due != other.Due {
+		t.Fatalf("invoice 103 = %+v", got)
+	}
+	c, _ := db.GetCustomer(ctx, 1)
+	if c.Name != "Alice Renamed" || c.Additional["autopay"] != "0" || c.Login != "alice" {
+		t.Fatalf("customer 1 = %+v", c)
+	}
+	// Unchanged records are only stamped: a pass of generation 3 that sees
+	// them keeps them, and DeleteStale removes only the others.
+	write(3, func(w *MirrorWriter) error { return w.Invoices(ctx, []Invoice{got}) })
+	var gen int64
+	db.SQL().QueryRow(`SELECT sync_gen FROM invoices WHERE id = 103`).Scan(&gen)
+	if gen != 3 {
+		t.Fatalf("unchanged invoice 103 has generation %d, want 3", gen)
+	}
+	if err := db.Write(ctx, func(tx *sql.Tx) error {
+		n, err := DeleteStale(ctx, tx, "invoices", 3)
+		if n != 3 {
+			t.Errorf("DeleteStale removed %d invoices, want the 3 not stamped", n)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetInvoice(ctx, 103); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -39,7 +39,7 @@ type syncBench struct {
 	pageSize, batchSize, streams   int
 	changePct                      float64
 	verbose                        bool
-	cpuProfile                     string
+	cpuProfile, incProfile         string
 }
 
 func runSyncBench(ctx context.Context, args []string, stdout io.Writer) error {
@@ -60,6 +60,7 @@ func runSyncBench(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Float64Var(&b.changePct, "change", 1, "percent of customers and invoices changed before the incremental pass")
 	fs.BoolVar(&b.verbose, "v", false, "log the engine's progress lines")
 	fs.StringVar(&b.cpuProfile, "cpuprofile", "", "write a CPU profile of the full pass to this file")
+	fs.StringVar(&b.incProfile, "incprofile", "", "write a CPU profile of the incremental pass to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -168,8 +169,21 @@ func (b *syncBench) run(ctx context.Context, stdout io.Writer) error {
 	}
 	rec.wait.Store(0)
 	rec.read.Store(0)
+	if b.incProfile != "" {
+		f, err := os.Create(b.incProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	incStart := time.Now()
 	inc, err := eng.Incremental(ctx)
+	if b.incProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return err
 	}

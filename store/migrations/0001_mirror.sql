@@ -5,7 +5,9 @@
 -- saw the row: a successful full pass deletes rows with an older generation,
 -- which finds records deleted in Splynx without holding every id in memory.
 -- sync_gen has no index on purpose: it is read by one scan per full pass,
--- while an index would cost on every one of the pass's writes.
+-- while an index would cost on every one of the pass's writes. row_hash and
+-- items_hash fingerprint what was last written, so that a pass rewrites only
+-- what changed and leaves untouched index entries alone.
 
 CREATE TABLE customers (
     id              INTEGER PRIMARY KEY,
@@ -26,6 +28,7 @@ CREATE TABLE customers (
     date_add        TEXT    NOT NULL DEFAULT '',
     last_update     TEXT    NOT NULL DEFAULT '',
     additional_json TEXT    NOT NULL DEFAULT '{}',
+    row_hash        INTEGER NOT NULL DEFAULT 0,
     sync_gen        INTEGER NOT NULL DEFAULT 0,
     synced_at       TEXT    NOT NULL DEFAULT ''
 );
@@ -65,6 +68,8 @@ CREATE TABLE invoices (
     note                 TEXT    NOT NULL DEFAULT '',
     memo                 TEXT    NOT NULL DEFAULT '',
     additional_json      TEXT    NOT NULL DEFAULT '{}',
+    row_hash             INTEGER NOT NULL DEFAULT 0,
+    items_hash           INTEGER NOT NULL DEFAULT 0,
     sync_gen             INTEGER NOT NULL DEFAULT 0,
     synced_at            TEXT    NOT NULL DEFAULT ''
 );
@@ -103,6 +108,8 @@ CREATE TABLE proformas (
     payment_id           INTEGER NOT NULL DEFAULT 0,
     note                 TEXT    NOT NULL DEFAULT '',
     memo                 TEXT    NOT NULL DEFAULT '',
+    row_hash             INTEGER NOT NULL DEFAULT 0,
+    items_hash           INTEGER NOT NULL DEFAULT 0,
     sync_gen             INTEGER NOT NULL DEFAULT 0,
     synced_at            TEXT    NOT NULL DEFAULT ''
 );

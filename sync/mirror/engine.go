@@ -247,6 +247,9 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 		}
 		return e.db.Audit(ctx, tx, "mirror.full", auditFields(st, start))
 	})
+	if err == nil {
+		err = e.db.Checkpoint(ctx)
+	}
 	st.Duration = time.Since(wall)
 	if err != nil {
 		log.Warn("mirror pass failed at the end; nothing deleted", statsFields(st, err)...)
