@@ -194,6 +194,7 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 	}
 
 	p := e.newPass(ctx, true, gen, log)
+	defer p.cancel(nil)
 	marks, err := e.highWater(p)
 	if err == nil {
 		err = p.run(
@@ -277,6 +278,7 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 	log.Info("mirror pass started")
 
 	p := e.newPass(ctx, false, pass.Generation, log)
+	defer p.cancel(nil)
 	var since [3]time.Time
 	var maxIDs [3]int64
 	for i, ent := range []struct{ cursor, table string }{
