@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -114,8 +113,6 @@ func (b *syncBench) run(ctx context.Context, stdout io.Writer) error {
 		Streams: b.streams, ProgressEvery: 5 * time.Second})
 
 	// Full pass into the empty database, recording its requests for the raw fetch.
-	runtime.GC()
-	rssBefore := maxRSS()
 	if b.cpuProfile != "" {
 		f, err := os.Create(b.cpuProfile)
 		if err != nil {
@@ -196,6 +193,16 @@ func (b *syncBench) run(ctx context.Context, stdout io.Writer) error {
 			inc.Customers, inc.Invoices, changedC, changedI)
 	}
 
+	// The daily full pass over a mirror that is already current: not a
+	// target, but what a running daemon pays every day.
+	againStart := time.Now()
+	again, err := eng.Full(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "second full pass over the current mirror: %s, %d deleted\n", round(time.Since(againStart)), again.Deleted)
+
+	rss = maxRSS() // peak over every pass, not only the first
 	ratio := full.Duration.Seconds() / raw.Seconds()
 	incPct := 100 * inc.Duration.Seconds() / full.Duration.Seconds()
 	rssMB := float64(rss) / 1024
@@ -204,10 +211,9 @@ func (b *syncBench) run(ctx context.Context, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "full sync wall time", round(full.Duration), "", "")
 	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "raw fetch wall time", round(raw), "", "")
 	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "full sync / raw fetch", fmt.Sprintf("%.2fx", ratio), "<= 2.00x", verdict(ratio <= 2))
-	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "peak RSS (this process)", fmt.Sprintf("%.0f MB", rssMB), "<= 200 MB", verdict(rssMB <= 200))
+	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "peak RSS (this process, all)", fmt.Sprintf("%.0f MB", rssMB), "<= 200 MB", verdict(rssMB <= 200))
 	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", fmt.Sprintf("incremental (%.3g%% changed)", b.changePct),
 		fmt.Sprintf("%s = %.1f%%", round(inc.Duration), incPct), "<= 5% of full", verdict(incPct <= 5))
-	_ = rssBefore
 	return nil
 }
 
