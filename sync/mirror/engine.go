@@ -1,13 +1,14 @@
 // Package mirror keeps the local store's copy of Splynx up to date.
 //
 // A full pass lists every customer, billing record, invoice, proforma and
-// payment method and, only once every listing has succeeded, deletes the
-// mirror rows it did not see. An incremental pass lists what changed since
-// the last pass (date_updated / last_update, minus an overlap window, plus
-// anything with an id above the mirror's largest) and refreshes the billing
-// records of the customers involved. Records stream page by page into
-// batched write transactions, so memory stays flat whatever the size of the
-// Splynx instance.
+// payment method and, only once every listing has succeeded, asks Splynx
+// again by id for the mirror rows it did not see and deletes those still
+// missing. An incremental pass lists what changed since the last pass
+// (date_updated / last_update, minus an overlap window, plus anything with
+// an id above the mirror's largest) and refreshes the billing records of the
+// customers involved. Records stream page by page into batched write
+// transactions on one writer goroutine, so memory stays flat whatever the
+// size of the Splynx instance, and only rows that changed are rewritten.
 //
 // A pass that fails writes nothing it should not: the rows it already
 // upserted are true copies of Splynx records, the cursors stay where they
@@ -609,8 +610,9 @@ func (e *Engine) listAllBilling(p *pass) error {
 }
 
 // refreshBilling re-reads the billing records of the customers an
-// incremental pass touched (changed customers, and customers whose invoices
-// or proformas changed, since a payment moves the balance).
+// incremental pass touched: changed customers, and customers with a new
+// invoice or proforma or one whose total, due, status or payment moved (a
+// payment moves the balance). Other balance changes wait for a full pass.
 func (e *Engine) refreshBilling(p *pass) error {
 	ids := p.touchedIDs()
 	if len(ids) == 0 {
