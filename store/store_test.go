@@ -681,3 +681,31 @@ func TestMirrorWriterInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestWriteRollsBackOnPanic(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	func() {
+		defer func() { recover() }()
+		db.Write(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.Exec(`INSERT INTO audit_log(at, event) VALUES ('x', 'half')`); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	}()
+	// The single write connection is free again and the half-done write gone.
+	done := make(chan error, 1)
+	go func() { done <- db.Audit(ctx, nil, "after", nil) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("write connection still held after a panic")
+	}
+	if got, _ := db.AuditLog(ctx, "half", 10); len(got) != 0 {
+		t.Fatalf("panicked write persisted: %+v", got)
+	}
+}
