@@ -390,9 +390,7 @@ func (w *MirrorWriter) Customers(ctx context.Context, cs []Customer) error {
 		if err != nil {
 			return fmt.Errorf("store: customer %d: encode additional attributes: %w", c.ID, err)
 		}
-		h := hashOf(c.Login, c.Name, c.Email, c.BillingEmail, c.Phone, c.Category, c.Status, c.BillingType,
-			c.PartnerID, c.LocationID, c.Street1, c.Street2, c.City, c.ZipCode, FormatDate(c.DateAdd),
-			FormatDateTime(c.LastUpdate), a)
+		h := customerHash(&c, a)
 		o, ok := old[c.ID]
 		key := c.Status + "|" + strconv.FormatInt(c.PartnerID, 10) + "|" + strconv.FormatInt(c.LocationID, 10) + "|" + c.Login
 		switch {
@@ -415,9 +413,7 @@ func (w *MirrorWriter) Customers(ctx context.Context, cs []Customer) error {
 	}
 	err = w.rows(ctx, customerRow, len(upsert), func(i int, a []any) []any {
 		c := &upsert[i]
-		h := hashOf(c.Login, c.Name, c.Email, c.BillingEmail, c.Phone, c.Category, c.Status, c.BillingType,
-			c.PartnerID, c.LocationID, c.Street1, c.Street2, c.City, c.ZipCode, FormatDate(c.DateAdd),
-			FormatDateTime(c.LastUpdate), attrs[i])
+		h := customerHash(c, attrs[i])
 		return append(a, c.ID, c.Login, c.Name, c.Email, c.BillingEmail, c.Phone, c.Category, c.Status, c.BillingType,
 			c.PartnerID, c.LocationID, c.Street1, c.Street2, c.City, c.ZipCode, FormatDate(c.DateAdd),
 			FormatDateTime(c.LastUpdate), attrs[i], h, w.gen, w.syncedAt)
@@ -486,42 +482,74 @@ func (w *MirrorWriter) exec(ctx context.Context, name, q string, args ...any) er
 	return err
 }
 
-// hashOf fingerprints field values (FNV-1a, 64 bits), with separators so
-// that moving text between fields changes it.
-func hashOf(vals ...any) int64 {
-	const prime = 1099511628211
-	h := uint64(14695981039346656037)
-	add := func(s string) {
-		for i := 0; i < len(s); i++ {
-			h ^= uint64(s[i])
-			h *= prime
-		}
-		h ^= 0xff
-		h *= prime
+// fnv fingerprints field values (FNV-1a, 64 bits) with a separator after
+// each, so that moving text between fields changes it. Values are fed one by
+// one rather than boxed: a pass hashes millions of rows.
+type fnv uint64
+
+func newFNV() fnv { return 14695981039346656037 }
+
+func (h *fnv) str(s string) *fnv {
+	x := uint64(*h)
+	for i := 0; i < len(s); i++ {
+		x ^= uint64(s[i])
+		x *= 1099511628211
 	}
-	for _, v := range vals {
-		switch x := v.(type) {
-		case string:
-			add(x)
-		case int64:
-			add(strconv.FormatInt(x, 10))
-		case money.Amount:
-			add(strconv.FormatInt(int64(x), 10))
-		default:
-			add(fmt.Sprint(x))
-		}
+	x ^= 0xff
+	x *= 1099511628211
+	*h = fnv(x)
+	return h
+}
+
+func (h *fnv) num(n int64) *fnv {
+	var b [20]byte
+	x := uint64(*h)
+	for _, c := range strconv.AppendInt(b[:0], n, 10) {
+		x ^= uint64(c)
+		x *= 1099511628211
 	}
-	return int64(h)
+	x ^= 0xff
+	x *= 1099511628211
+	*h = fnv(x)
+	return h
+}
+
+func (h *fnv) sum() int64 { return int64(*h) }
+
+func customerHash(c *Customer, attrs string) int64 {
+	h := newFNV()
+	h.str(c.Login).str(c.Name).str(c.Email).str(c.BillingEmail).str(c.Phone).str(c.Category).str(c.Status).
+		str(c.BillingType).num(c.PartnerID).num(c.LocationID).str(c.Street1).str(c.Street2).str(c.City).
+		str(c.ZipCode).str(FormatDate(c.DateAdd)).str(FormatDateTime(c.LastUpdate)).str(attrs)
+	return h.sum()
+}
+
+func invoiceHash(v *Invoice, attrs string) int64 {
+	h := newFNV()
+	h.num(v.CustomerID).str(v.Number).str(FormatDate(v.DateCreated)).str(FormatDateTime(v.RealCreateDatetime)).
+		str(FormatDateTime(v.DateUpdated)).str(FormatDate(v.DatePayment)).str(FormatDate(v.DateTill)).
+		num(int64(v.Total)).num(int64(v.Due)).str(v.Status).num(v.PaymentID).str(v.Type).str(v.Note).str(v.Memo).
+		str(attrs)
+	return h.sum()
+}
+
+func proformaHash(p *Proforma) int64 {
+	h := newFNV()
+	h.num(p.CustomerID).str(p.Number).str(FormatDate(p.DateCreated)).str(FormatDateTime(p.RealCreateDatetime)).
+		str(FormatDateTime(p.DateUpdated)).str(FormatDate(p.DatePayment)).str(FormatDate(p.DateTill)).
+		num(int64(p.Total)).str(p.Status).num(p.PaymentID).str(p.Note).str(p.Memo)
+	return h.sum()
 }
 
 func itemsHashOf(items []Item) int64 {
-	vals := make([]any, 0, 8*len(items)+1)
-	vals = append(vals, int64(len(items)))
-	for _, it := range items {
-		vals = append(vals, it.ID, it.Description, it.Quantity, it.Unit, it.Price, it.Tax, FormatDate(it.PeriodFrom),
-			FormatDate(it.PeriodTo))
+	h := newFNV()
+	h.num(int64(len(items)))
+	for i := range items {
+		it := &items[i]
+		h.num(it.ID).str(it.Description).str(it.Quantity).str(it.Unit).num(int64(it.Price)).str(it.Tax).
+			str(FormatDate(it.PeriodFrom)).str(FormatDate(it.PeriodTo))
 	}
-	return hashOf(vals...)
+	return h.sum()
 }
 
 // Customer inserts or replaces one customer.
@@ -575,10 +603,7 @@ func (w *MirrorWriter) Invoices(ctx context.Context, vs []Invoice) error {
 		if err != nil {
 			return fmt.Errorf("store: invoice %d: encode additional attributes: %w", v.ID, err)
 		}
-		r := row{v: v, attrs: a, items: itemsHashOf(v.Items),
-			hash: hashOf(v.CustomerID, v.Number, FormatDate(v.DateCreated), FormatDateTime(v.RealCreateDatetime),
-				FormatDateTime(v.DateUpdated), FormatDate(v.DatePayment), FormatDate(v.DateTill), v.Total, v.Due,
-				v.Status, v.PaymentID, v.Type, v.Note, v.Memo, a)}
+		r := row{v: v, attrs: a, items: itemsHashOf(v.Items), hash: invoiceHash(v, a)}
 		o, ok := old[v.ID]
 		key := strconv.FormatInt(v.CustomerID, 10) + "|" + v.Status + "|" + FormatDate(v.DateCreated) + "|" + v.Number
 		switch {
@@ -648,10 +673,7 @@ func (w *MirrorWriter) Proformas(ctx context.Context, ps []Proforma) error {
 	var itemSets [][]Item
 	for i := range ps {
 		p := &ps[i]
-		r := row{p: p, items: itemsHashOf(p.Items),
-			hash: hashOf(p.CustomerID, p.Number, FormatDate(p.DateCreated), FormatDateTime(p.RealCreateDatetime),
-				FormatDateTime(p.DateUpdated), FormatDate(p.DatePayment), FormatDate(p.DateTill), p.Total, p.Status,
-				p.PaymentID, p.Note, p.Memo)}
+		r := row{p: p, items: itemsHashOf(p.Items), hash: proformaHash(p)}
 		o, ok := old[p.ID]
 		key := strconv.FormatInt(p.CustomerID, 10) + "|" + p.Status + "|" + FormatDate(p.DateCreated) + "|" + p.Number
 		switch {
