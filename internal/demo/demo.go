@@ -56,6 +56,9 @@ type Options struct {
 	Listen                         string // the web pages; default 127.0.0.1:0
 	LogLevel                       string // default warn, so the summary stays readable
 	Keep                           bool   // keep the temporary database
+	// Faults makes the simulated Splynx API misbehave during the sync
+	// phase ("error=0.2,drop=0.05", see ParseFaults).
+	Faults string
 
 	Stdout, Stderr io.Writer
 	// Ready, when set, is called with the web base URL once serving.
@@ -76,6 +79,7 @@ func (o *Options) ParseFlags(args []string) error {
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:0", "address of the demo's web pages")
 	fs.StringVar(&o.LogLevel, "log-level", "warn", "log level of the daemon's JSON log on stderr")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary database")
+	fs.StringVar(&o.Faults, "faults", "", `Splynx API faults while syncing, e.g. "error=0.2,drop=0.05" (see splynx-sim -help)`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -185,9 +189,20 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 
-	if err := syncAndReconcile(ctx, e); err != nil {
+	if o.Faults != "" {
+		f, path, err := ParseFaults(o.Faults, o.Seed)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		e.Splynx.SetFault(path, f)
+		e.Report.Note(mirrorSection+" under Splynx API faults", "faults", o.Faults)
+	}
+	if err := syncAndReconcile(ctx, e, o.Faults != ""); err != nil {
 		return err
 	}
+	// The charge night talks to a well-behaved Splynx: its own fault
+	// handling is the charge engine's tests' business.
+	e.Splynx.ClearFaults()
 	nightStart := time.Now()
 	if err := runNight(ctx, e, o.Stdout); err != nil {
 		e.Report.Fail("night", "charge run", err)

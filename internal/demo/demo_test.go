@@ -101,3 +101,24 @@ func squeeze(s string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// With a fifth of the Splynx API calls failing (5xx or dropped
+// connections) while syncing, the mirror still converges to the
+// simulator, record by record.
+func TestDemoOnceUnderSplynxFaults(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := Run(context.Background(), Options{
+		Addon: "splynx-integrapay", Kind: config.IntegraPay, Module: IntegraPayModule, Prefix: "/integrapay", Version: "test",
+		Customers: 80, Invoices: 600, Proformas: 40, Seed: 5, Once: true, LogLevel: "error",
+		Faults: "error=0.15,drop=0.05", Stdout: &out, Stderr: &errb,
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	s := squeeze(out.String())
+	for _, want := range []string{"faults error=0.15,drop=0.05", "invoices equal field by field 600 600 ✓", "RESULT: everything reconciles ✓"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+}

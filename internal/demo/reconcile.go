@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/splynx-pay/splynx-pay/internal/money"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/mirror"
@@ -15,10 +17,34 @@ const mirrorSection = "Mirror of Splynx (simulator → SQLite)"
 // syncAndReconcile runs a full sync, checks the mirror record by record
 // against the simulator, then edits Splynx and checks that an incremental
 // pass and a full pass bring the mirror back in line.
-func syncAndReconcile(ctx context.Context, e *Env) error {
+//
+// With Splynx API faults on, a pass that fails is run again, as the
+// daemon's next scheduled sync would; the mirror must still converge.
+func syncAndReconcile(ctx context.Context, e *Env, faults bool) error {
 	eng := mirror.New(e.DB, e.Client, mirror.Options{Logger: e.Log.Named("mirror"), Clock: e.Clock})
+	tries := 1
+	if faults {
+		tries = 10
+	}
+	timed := func(name string, f func() (mirror.Stats, error)) (mirror.Stats, time.Duration, error) {
+		start := time.Now()
+		var (
+			st  mirror.Stats
+			err error
+		)
+		for i := 1; i <= tries; i++ {
+			if st, err = f(); err == nil {
+				if i > 1 {
+					e.Report.Note(mirrorSection+" under Splynx API faults", name, fmt.Sprintf("converged on pass %d", i))
+				}
+				break
+			}
+			e.Log.Warn("demo: sync pass failed; running it again as the next schedule would", zap.String("pass", name), zap.Error(err))
+		}
+		return st, time.Since(start), err
+	}
 
-	st, took, err := timed(func() (mirror.Stats, error) { return eng.Full(ctx) })
+	st, took, err := timed("full sync", func() (mirror.Stats, error) { return eng.Full(ctx) })
 	if err != nil {
 		e.Report.Fail(mirrorSection, "full sync", err)
 		return nil
@@ -32,7 +58,7 @@ func syncAndReconcile(ctx context.Context, e *Env) error {
 	// removed outright.
 	e.Clock.Advance(10 * time.Minute)
 	ed := editSplynx(e)
-	_, took, err = timed(func() (mirror.Stats, error) { return eng.Incremental(ctx) })
+	_, took, err = timed("incremental sync", func() (mirror.Stats, error) { return eng.Incremental(ctx) })
 	if err != nil {
 		e.Report.Fail(mirrorSection, "incremental sync", err)
 		return nil
@@ -40,7 +66,7 @@ func syncAndReconcile(ctx context.Context, e *Env) error {
 	e.Report.Time(fmt.Sprintf("incremental sync after %d edits in Splynx", ed.count()), took)
 	checkEdits(ctx, e, ed)
 
-	st, took, err = timed(func() (mirror.Stats, error) { return eng.Full(ctx) })
+	st, took, err = timed("second full sync", func() (mirror.Stats, error) { return eng.Full(ctx) })
 	if err != nil {
 		e.Report.Fail(mirrorSection, "second full sync", err)
 		return nil
@@ -49,12 +75,6 @@ func syncAndReconcile(ctx context.Context, e *Env) error {
 	e.Report.Check(mirrorSection+", after second full sync", "records deleted in Splynx, removed", ed.deletedCount(), st.Deleted)
 	compareMirror(ctx, e, "after second full sync")
 	return nil
-}
-
-func timed(f func() (mirror.Stats, error)) (mirror.Stats, time.Duration, error) {
-	start := time.Now()
-	st, err := f()
-	return st, time.Since(start), err
 }
 
 // edits are the changes editSplynx made.
