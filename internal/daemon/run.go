@@ -86,7 +86,15 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 	zl := cronLogger{log.Named("cron")}
 	sched := cron.New(cron.WithLocation(loc), cron.WithParser(config.CronParser),
 		cron.WithChain(cron.Recover(zl), cron.SkipIfStillRunning(zl)), cron.WithLogger(zl))
-	syncID, err := sched.AddFunc(app.Boot.SyncSchedule, func() { syncJob(jobCtx, app, engine, state) })
+	notifier := newNotifier(log)
+	addr := app.Boot.ListenAddr // the real port once listening (set before the scheduler starts)
+	syncID, err := sched.AddFunc(app.Boot.SyncSchedule, func() {
+		if st, ok := syncJob(jobCtx, app, engine, state); ok {
+			// `systemctl status` shows the last sync without reading logs.
+			_ = notifier.notify(fmt.Sprintf("STATUS=serving on %s; last sync %s: %d customers, %d invoices written",
+				addr, app.Clock.Now().Format(time.DateTime), st.Customers, st.Invoices))
+		}
+	})
 	if err != nil {
 		return &config.Error{Setting: config.EnvPrefix + "_SYNC_SCHEDULE", Value: app.Boot.SyncSchedule, Reason: err.Error()}
 	}
@@ -123,6 +131,7 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 		// previous process, and a restart is the cure.
 		return fmt.Errorf("listen on %s (%s_LISTEN_ADDR): %s", app.Boot.ListenAddr, config.EnvPrefix, errText(err))
 	}
+	addr = ln.Addr().String()
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
@@ -134,7 +143,6 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 	startup.Add(1)
 	go func() { defer startup.Done(); sched.Entry(syncID).WrappedJob.Run() }()
 
-	notifier := newNotifier(log)
 	_ = notifier.notify("READY=1\nSTATUS=serving on " + ln.Addr().String())
 	stopWatchdog := notifier.watchdog(jobCtx, func(ctx context.Context) error { return app.DB.Ping(ctx) })
 	log.Info("daemon started", zap.String("version", VersionString()), zap.String("listen", ln.Addr().String()),
@@ -171,7 +179,7 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 
 // syncJob is one scheduled mirror pass. It re-reads the module config first
 // so an edit in Splynx is noticed (and logged) within one sync interval.
-func syncJob(ctx context.Context, app *App, engine *mirror.Engine, state *syncState) {
+func syncJob(ctx context.Context, app *App, engine *mirror.Engine, state *syncState) (mirror.Stats, bool) {
 	log := app.Log
 	if s, err := app.Settings(ctx); err != nil {
 		log.Error("settings unusable; fix them in Splynx (Config → Integrations → Modules list)", zap.Error(err))
@@ -193,12 +201,13 @@ func syncJob(ctx context.Context, app *App, engine *mirror.Engine, state *syncSt
 	if err != nil {
 		state.failed(err)
 		log.Error("sync failed; the mirror keeps its previous state", zap.Error(err))
-		return
+		return stats, false
 	}
 	state.ok(app.Clock.Now())
 	log.Info("sync done", zap.Bool("full", stats.Full), zap.Int("customers", stats.Customers),
 		zap.Int("invoices", stats.Invoices), zap.Int("proformas", stats.Proformas), zap.Int("deleted", stats.Deleted),
 		zap.Duration("took", stats.Duration))
+	return stats, true
 }
 
 // health is healthy while the database answers and the last sync is
