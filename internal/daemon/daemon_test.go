@@ -346,14 +346,14 @@ func TestRunDaemon(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("daemon did not stop")
 	}
-	stopping := false
+	stopping, syncStatus := false, false
 	for len(msgs) > 0 {
-		if m := <-msgs; strings.HasPrefix(m, "STOPPING=1") {
-			stopping = true
-		}
+		m := <-msgs
+		stopping = stopping || strings.HasPrefix(m, "STOPPING=1")
+		syncStatus = syncStatus || strings.HasPrefix(m, "STATUS=serving on "+addr+"; last sync ")
 	}
-	if !stopping {
-		t.Error("no STOPPING=1 sent")
+	if !stopping || !syncStatus {
+		t.Errorf("STOPPING=1 sent: %v; sync STATUS sent: %v", stopping, syncStatus)
 	}
 	if strings.Contains(stderr.String(), "test-secret-value") || strings.Contains(stderr.String(), "sim-password-0001") {
 		t.Error("a secret reached the log")
