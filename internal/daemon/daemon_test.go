@@ -249,7 +249,7 @@ func TestRunDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	msgs := make(chan string, 100)
+	msgs := make(chan string, 10000)
 	go func() {
 		buf := make([]byte, 4096)
 		for {

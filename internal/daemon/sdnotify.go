@@ -41,6 +41,8 @@ func (n *notifier) notify(state string) error {
 		return err
 	}
 	defer conn.Close()
+	// A stuck receiver must not stall the watchdog or shutdown.
+	_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
 	if _, err := conn.Write([]byte(state)); err != nil {
 		n.log.Warn("sd_notify: write", zap.Error(err))
 		return err
