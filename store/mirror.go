@@ -224,6 +224,7 @@ type MirrorWriter struct {
 	syncedAt string
 	stmts    map[string]*sql.Stmt
 	args     []any
+	buf      []byte // scratch for encoding items
 }
 
 // NewMirrorWriter returns a writer on tx. Close it before the transaction ends.
@@ -315,26 +316,23 @@ var (
 		min_balance=excluded.min_balance, sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
 	invoiceRow = rowSQL{"invoices", `INSERT INTO invoices(id, customer_id, number, date_created, real_create_datetime,
 		date_updated, date_payment, date_till, total, due, status, payment_id, type, note, memo, additional_json,
-		row_hash, items_hash, sync_gen, synced_at)`, 20,
+		items, row_hash, items_hash, sync_gen, synced_at)`, 21,
 		`ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, number=excluded.number,
 		date_created=excluded.date_created, real_create_datetime=excluded.real_create_datetime,
 		date_updated=excluded.date_updated, date_payment=excluded.date_payment, date_till=excluded.date_till,
 		total=excluded.total, due=excluded.due, status=excluded.status, payment_id=excluded.payment_id,
 		type=excluded.type, note=excluded.note, memo=excluded.memo, additional_json=excluded.additional_json,
-		row_hash=excluded.row_hash, items_hash=excluded.items_hash, sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
-	invoiceItemRow = rowSQL{"invoice_items", `INSERT INTO invoice_items(invoice_id, pos, item_id, description,
-		quantity, unit, price, tax, period_from, period_to)`, 10, ""}
+		items=excluded.items, row_hash=excluded.row_hash, items_hash=excluded.items_hash, sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
 	proformaRow = rowSQL{"proformas", `INSERT INTO proformas(id, customer_id, number, date_created,
 		real_create_datetime, date_updated, date_payment, date_till, total, status, payment_id, note, memo,
-		row_hash, items_hash, sync_gen, synced_at)`, 17,
+		items, row_hash, items_hash, sync_gen, synced_at)`, 18,
 		`ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, number=excluded.number,
 		date_created=excluded.date_created, real_create_datetime=excluded.real_create_datetime,
 		date_updated=excluded.date_updated, date_payment=excluded.date_payment, date_till=excluded.date_till,
 		total=excluded.total, status=excluded.status, payment_id=excluded.payment_id,
-		note=excluded.note, memo=excluded.memo, row_hash=excluded.row_hash, items_hash=excluded.items_hash,
+		note=excluded.note, memo=excluded.memo, items=excluded.items, row_hash=excluded.row_hash,
+		items_hash=excluded.items_hash,
 		sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
-	proformaItemRow = rowSQL{"proforma_items", `INSERT INTO proforma_items(proforma_id, pos, item_id, description,
-		quantity, unit, price, tax, period_from, period_to)`, 10, ""}
 	paymentMethodRow = rowSQL{"payment_methods", `INSERT INTO payment_methods(id, name, is_active, name_1, name_2,
 		name_3, name_4, name_5, sync_gen, synced_at)`, 10,
 		`ON CONFLICT(id) DO UPDATE SET name=excluded.name, is_active=excluded.is_active, name_1=excluded.name_1,
@@ -576,8 +574,8 @@ func (w *MirrorWriter) Billing(ctx context.Context, b Billing) error {
 	return w.Billings(ctx, []Billing{b})
 }
 
-// Invoices inserts or replaces invoices and all their items, rewriting only
-// what changed (see Customers); items are replaced only when they differ.
+// Invoices inserts or replaces invoices with their items, rewriting only
+// what changed (see Customers).
 func (w *MirrorWriter) Invoices(ctx context.Context, vs []Invoice) error {
 	vs = lastByID(vs, func(v *Invoice) int64 { return v.ID })
 	ids := make([]int64, len(vs))
@@ -595,8 +593,6 @@ func (w *MirrorWriter) Invoices(ctx context.Context, vs []Invoice) error {
 		hash, items int64
 	}
 	var upsert []row
-	var itemIDs []int64
-	var itemSets [][]Item
 	for i := range vs {
 		v := &vs[i]
 		a, err := encodeAttrs(v.Additional)
@@ -617,31 +613,24 @@ func (w *MirrorWriter) Invoices(ctx context.Context, vs []Invoice) error {
 		default:
 			if err := w.exec(ctx, "update invoices", `UPDATE invoices SET real_create_datetime=?, date_updated=?,
 				date_payment=?, date_till=?, total=?, due=?, payment_id=?, type=?, note=?, memo=?, additional_json=?,
-				row_hash=?, items_hash=?, sync_gen=?, synced_at=? WHERE id=?`,
+				items=?, row_hash=?, items_hash=?, sync_gen=?, synced_at=? WHERE id=?`,
 				FormatDateTime(v.RealCreateDatetime), FormatDateTime(v.DateUpdated), FormatDate(v.DatePayment),
 				FormatDate(v.DateTill), int64(v.Total), int64(v.Due), v.PaymentID, v.Type, v.Note, v.Memo, a,
-				r.hash, r.items, w.gen, w.syncedAt, v.ID); err != nil {
+				w.itemsText(v.Items), r.hash, r.items, w.gen, w.syncedAt, v.ID); err != nil {
 				return fmt.Errorf("store: update invoice %d: %w", v.ID, err)
 			}
-			if o.itemsHash == r.items {
-				continue
-			}
 		}
-		itemIDs = append(itemIDs, v.ID)
-		itemSets = append(itemSets, v.Items)
 	}
 	err = w.rows(ctx, invoiceRow, len(upsert), func(i int, a []any) []any {
 		r := &upsert[i]
 		v := r.v
 		return append(a, v.ID, v.CustomerID, v.Number, FormatDate(v.DateCreated), FormatDateTime(v.RealCreateDatetime),
 			FormatDateTime(v.DateUpdated), FormatDate(v.DatePayment), FormatDate(v.DateTill), int64(v.Total),
-			int64(v.Due), v.Status, v.PaymentID, v.Type, v.Note, v.Memo, r.attrs, r.hash, r.items, w.gen, w.syncedAt)
+			int64(v.Due), v.Status, v.PaymentID, v.Type, v.Note, v.Memo, r.attrs, w.itemsText(v.Items), r.hash, r.items,
+			w.gen, w.syncedAt)
 	})
 	if err != nil {
 		return fmt.Errorf("store: upsert invoices: %w", err)
-	}
-	if err := w.replaceItems(ctx, "invoice_items", "invoice_id", invoiceItemRow, itemIDs, itemSets); err != nil {
-		return fmt.Errorf("store: invoice items: %w", err)
 	}
 	return nil
 }
@@ -651,8 +640,8 @@ func (w *MirrorWriter) Invoice(ctx context.Context, v Invoice) error {
 	return w.Invoices(ctx, []Invoice{v})
 }
 
-// Proformas inserts or replaces proformas and all their items, rewriting
-// only what changed (see Invoices).
+// Proformas inserts or replaces proformas with their items, rewriting only
+// what changed (see Customers).
 func (w *MirrorWriter) Proformas(ctx context.Context, ps []Proforma) error {
 	ps = lastByID(ps, func(p *Proforma) int64 { return p.ID })
 	ids := make([]int64, len(ps))
@@ -669,8 +658,6 @@ func (w *MirrorWriter) Proformas(ctx context.Context, ps []Proforma) error {
 		hash, items int64
 	}
 	var upsert []row
-	var itemIDs []int64
-	var itemSets [][]Item
 	for i := range ps {
 		p := &ps[i]
 		r := row{p: p, items: itemsHashOf(p.Items), hash: proformaHash(p)}
@@ -686,32 +673,24 @@ func (w *MirrorWriter) Proformas(ctx context.Context, ps []Proforma) error {
 			continue
 		default:
 			if err := w.exec(ctx, "update proformas", `UPDATE proformas SET real_create_datetime=?, date_updated=?,
-				date_payment=?, date_till=?, total=?, payment_id=?, note=?, memo=?, row_hash=?, items_hash=?,
+				date_payment=?, date_till=?, total=?, payment_id=?, note=?, memo=?, items=?, row_hash=?, items_hash=?,
 				sync_gen=?, synced_at=? WHERE id=?`,
 				FormatDateTime(p.RealCreateDatetime), FormatDateTime(p.DateUpdated), FormatDate(p.DatePayment),
-				FormatDate(p.DateTill), int64(p.Total), p.PaymentID, p.Note, p.Memo, r.hash, r.items, w.gen,
-				w.syncedAt, p.ID); err != nil {
+				FormatDate(p.DateTill), int64(p.Total), p.PaymentID, p.Note, p.Memo, w.itemsText(p.Items), r.hash, r.items,
+				w.gen, w.syncedAt, p.ID); err != nil {
 				return fmt.Errorf("store: update proforma %d: %w", p.ID, err)
 			}
-			if o.itemsHash == r.items {
-				continue
-			}
 		}
-		itemIDs = append(itemIDs, p.ID)
-		itemSets = append(itemSets, p.Items)
 	}
 	err = w.rows(ctx, proformaRow, len(upsert), func(i int, a []any) []any {
 		r := &upsert[i]
 		p := r.p
 		return append(a, p.ID, p.CustomerID, p.Number, FormatDate(p.DateCreated), FormatDateTime(p.RealCreateDatetime),
 			FormatDateTime(p.DateUpdated), FormatDate(p.DatePayment), FormatDate(p.DateTill), int64(p.Total), p.Status,
-			p.PaymentID, p.Note, p.Memo, r.hash, r.items, w.gen, w.syncedAt)
+			p.PaymentID, p.Note, p.Memo, w.itemsText(p.Items), r.hash, r.items, w.gen, w.syncedAt)
 	})
 	if err != nil {
 		return fmt.Errorf("store: upsert proformas: %w", err)
-	}
-	if err := w.replaceItems(ctx, "proforma_items", "proforma_id", proformaItemRow, itemIDs, itemSets); err != nil {
-		return fmt.Errorf("store: proforma items: %w", err)
 	}
 	return nil
 }
@@ -719,45 +698,6 @@ func (w *MirrorWriter) Proformas(ctx context.Context, ps []Proforma) error {
 // Proforma inserts or replaces one proforma and all its items.
 func (w *MirrorWriter) Proforma(ctx context.Context, p Proforma) error {
 	return w.Proformas(ctx, []Proforma{p})
-}
-
-// replaceItems deletes the parents' old items and inserts the new ones.
-func (w *MirrorWriter) replaceItems(ctx context.Context, table, parentCol string, r rowSQL, parents []int64, items [][]Item) error {
-	del := rowSQL{name: "delete " + table}
-	for start := 0; start < len(parents); start += maxParams {
-		part := parents[start:min(start+maxParams, len(parents))]
-		key := del.name + "/" + strconv.Itoa(len(part))
-		st, ok := w.stmts[key]
-		if !ok {
-			var err error
-			q := `DELETE FROM ` + table + ` WHERE ` + parentCol + ` IN (` +
-				strings.TrimSuffix(strings.Repeat("?,", len(part)), ",") + `)`
-			if st, err = w.tx.PrepareContext(ctx, q); err != nil {
-				return err
-			}
-			w.stmts[key] = st
-		}
-		args := make([]any, len(part))
-		for i, id := range part {
-			args[i] = id
-		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return err
-		}
-	}
-	type ref struct{ parent, pos int }
-	var refs []ref
-	for p, its := range items {
-		for i := range its {
-			refs = append(refs, ref{p, i})
-		}
-	}
-	return w.rows(ctx, r, len(refs), func(i int, a []any) []any {
-		rf := refs[i]
-		it := &items[rf.parent][rf.pos]
-		return append(a, parents[rf.parent], rf.pos, it.ID, it.Description, it.Quantity, it.Unit, int64(it.Price), it.Tax,
-			FormatDate(it.PeriodFrom), FormatDate(it.PeriodTo))
-	})
 }
 
 // PaymentMethods inserts or replaces payment methods.
@@ -784,7 +724,7 @@ var MirrorTables = []string{"billing", "customers", "invoices", "proformas", "pa
 
 // DeleteStale removes, from one mirror table, every row a full pass of
 // generation gen did not see. Call it only after that pass listed the
-// entity completely. Items go with their invoice through ON DELETE CASCADE.
+// entity completely. Items live in their invoice's row and go with it.
 func DeleteStale(ctx context.Context, tx *sql.Tx, table string, gen int64) (int, error) {
 	ok := false
 	for _, t := range MirrorTables {
@@ -961,7 +901,7 @@ func (db *DB) GetInvoice(ctx context.Context, id int64) (Invoice, error) {
 	if err != nil {
 		return v, fmt.Errorf("store: get invoice %d: %w", id, err)
 	}
-	items, err := db.items(ctx, "invoice_items", "invoice_id", []int64{id})
+	items, err := db.items(ctx, "invoices", []int64{id})
 	if err != nil {
 		return v, fmt.Errorf("store: get invoice %d items: %w", id, err)
 	}
@@ -991,7 +931,7 @@ func (db *DB) GetProforma(ctx context.Context, id int64) (Proforma, error) {
 	if err != nil {
 		return v, fmt.Errorf("store: get proforma %d: %w", id, err)
 	}
-	items, err := db.items(ctx, "proforma_items", "proforma_id", []int64{id})
+	items, err := db.items(ctx, "proformas", []int64{id})
 	if err != nil {
 		return v, fmt.Errorf("store: get proforma %d items: %w", id, err)
 	}
@@ -1012,32 +952,38 @@ func (db *DB) GetProformaByNumber(ctx context.Context, number string) (Proforma,
 	return db.GetProforma(ctx, id)
 }
 
-func (db *DB) items(ctx context.Context, table, parentCol string, ids []int64) (map[int64][]Item, error) {
+// items reads the items of the given invoices or proformas (table).
+func (db *DB) items(ctx context.Context, table string, ids []int64) (map[int64][]Item, error) {
 	out := map[int64][]Item{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var w where
-	w.in(parentCol, ids)
-	rows, err := db.read.QueryContext(ctx, `SELECT `+parentCol+`, item_id, description, quantity, unit, price, tax,
-		period_from, period_to FROM `+table+w.sql()+` ORDER BY `+parentCol+`, pos`, w.args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var parent, price int64
-		var it Item
-		var from, to string
-		if err := rows.Scan(&parent, &it.ID, &it.Description, &it.Quantity, &it.Unit, &price, &it.Tax, &from, &to); err != nil {
+	for start := 0; start < len(ids); start += maxParams {
+		var w where
+		w.in("id", ids[start:min(start+maxParams, len(ids))])
+		rows, err := db.read.QueryContext(ctx, `SELECT id, items FROM `+table+w.sql(), w.args...)
+		if err != nil {
 			return nil, err
 		}
-		it.Price = money.Amount(price)
-		it.PeriodFrom = parseDate(from)
-		it.PeriodTo = parseDate(to)
-		out[parent] = append(out[parent], it)
+		for rows.Next() {
+			var id int64
+			var text string
+			if err := rows.Scan(&id, &text); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			its, err := parseItems(text)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("%s %d: %w", table, id, err)
+			}
+			if len(its) > 0 {
+				out[id] = its
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // InvoiceFilter selects invoices or proformas; empty fields do not filter.
@@ -1148,7 +1094,7 @@ func (db *DB) ListInvoices(ctx context.Context, f InvoiceFilter) ([]Invoice, err
 		for i := range out {
 			ids[i] = out[i].ID
 		}
-		items, err := db.items(ctx, "invoice_items", "invoice_id", ids)
+		items, err := db.items(ctx, "invoices", ids)
 		if err != nil {
 			return nil, fmt.Errorf("store: list invoice items: %w", err)
 		}
@@ -1201,7 +1147,7 @@ func (db *DB) ListProformas(ctx context.Context, f InvoiceFilter) ([]Proforma, e
 		for i := range out {
 			ids[i] = out[i].ID
 		}
-		items, err := db.items(ctx, "proforma_items", "proforma_id", ids)
+		items, err := db.items(ctx, "proformas", ids)
 		if err != nil {
 			return nil, fmt.Errorf("store: list proforma items: %w", err)
 		}
@@ -1233,7 +1179,8 @@ func (db *DB) ListPaymentMethods(ctx context.Context) ([]PaymentMethod, error) {
 	return out, rows.Err()
 }
 
-// MirrorCounts is the number of rows in each mirror table.
+// MirrorCounts is the number of rows in each mirror table, and of the
+// items held in invoice and proforma rows.
 type MirrorCounts struct {
 	Customers, Billing, Invoices, InvoiceItems, Proformas, ProformaItems, PaymentMethods int
 }
@@ -1243,8 +1190,8 @@ func (db *DB) Counts(ctx context.Context) (MirrorCounts, error) {
 	var c MirrorCounts
 	err := db.read.QueryRowContext(ctx, `SELECT
 		(SELECT COUNT(*) FROM customers), (SELECT COUNT(*) FROM billing),
-		(SELECT COUNT(*) FROM invoices), (SELECT COUNT(*) FROM invoice_items),
-		(SELECT COUNT(*) FROM proformas), (SELECT COUNT(*) FROM proforma_items),
+		(SELECT COUNT(*) FROM invoices), (SELECT COALESCE(SUM(json_array_length(items)), 0) FROM invoices),
+		(SELECT COUNT(*) FROM proformas), (SELECT COALESCE(SUM(json_array_length(items)), 0) FROM proformas),
 		(SELECT COUNT(*) FROM payment_methods)`).
 		Scan(&c.Customers, &c.Billing, &c.Invoices, &c.InvoiceItems, &c.Proformas, &c.ProformaItems, &c.PaymentMethods)
 	if err != nil {
@@ -1624,4 +1571,121 @@ func (db *DB) RestoreIndexes(ctx context.Context) error {
 		db.log.Info("mirror indexes rebuilt", zap.Int("indexes", restored), zap.Duration("took", time.Since(start)))
 	}
 	return nil
+}
+
+// ---- items column ----
+
+// itemsText encodes items for the items column (layout in 0001_mirror.sql).
+// It is written by hand rather than through encoding/json: a full pass
+// encodes millions of lines, and this needs no reflection and one
+// allocation per invoice.
+func (w *MirrorWriter) itemsText(items []Item) string {
+	if len(items) == 0 {
+		return "[]"
+	}
+	b := w.buf[:0]
+	b = append(b, '[')
+	for i := range items {
+		it := &items[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, it.ID, 10)
+		b = append(b, ',')
+		b = appendJSONString(b, it.Description)
+		b = append(b, ',')
+		b = appendJSONString(b, it.Quantity)
+		b = append(b, ',')
+		b = appendJSONString(b, it.Unit)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(it.Price), 10)
+		b = append(b, ',')
+		b = appendJSONString(b, it.Tax)
+		b = append(b, ',', '"')
+		if !it.PeriodFrom.IsZero() {
+			b = appendDate(b, it.PeriodFrom)
+		}
+		b = append(b, '"', ',', '"')
+		if !it.PeriodTo.IsZero() {
+			b = appendDate(b, it.PeriodTo)
+		}
+		b = append(b, '"', ']')
+	}
+	b = append(b, ']')
+	w.buf = b
+	return string(b)
+}
+
+// appendJSONString appends s as a JSON string. Bytes of 0x80 and above are
+// copied as they are (UTF-8 text stays UTF-8).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// itemTuple reads one line of the items column.
+type itemTuple Item
+
+func (t *itemTuple) UnmarshalJSON(b []byte) error {
+	var (
+		price    int64
+		from, to string
+	)
+	fields := []any{&t.ID, &t.Description, &t.Quantity, &t.Unit, &price, &t.Tax, &from, &to}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if len(raw) != len(fields) {
+		return fmt.Errorf("item has %d fields, want %d", len(raw), len(fields))
+	}
+	for i, r := range raw {
+		if err := json.Unmarshal(r, fields[i]); err != nil {
+			return fmt.Errorf("item field %d: %w", i, err)
+		}
+	}
+	t.Price = money.Amount(price)
+	t.PeriodFrom = parseDate(from)
+	t.PeriodTo = parseDate(to)
+	return nil
+}
+
+// parseItems decodes the items column.
+func parseItems(s string) ([]Item, error) {
+	if s == "" || s == "[]" {
+		return nil, nil
+	}
+	var ts []itemTuple
+	if err := json.Unmarshal([]byte(s), &ts); err != nil {
+		return nil, fmt.Errorf("decode items: %w", err)
+	}
+	out := make([]Item, len(ts))
+	for i := range ts {
+		out[i] = Item(ts[i])
+	}
+	return out, nil
 }

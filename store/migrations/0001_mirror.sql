@@ -8,6 +8,15 @@
 -- while an index would cost on every one of the pass's writes. row_hash and
 -- items_hash fingerprint what was last written, so that a pass rewrites only
 -- what changed and leaves untouched index entries alone.
+--
+-- An invoice's or proforma's lines live in its own row, in the items column:
+-- a JSON array with one array per line, positionally
+--   [item_id, description, quantity, unit, price (INTEGER cents), tax, period_from, period_to]
+-- e.g. [[11,"Internet 100","1","",4999,"10","2026-11-01","2026-11-30"]].
+-- Nothing selects or joins on a single line, and a full pass writes millions
+-- of lines: one text value per invoice costs a fraction of one row per line
+-- (bindings, B-tree inserts, pages). SQL that needs the lines can still use
+-- json_each(items).
 
 CREATE TABLE customers (
     id              INTEGER PRIMARY KEY,
@@ -68,6 +77,7 @@ CREATE TABLE invoices (
     note                 TEXT    NOT NULL DEFAULT '',
     memo                 TEXT    NOT NULL DEFAULT '',
     additional_json      TEXT    NOT NULL DEFAULT '{}',
+    items                TEXT    NOT NULL DEFAULT '[]',
     row_hash             INTEGER NOT NULL DEFAULT 0,
     items_hash           INTEGER NOT NULL DEFAULT 0,
     sync_gen             INTEGER NOT NULL DEFAULT 0,
@@ -77,22 +87,6 @@ CREATE INDEX invoices_status_created ON invoices(status, date_created);
 CREATE INDEX invoices_customer       ON invoices(customer_id);
 CREATE INDEX invoices_date_created   ON invoices(date_created);
 CREATE INDEX invoices_number         ON invoices(number);
-
--- Items belong to their invoice: replaced as a whole whenever the invoice is
--- written, removed with it.
-CREATE TABLE invoice_items (
-    invoice_id  INTEGER NOT NULL REFERENCES invoices(id) ON DELETE CASCADE,
-    pos         INTEGER NOT NULL,
-    item_id     INTEGER NOT NULL DEFAULT 0,
-    description TEXT    NOT NULL DEFAULT '',
-    quantity    TEXT    NOT NULL DEFAULT '',
-    unit        TEXT    NOT NULL DEFAULT '',
-    price       INTEGER NOT NULL DEFAULT 0,
-    tax         TEXT    NOT NULL DEFAULT '',
-    period_from TEXT    NOT NULL DEFAULT '',
-    period_to   TEXT    NOT NULL DEFAULT '',
-    PRIMARY KEY (invoice_id, pos)
-) WITHOUT ROWID;
 
 CREATE TABLE proformas (
     id                   INTEGER PRIMARY KEY,
@@ -108,6 +102,7 @@ CREATE TABLE proformas (
     payment_id           INTEGER NOT NULL DEFAULT 0,
     note                 TEXT    NOT NULL DEFAULT '',
     memo                 TEXT    NOT NULL DEFAULT '',
+    items                TEXT    NOT NULL DEFAULT '[]',
     row_hash             INTEGER NOT NULL DEFAULT 0,
     items_hash           INTEGER NOT NULL DEFAULT 0,
     sync_gen             INTEGER NOT NULL DEFAULT 0,
@@ -117,20 +112,6 @@ CREATE INDEX proformas_status_created ON proformas(status, date_created);
 CREATE INDEX proformas_customer       ON proformas(customer_id);
 CREATE INDEX proformas_date_created   ON proformas(date_created);
 CREATE INDEX proformas_number         ON proformas(number);
-
-CREATE TABLE proforma_items (
-    proforma_id INTEGER NOT NULL REFERENCES proformas(id) ON DELETE CASCADE,
-    pos         INTEGER NOT NULL,
-    item_id     INTEGER NOT NULL DEFAULT 0,
-    description TEXT    NOT NULL DEFAULT '',
-    quantity    TEXT    NOT NULL DEFAULT '',
-    unit        TEXT    NOT NULL DEFAULT '',
-    price       INTEGER NOT NULL DEFAULT 0,
-    tax         TEXT    NOT NULL DEFAULT '',
-    period_from TEXT    NOT NULL DEFAULT '',
-    period_to   TEXT    NOT NULL DEFAULT '',
-    PRIMARY KEY (proforma_id, pos)
-) WITHOUT ROWID;
 
 CREATE TABLE payment_methods (
     id        INTEGER PRIMARY KEY,
