@@ -225,11 +225,26 @@ type MirrorWriter struct {
 	stmts    map[string]*sql.Stmt
 	args     []any
 	buf      []byte // scratch for encoding items
+	fresh    map[string]bool
 }
 
 // NewMirrorWriter returns a writer on tx. Close it before the transaction ends.
 func NewMirrorWriter(ctx context.Context, tx *sql.Tx, gen int64, now time.Time) (*MirrorWriter, error) {
 	return &MirrorWriter{tx: tx, gen: gen, syncedAt: now.UTC().Format(time.RFC3339), stmts: map[string]*sql.Stmt{}}, nil
+}
+
+// AssumeNew tells the writer that these tables held no rows when the pass
+// began (a first full pass), so there are no old rows to compare with and
+// it skips reading their fingerprints. Rows are still upserted, so a record
+// listed twice in the pass is simply written twice; the tables' content is
+// the same as without the hint.
+func (w *MirrorWriter) AssumeNew(tables ...string) {
+	if w.fresh == nil {
+		w.fresh = map[string]bool{}
+	}
+	for _, t := range tables {
+		w.fresh[t] = true
+	}
 }
 
 // Close releases the prepared statements.
@@ -376,7 +391,7 @@ func (w *MirrorWriter) Customers(ctx context.Context, cs []Customer) error {
 	for i := range cs {
 		ids[i] = cs[i].ID
 	}
-	old, err := w.existing(ctx, `SELECT id, row_hash, 0, status || '|' || partner_id || '|' || location_id || '|' || login
+	old, err := w.existing(ctx, "customers", `SELECT id, row_hash, 0, status || '|' || partner_id || '|' || location_id || '|' || login
 		FROM customers`, ids)
 	if err != nil {
 		return fmt.Errorf("store: read customers before update: %w", err)
@@ -390,9 +405,8 @@ func (w *MirrorWriter) Customers(ctx context.Context, cs []Customer) error {
 		}
 		h := customerHash(&c, a)
 		o, ok := old[c.ID]
-		key := c.Status + "|" + strconv.FormatInt(c.PartnerID, 10) + "|" + strconv.FormatInt(c.LocationID, 10) + "|" + c.Login
 		switch {
-		case !ok || o.key != key:
+		case !ok || o.key != c.Status+"|"+strconv.FormatInt(c.PartnerID, 10)+"|"+strconv.FormatInt(c.LocationID, 10)+"|"+c.Login:
 			upsert = append(upsert, c)
 			attrs = append(attrs, a)
 		case o.hash == h:
@@ -429,7 +443,10 @@ type rowState struct {
 
 // existing reads the fingerprints of the rows with the given ids; q selects
 // id, row hash, items hash and the indexed-columns key, without a WHERE.
-func (w *MirrorWriter) existing(ctx context.Context, q string, ids []int64) (map[int64]rowState, error) {
+func (w *MirrorWriter) existing(ctx context.Context, table, q string, ids []int64) (map[int64]rowState, error) {
+	if w.fresh[table] {
+		return nil, nil
+	}
 	out := make(map[int64]rowState, len(ids))
 	for start := 0; start < len(ids); start += maxParams {
 		part := ids[start:min(start+maxParams, len(ids))]
@@ -582,7 +599,7 @@ func (w *MirrorWriter) Invoices(ctx context.Context, vs []Invoice) error {
 	for i := range vs {
 		ids[i] = vs[i].ID
 	}
-	old, err := w.existing(ctx, `SELECT id, row_hash, items_hash,
+	old, err := w.existing(ctx, "invoices", `SELECT id, row_hash, items_hash,
 		customer_id || '|' || status || '|' || date_created || '|' || number FROM invoices`, ids)
 	if err != nil {
 		return fmt.Errorf("store: read invoices before update: %w", err)
@@ -601,9 +618,8 @@ func (w *MirrorWriter) Invoices(ctx context.Context, vs []Invoice) error {
 		}
 		r := row{v: v, attrs: a, items: itemsHashOf(v.Items), hash: invoiceHash(v, a)}
 		o, ok := old[v.ID]
-		key := strconv.FormatInt(v.CustomerID, 10) + "|" + v.Status + "|" + FormatDate(v.DateCreated) + "|" + v.Number
 		switch {
-		case !ok || o.key != key:
+		case !ok || o.key != strconv.FormatInt(v.CustomerID, 10)+"|"+v.Status+"|"+FormatDate(v.DateCreated)+"|"+v.Number:
 			upsert = append(upsert, r)
 		case o.hash == r.hash && o.itemsHash == r.items:
 			if err := w.stamp(ctx, "invoices", v.ID); err != nil {
@@ -648,7 +664,7 @@ func (w *MirrorWriter) Proformas(ctx context.Context, ps []Proforma) error {
 	for i := range ps {
 		ids[i] = ps[i].ID
 	}
-	old, err := w.existing(ctx, `SELECT id, row_hash, items_hash,
+	old, err := w.existing(ctx, "proformas", `SELECT id, row_hash, items_hash,
 		customer_id || '|' || status || '|' || date_created || '|' || number FROM proformas`, ids)
 	if err != nil {
 		return fmt.Errorf("store: read proformas before update: %w", err)
@@ -662,9 +678,8 @@ func (w *MirrorWriter) Proformas(ctx context.Context, ps []Proforma) error {
 		p := &ps[i]
 		r := row{p: p, items: itemsHashOf(p.Items), hash: proformaHash(p)}
 		o, ok := old[p.ID]
-		key := strconv.FormatInt(p.CustomerID, 10) + "|" + p.Status + "|" + FormatDate(p.DateCreated) + "|" + p.Number
 		switch {
-		case !ok || o.key != key:
+		case !ok || o.key != strconv.FormatInt(p.CustomerID, 10)+"|"+p.Status+"|"+FormatDate(p.DateCreated)+"|"+p.Number:
 			upsert = append(upsert, r)
 		case o.hash == r.hash && o.itemsHash == r.items:
 			if err := w.stamp(ctx, "proformas", p.ID); err != nil {

@@ -196,6 +196,7 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 
 	p := e.newPass(ctx, true, gen, log)
 	defer p.cancel(nil)
+	p.fresh = deferred
 	marks, err := e.highWater(p)
 	if err == nil {
 		err = p.run(
