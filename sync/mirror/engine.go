@@ -59,9 +59,10 @@ type Options struct {
 	// BillingConcurrency bounds the per-customer billing requests made when
 	// Splynx has no billing list endpoint (default 8).
 	BillingConcurrency int
-	// Streams is how many entity listings run at once during a pass:
+	// Streams is how many entity listings run at once during a full pass:
 	// 1 lists customers, invoices and proformas one after another; 3 lists
-	// them side by side (default 1).
+	// them side by side (default 1). An incremental pass always lists them
+	// side by side.
 	Streams int
 	// ProgressEvery is the interval of progress log lines (default 5s).
 	ProgressEvery time.Duration
@@ -281,6 +282,12 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 
 	p := e.newPass(ctx, false, pass.Generation, log)
 	defer p.cancel(nil)
+	// The three listings of an incremental pass run side by side whatever
+	// Options.Streams says: each is small (the changes only), and each mostly
+	// waits while Splynx filters a whole table, so their waits overlap
+	// instead of adding up, at the price of a page or two of changed records
+	// more in memory.
+	p.minStreams = 4
 	var since [3]time.Time
 	var maxIDs [3]int64
 	for i, ent := range []struct{ cursor, table string }{
@@ -298,20 +305,34 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 		}
 	}
 
+	// Billing is refreshed while the listings run, a chunk of touched
+	// customers at a time, rather than in a step of its own afterwards.
+	var listings gosync.WaitGroup
+	listings.Add(3)
+	listed := make(chan struct{})
+	go func() { listings.Wait(); close(listed) }()
+	var listedIn time.Duration
+	listing := func(fn func() error) func() error {
+		return func() error {
+			defer listings.Done()
+			return fn()
+		}
+	}
 	err = p.run(
-		func() error {
+		listing(func() error {
 			if err := e.listPaymentMethods(p); err != nil {
 				return err
 			}
 			return e.changed(p, since[0], maxIDs[0], "last_update", e.listCustomers)
+		}),
+		listing(func() error { return e.changed(p, since[1], maxIDs[1], "date_updated", e.listInvoices) }),
+		listing(func() error { return e.changed(p, since[2], maxIDs[2], "date_updated", e.listProformas) }),
+		func() error {
+			err := e.refreshBilling(p, listed)
+			listedIn = p.listedIn
+			return err
 		},
-		func() error { return e.changed(p, since[1], maxIDs[1], "date_updated", e.listInvoices) },
-		func() error { return e.changed(p, since[2], maxIDs[2], "date_updated", e.listProformas) },
 	)
-	listed := time.Since(wall)
-	if err == nil {
-		err = p.run(func() error { return e.refreshBilling(p) })
-	}
 	st := p.stats()
 	if err != nil {
 		st.Duration = time.Since(wall)
@@ -342,11 +363,11 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return st, fmt.Errorf("mirror: incremental pass: finish: %w", err)
 	}
-	log.Info("mirror pass done", append(statsFields(st, nil), zap.Duration("listing", listed))...)
+	log.Info("mirror pass done", append(statsFields(st, nil), zap.Duration("listing", listedIn))...)
 	return st, nil
 }
 
-// changed lists the records of one entity updated at or after since, then
+// changed lists the records of one entity updated at or after since, and
 // those with an id above the mirror's largest (new records whose update
 // stamp Splynx may have left empty). A zero since lists everything.
 func (e *Engine) changed(p *pass, since time.Time, maxID int64, field string,
@@ -354,10 +375,24 @@ func (e *Engine) changed(p *pass, since time.Time, maxID int64, field string,
 	if since.IsZero() {
 		return list(p, nil, 0)
 	}
-	if err := list(p, []splynx.Cond{splynx.Where(field, ">=", store.FormatDateTime(since))}, 0); err != nil {
-		return err
+	// The two listings are independent and Splynx filters its whole table
+	// for each, so they run at the same time.
+	errc := make(chan error, 1)
+	go func() {
+		err := list(p, nil, maxID)
+		if err != nil {
+			p.fail(err) // stops the other listing too
+		}
+		errc <- err
+	}()
+	err := list(p, []splynx.Cond{splynx.Where(field, ">=", store.FormatDateTime(since))}, 0)
+	if err != nil {
+		p.fail(err)
 	}
-	return list(p, nil, maxID)
+	if err2 := <-errc; err == nil {
+		err = err2
+	}
+	return err
 }
 
 // marks are the largest Splynx update stamps at the start of a pass.
@@ -614,36 +649,71 @@ func (e *Engine) listAllBilling(p *pass) error {
 // incremental pass touched: changed customers, and customers with a new
 // invoice or proforma or one whose total, due, status or payment moved (a
 // payment moves the balance). Other balance changes wait for a full pass.
-func (e *Engine) refreshBilling(p *pass) error {
-	ids := p.touchedIDs()
-	if len(ids) == 0 {
-		return nil
+//
+// It runs beside the listings: each full chunk of newly touched customers
+// is requested at once; when listed is closed (every listing has returned)
+// it waits for the writer to commit what the listings sent, since the
+// writer finds the customers whose invoices' money moved, and requests the
+// rest.
+func (e *Engine) refreshBilling(p *pass, listed <-chan struct{}) error {
+	const chunk = 100 // customer ids per request, well within a URL
+	b := p.batcher()
+	var bmu gosync.Mutex
+	sem := make(chan struct{}, min(4, e.opts.BillingConcurrency))
+	var wg gosync.WaitGroup
+	var emu gosync.Mutex
+	var firstErr error
+	request := func(part []int64) {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := e.billingChunk(p, b, &bmu, part); err != nil {
+				emu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				emu.Unlock()
+			}
+		}()
+	}
+	failed := func() bool {
+		emu.Lock()
+		defer emu.Unlock()
+		return firstErr != nil
+	}
+	done := false
+	for !done && !e.noBillingAPI.Load() && !failed() {
+		select {
+		case <-p.touchSig:
+		case <-listed:
+			p.listedIn = time.Since(p.start)
+			bmu.Lock()
+			err := b.flushWait() // the listings' batches are ahead of this one
+			bmu.Unlock()
+			if err != nil {
+				wg.Wait()
+				return err
+			}
+			done = true
+		case <-p.ctx.Done():
+			wg.Wait()
+			return p.cause()
+		}
+		least := chunk
+		if done {
+			least = 1
+		}
+		for _, part := range p.takeTouched(chunk, least) {
+			request(part)
+		}
+	}
+	wg.Wait()
+	err := firstErr
+	if err == nil && p.ctx.Err() != nil {
+		err = p.cause()
 	}
 	if !e.noBillingAPI.Load() {
-		b := p.batcher()
-		// One request per chunk: an IN list cannot be combined with a keyset
-		// condition on the same field, and a chunk fits in one page.
-		const chunk = 100
-		var err error
-		for i := 0; i < len(ids) && err == nil; i += chunk {
-			part := ids[i:min(i+chunk, len(ids))]
-			vs := make([]string, len(part))
-			for j, id := range part {
-				vs[j] = strconv.FormatInt(id, 10)
-			}
-			p.requests.Add(1)
-			s := splynx.Search{Main: []splynx.Cond{splynx.In("customer_id", vs...)}, Limit: len(part) + 1}
-			for cb, lerr := range e.c.ListCustomerBilling(p.ctx, s) {
-				if lerr != nil {
-					err = lerr
-					break
-				}
-				sb := convertBilling(cb)
-				if err = b.add(func(bt *batch) { bt.billing = append(bt.billing, sb) }); err != nil {
-					break
-				}
-			}
-		}
 		if err == nil {
 			return b.flush()
 		}
@@ -653,12 +723,49 @@ func (e *Engine) refreshBilling(p *pass) error {
 		e.noBillingAPI.Store(true)
 		p.log.Info("Splynx has no customer-billing list; reading billing customer by customer", zap.Error(err))
 	}
+	// One GET per customer, for every customer touched, once the listings
+	// and their writes are done.
+	select {
+	case <-listed:
+	case <-p.ctx.Done():
+		return p.cause()
+	}
+	if p.listedIn == 0 {
+		p.listedIn = time.Since(p.start)
+	}
+	if err := b.flushWait(); err != nil {
+		return err
+	}
+	ids := p.touchedIDs()
 	ch := make(chan int64, len(ids))
 	for _, id := range ids {
 		ch <- id
 	}
 	close(ch)
 	return e.getBilling(p, ch)
+}
+
+// billingChunk lists the billing records of some customers into b.
+func (e *Engine) billingChunk(p *pass, b *batcher, bmu *gosync.Mutex, part []int64) error {
+	vs := make([]string, len(part))
+	for j, id := range part {
+		vs[j] = strconv.FormatInt(id, 10)
+	}
+	p.requests.Add(1)
+	s := splynx.Search{Main: []splynx.Cond{splynx.In("customer_id", vs...)}, Limit: len(part) + 1}
+	for cb, err := range e.c.ListCustomerBilling(p.ctx, s) {
+		if err != nil {
+			return err
+		}
+		sb := convertBilling(cb)
+		bmu.Lock()
+		err = b.add(func(bt *batch) { bt.billing = append(bt.billing, sb) })
+		bmu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // getBilling reads billing one customer at a time with bounded concurrency.

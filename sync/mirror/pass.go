@@ -34,10 +34,16 @@ type pass struct {
 	// fresh are the tables that were empty when this full pass began: the
 	// writer need not compare their rows with old ones.
 	fresh []string
+	// minStreams raises Options.Streams for this pass (see Incremental).
+	minStreams int
 
 	touchMu gosync.Mutex
 	touched map[int64]struct{} // customers whose billing an incremental pass re-reads
-	marks   marks              // largest update stamps seen, under touchMu
+	pending []int64            // touched and not yet taken by takeTouched, under touchMu
+	// touchSig has a value when pending has grown since the last take.
+	touchSig chan struct{}
+	listedIn time.Duration // how long the incremental listings took
+	marks    marks         // largest update stamps seen, under touchMu
 }
 
 func (p *pass) seen(mark *time.Time, t time.Time) {
@@ -82,7 +88,7 @@ func (b *batch) len() int {
 func (e *Engine) newPass(ctx context.Context, full bool, gen int64, log *zap.Logger) *pass {
 	pctx, cancel := context.WithCancelCause(ctx)
 	return &pass{e: e, ctx: pctx, cancel: cancel, full: full, gen: gen, log: log, start: time.Now(),
-		touched: map[int64]struct{}{}, free: make(chan *batch, 8)}
+		touched: map[int64]struct{}{}, free: make(chan *batch, 8), touchSig: make(chan struct{}, 1)}
 }
 
 // fail stops the whole pass with err as the cause.
@@ -114,7 +120,7 @@ func (p *pass) run(streams ...func() error) error {
 
 	var errs []error
 	var mu gosync.Mutex
-	sem := make(chan struct{}, p.e.opts.Streams)
+	sem := make(chan struct{}, max(p.e.opts.Streams, p.minStreams))
 	var wg gosync.WaitGroup
 	for _, s := range streams {
 		sem <- struct{}{}
@@ -257,8 +263,32 @@ func (p *pass) touch(customerID int64) {
 		return
 	}
 	p.touchMu.Lock()
-	p.touched[customerID] = struct{}{}
+	_, dup := p.touched[customerID]
+	if !dup {
+		p.touched[customerID] = struct{}{}
+		p.pending = append(p.pending, customerID)
+	}
 	p.touchMu.Unlock()
+	if !dup {
+		select {
+		case p.touchSig <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// takeTouched removes from the pending touched customers chunks of up to
+// size ids, as long as at least least remain.
+func (p *pass) takeTouched(size, least int) [][]int64 {
+	p.touchMu.Lock()
+	defer p.touchMu.Unlock()
+	var out [][]int64
+	for len(p.pending) >= least && len(p.pending) > 0 {
+		n := min(size, len(p.pending))
+		out = append(out, slices.Clone(p.pending[:n]))
+		p.pending = p.pending[n:]
+	}
+	return out
 }
 
 func (p *pass) touchedIDs() []int64 {
