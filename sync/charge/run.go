@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
@@ -246,14 +248,16 @@ dispatch:
 	return &RunResult{RunID: runID, Status: status, Progress: p, Preview: pv, Duration: time.Since(start)}, nil
 }
 
-func (e *Engine) limiter(r float64, burst int) *limiter {
+// limiter paces gateway calls to r per second with bursts of up to burst
+// (the run's concurrency); nil means no limit.
+func (e *Engine) limiter(r float64, burst int) *rate.Limiter {
 	if r == 0 {
 		r = float64(e.set.GatewayRateLimit)
 	}
 	if r <= 0 {
 		return nil
 	}
-	return newLimiter(r, max(1, burst))
+	return rate.NewLimiter(rate.Limit(r), max(1, burst))
 }
 
 func (e *Engine) itemLine(it Item, a *store.ChargeAttempt, skip string, err error) store.LogLine {
