@@ -230,7 +230,9 @@ type MirrorWriter struct {
 
 // NewMirrorWriter returns a writer on tx. Close it before the transaction ends.
 func NewMirrorWriter(ctx context.Context, tx *sql.Tx, gen int64, now time.Time) (*MirrorWriter, error) {
-	return &MirrorWriter{tx: tx, gen: gen, syncedAt: now.UTC().Format(time.RFC3339), stmts: map[string]*sql.Stmt{}}, nil
+	// args is sized for the largest statement once, not grown per batch.
+	return &MirrorWriter{tx: tx, gen: gen, syncedAt: now.UTC().Format(time.RFC3339), stmts: map[string]*sql.Stmt{},
+		args: make([]any, 0, maxParams+32)}, nil
 }
 
 // AssumeNew tells the writer that these tables held no rows when the pass
@@ -529,20 +531,58 @@ func (h *fnv) num(n int64) *fnv {
 	return h
 }
 
+// date and dateTime hash t as FormatDate and FormatDateTime render it,
+// without allocating the string.
+func (h *fnv) date(t time.Time) *fnv {
+	if t.IsZero() {
+		return h.str("")
+	}
+	var b [10]byte
+	return h.bytes(appendDate(b[:0], t))
+}
+
+func (h *fnv) dateTime(t time.Time) *fnv {
+	if t.IsZero() {
+		return h.str("")
+	}
+	var b [19]byte
+	out := appendDate(b[:0], t)
+	hh, mm, ss := t.Clock()
+	out = append(out, ' ')
+	out = append2(out, hh)
+	out = append(out, ':')
+	out = append2(out, mm)
+	out = append(out, ':')
+	out = append2(out, ss)
+	return h.bytes(out)
+}
+
+func (h *fnv) bytes(s []byte) *fnv {
+	x := uint64(*h)
+	for _, c := range s {
+		x ^= uint64(c)
+		x *= 1099511628211
+	}
+	x ^= 0xff
+	x *= 1099511628211
+	*h = fnv(x)
+	return h
+}
+
 func (h *fnv) sum() int64 { return int64(*h) }
 
 func customerHash(c *Customer, attrs string) int64 {
 	h := newFNV()
 	h.str(c.Login).str(c.Name).str(c.Email).str(c.BillingEmail).str(c.Phone).str(c.Category).str(c.Status).
 		str(c.BillingType).num(c.PartnerID).num(c.LocationID).str(c.Street1).str(c.Street2).str(c.City).
-		str(c.ZipCode).str(FormatDate(c.DateAdd)).str(FormatDateTime(c.LastUpdate)).str(attrs)
+		str(c.ZipCode).date(c.DateAdd).dateTime(c.LastUpdate).str(attrs)
 	return h.sum()
 }
 
 func invoiceHash(v *Invoice, attrs string) int64 {
 	h := newFNV()
-	h.num(v.CustomerID).str(v.Number).str(FormatDate(v.DateCreated)).str(FormatDateTime(v.RealCreateDatetime)).
-		str(FormatDateTime(v.DateUpdated)).str(FormatDate(v.DatePayment)).str(FormatDate(v.DateTill)).
+	h.num(v.CustomerID).str(v.Number).date(v.DateCreated).dateTime(v.RealCreateDatetime).
+		dateTime(v.DateUpdated).date(v.DatePayment).date(v.DateTill).
 		num(int64(v.Total)).num(int64(v.Due)).str(v.Status).num(v.PaymentID).str(v.Type).str(v.Note).str(v.Memo).
 		str(attrs)
 	return h.sum()
@@ -550,8 +590,8 @@ func invoiceHash(v *Invoice, attrs string) int64 {
 
 func proformaHash(p *Proforma) int64 {
 	h := newFNV()
-	h.num(p.CustomerID).str(p.Number).str(FormatDate(p.DateCreated)).str(FormatDateTime(p.RealCreateDatetime)).
-		str(FormatDateTime(p.DateUpdated)).str(FormatDate(p.DatePayment)).str(FormatDate(p.DateTill)).
+	h.num(p.CustomerID).str(p.Number).date(p.DateCreated).dateTime(p.RealCreateDatetime).
+		dateTime(p.DateUpdated).date(p.DatePayment).date(p.DateTill).
 		num(int64(p.Total)).str(p.Status).num(p.PaymentID).str(p.Note).str(p.Memo)
 	return h.sum()
 }
@@ -562,7 +602,7 @@ func itemsHashOf(items []Item) int64 {
 	for i := range items {
 		it := &items[i]
 		h.num(it.ID).str(it.Description).str(it.Quantity).str(it.Unit).num(int64(it.Price)).str(it.Tax).
-			str(FormatDate(it.PeriodFrom)).str(FormatDate(it.PeriodTo))
+			date(it.PeriodFrom).date(it.PeriodTo)
 	}
 	return h.sum()
 }

@@ -72,3 +72,19 @@ func TestItemsColumnRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// The fingerprints hash dates without rendering them; they must agree with
+// the rendered text, or every row would look changed after an upgrade.
+func TestFingerprintDates(t *testing.T) {
+	for _, tm := range []time.Time{{}, date("2026-11-02"), time.Date(2026, 1, 9, 7, 5, 3, 0, time.UTC),
+		time.Date(999, 12, 31, 23, 59, 59, 0, time.UTC)} {
+		a, b := newFNV(), newFNV()
+		if a.date(tm).sum() != b.str(FormatDate(tm)).sum() {
+			t.Errorf("date hash of %v differs from hashing %q", tm, FormatDate(tm))
+		}
+		a, b = newFNV(), newFNV()
+		if a.dateTime(tm).sum() != b.str(FormatDateTime(tm)).sum() {
+			t.Errorf("datetime hash of %v differs from hashing %q", tm, FormatDateTime(tm))
+		}
+	}
+}
