@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 	gosync "sync"
 	"sync/atomic"
@@ -229,6 +230,9 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 
 	err = e.db.Write(ctx, func(tx *sql.Tx) error {
 		for _, t := range store.MirrorTables {
+			if slices.Contains(deferred, t) {
+				continue // empty when the pass began: every row is this pass's
+			}
 			if err := e.checkMassDelete(ctx, tx, t, gen); err != nil {
 				return err
 			}
@@ -850,6 +854,9 @@ func (e *Engine) verifyStale(p *pass) error {
 	const chunk = 100
 	b := p.batcher()
 	check := func(table string, each func(ids []string) error) error {
+		if slices.Contains(p.fresh, table) {
+			return nil // empty when the pass began: nothing can be stale
+		}
 		var after int64
 		for {
 			ids, err := e.db.StaleIDs(p.ctx, table, p.gen, after, chunk)
