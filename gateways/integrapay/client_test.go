@@ -306,7 +306,7 @@ func TestSaveMethodReplacesTheActiveMethod(t *testing.T) {
 		t.Fatalf("simulator payer = %+v", v)
 	}
 	b := e.saveBank("C1")
-	want = gateways.SavedMethod{Kind: gateways.Bank, Token: "C1", Mask: "BSB 062-000 •••• 678", AccountType: "CHEQUE"}
+	want = gateways.SavedMethod{Kind: gateways.Bank, Token: "C1", Mask: "BSB 062-••• •••• 678", AccountType: "CHEQUE"}
 	if b != want {
 		t.Fatalf("bank method = %+v, want %+v", b, want)
 	}

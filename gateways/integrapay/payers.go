@@ -314,15 +314,17 @@ func checkBank(b gateways.BankDetails) (gateways.SavedMethod, error) {
 	}, nil
 }
 
-// BankMask is the display mask of an AU bank account: the BSB (a branch
-// identifier, printed on every statement) and the last three digits of the
-// account number: "BSB 123-456 •••• 678".
+// BankMask is the display mask of an AU bank account: the bank's
+// three-digit BSB prefix and the last three digits of the account number,
+// "BSB 062-••• •••• 678". The full BSB is a routing number and masks are
+// stored and rendered, so the branch digits stay out.
 func BankMask(bsb, account string) string {
 	bsb = digits(bsb)
+	prefix := "•••"
 	if len(bsb) == 6 {
-		bsb = bsb[:3] + "-" + bsb[3:]
+		prefix = bsb[:3]
 	}
-	return "BSB " + bsb + " " + gateways.MaskAccount(account)
+	return "BSB " + prefix + "-••• " + gateways.MaskAccount(account)
 }
 
 // checkCard validates a card (Luhn, expiry not past at now, CVV shape).
