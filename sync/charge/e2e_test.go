@@ -1,7 +1,10 @@
 package charge_test
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,7 +90,39 @@ func TestNightlyRunLedgersAgree(t *testing.T) {
 				t.Fatalf("second run %+v %v", res2, err)
 			}
 			e.checkLedgers()
+			e.checkNoPaymentDetailsStored()
 		})
+	}
+}
+
+// checkNoPaymentDetailsStored reads the database files byte for byte (main
+// file, WAL and shared memory, free pages included) and fails if any test
+// card, CVV, BSB, routing or account number was ever written there: only
+// tokens and masks may be stored.
+func (e *env) checkNoPaymentDetailsStored() {
+	e.t.Helper()
+	e.restart() // close: everything the engine wrote is on disk
+	needles := []string{testPAN, testPAN[:6] + "******" + testPAN[12:], testBSB, "062-000", testAUAcct, testABA, testUSAcct}
+	read := 0
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		b, err := os.ReadFile(e.dbPath + suffix)
+		if err != nil {
+			continue
+		}
+		read += len(b)
+		for _, n := range needles {
+			if bytes.Contains(b, []byte(n)) {
+				e.t.Errorf("%s holds %q", filepath.Base(e.dbPath+suffix), n)
+			}
+		}
+	}
+	if read == 0 {
+		e.t.Fatal("no database file read; the check proved nothing")
+	}
+	// The masks themselves are there, so the search above did read the rows.
+	var masks int
+	if err := e.db.SQL().QueryRowContext(e.ctx, `SELECT count(*) FROM saved_methods WHERE mask LIKE '%•••%'`).Scan(&masks); err != nil || masks < 2 {
+		e.t.Fatalf("saved method masks: %d, %v", masks, err)
 	}
 }
 
