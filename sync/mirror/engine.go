@@ -311,14 +311,20 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 
 	// Billing is refreshed while the listings run, a chunk of touched
 	// customers at a time, rather than in a step of its own afterwards.
-	var listings gosync.WaitGroup
-	listings.Add(3)
+	// listed is closed once the three listings have returned (or the pass
+	// has ended, should a failure keep one from starting).
 	listed := make(chan struct{})
-	go func() { listings.Wait(); close(listed) }()
+	var closeListed gosync.Once
+	var listings atomic.Int32
+	listings.Store(3)
 	var listedIn time.Duration
 	listing := func(fn func() error) func() error {
 		return func() error {
-			defer listings.Done()
+			defer func() {
+				if listings.Add(-1) == 0 {
+					closeListed.Do(func() { close(listed) })
+				}
+			}()
 			return fn()
 		}
 	}
@@ -337,6 +343,7 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 			return err
 		},
 	)
+	closeListed.Do(func() { close(listed) })
 	st := p.stats()
 	if err != nil {
 		st.Duration = time.Since(wall)

@@ -611,3 +611,34 @@ func TestFullPassRefusesMassDelete(t *testing.T) {
 		t.Fatalf("refused pass changed the counts: %+v → %+v", before, after)
 	}
 }
+
+// Without a billing list endpoint, an incremental pass reads the billing of
+// each touched customer by id, including customers found only by the writer
+// (an invoice paid), after the listings' writes.
+func TestIncrementalBillingWithoutListEndpoint(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, splynxsim.Options{NoBillingList: true}, smallSeed, mirror.Options{PageSize: 100})
+	if _, err := e.eng.Full(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.Clock().Advance(2 * time.Hour)
+	var inv splynxsim.Invoice
+	for id := int64(30); inv.ID == 0; id++ {
+		if v, ok := e.sim.Invoice(id); ok && v.Status == "not_paid" && v.Due > 0 {
+			inv = v
+		}
+	}
+	c, _ := e.sim.Customer(inv.CustomerID)
+	balance := money.MustParse("-7.65")
+	e.sim.UpdateInvoice(inv.ID, func(v *splynxsim.Invoice) { v.Status = "paid"; v.Due = 0 })
+	e.sim.SetBilling(inv.CustomerID, func(b *splynxsim.Billing) { b.Deposit = balance })
+	e.sim.UpdateCustomer(inv.CustomerID, func(x *splynxsim.Customer) { x.LastUpdate = c.LastUpdate })
+	st, err := e.eng.Incremental(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := e.db.GetBilling(ctx, inv.CustomerID); b.Deposit != balance || st.Billing == 0 {
+		t.Fatalf("customer %d balance = %d, want %d (stats %+v)", inv.CustomerID, b.Deposit, balance, st)
+	}
+	compare(t, e)
+}
