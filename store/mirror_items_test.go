@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,6 +69,37 @@ func TestItemsColumnRoundTrip(t *testing.T) {
 			}
 			if n != len(c.items) || (n > 0 && desc.String != c.items[0].Description) {
 				t.Fatalf("json_array_length = %d, first description %q", n, desc.String)
+			}
+			for _, view := range []string{"invoice_items", "proforma_items"} {
+				parent := strings.TrimSuffix(view, "_items") + "_id"
+				rows, err := db.SQL().QueryContext(ctx, `SELECT pos, item_id, description, price, period_to FROM `+view+
+					` WHERE `+parent+` = ? ORDER BY pos`, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []Item
+				for rows.Next() {
+					var pos int
+					var it Item
+					var price int64
+					var to string
+					if err := rows.Scan(&pos, &it.ID, &it.Description, &price, &to); err != nil {
+						t.Fatal(err)
+					}
+					if pos != len(got) || price != int64(c.items[pos].Price) || to != FormatDate(c.items[pos].PeriodTo) {
+						t.Fatalf("%s row %d: pos %d price %d period_to %q", view, len(got), pos, price, to)
+					}
+					got = append(got, it)
+				}
+				rows.Close()
+				if len(got) != len(c.items) {
+					t.Fatalf("%s has %d rows, want %d", view, len(got), len(c.items))
+				}
+				for i := range got {
+					if got[i].ID != c.items[i].ID || got[i].Description != c.items[i].Description {
+						t.Fatalf("%s row %d = %+v, want %+v", view, i, got[i], c.items[i])
+					}
+				}
 			}
 		})
 	}

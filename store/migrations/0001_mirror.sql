@@ -15,8 +15,8 @@
 -- e.g. [[11,"Internet 100","1","",4999,"10","2026-11-01","2026-11-30"]].
 -- Nothing selects or joins on a single line, and a full pass writes millions
 -- of lines: one text value per invoice costs a fraction of one row per line
--- (bindings, B-tree inserts, pages). SQL that needs the lines can still use
--- json_each(items).
+-- (bindings, B-tree inserts, pages). The views invoice_items and
+-- proforma_items show the lines as rows.
 
 CREATE TABLE customers (
     id              INTEGER PRIMARY KEY,
@@ -112,6 +112,20 @@ CREATE INDEX proformas_status_created ON proformas(status, date_created);
 CREATE INDEX proformas_customer       ON proformas(customer_id);
 CREATE INDEX proformas_date_created   ON proformas(date_created);
 CREATE INDEX proformas_number         ON proformas(number);
+
+-- The lines as rows, for SQL that wants them (read only; nothing in the
+-- add-on's hot paths uses these views).
+CREATE VIEW invoice_items AS
+    SELECT i.id AS invoice_id, CAST(j.key AS INTEGER) AS pos, j.value->>0 AS item_id, j.value->>1 AS description,
+           j.value->>2 AS quantity, j.value->>3 AS unit, j.value->>4 AS price, j.value->>5 AS tax,
+           j.value->>6 AS period_from, j.value->>7 AS period_to
+    FROM invoices i, json_each(i.items) j;
+
+CREATE VIEW proforma_items AS
+    SELECT p.id AS proforma_id, CAST(j.key AS INTEGER) AS pos, j.value->>0 AS item_id, j.value->>1 AS description,
+           j.value->>2 AS quantity, j.value->>3 AS unit, j.value->>4 AS price, j.value->>5 AS tax,
+           j.value->>6 AS period_from, j.value->>7 AS period_to
+    FROM proformas p, json_each(p.items) j;
 
 CREATE TABLE payment_methods (
     id        INTEGER PRIMARY KEY,
