@@ -22,16 +22,24 @@ func runOnce(t *testing.T, kind config.Kind, module, prefix string) string {
 		Stdout: &out, Stderr: &errb,
 		Ready: func(u string) {
 			webURL = u
-			// The pages are up while the summary is shown.
-			resp, err := http.Get(u + "/status")
-			if err != nil {
-				t.Errorf("status page: %v", err)
-				return
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 || !strings.Contains(string(body), "<h1>Status</h1>") {
-				t.Errorf("status page: %d", resp.StatusCode)
+			// The pages the summary lists are up while it is shown.
+			for path, marker := range map[string]string{
+				"/status":          "<h1>Status</h1>",
+				"/charges":         "Charge history",
+				"/charges/1":       "Charge run 1",
+				"/charges/1/log":   "OUTPUT",
+				"/charges/preview": "Charge preview",
+			} {
+				resp, err := http.Get(u + path)
+				if err != nil {
+					t.Errorf("%s: %v", path, err)
+					continue
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || !strings.Contains(string(body), marker) {
+					t.Errorf("%s: %d, no %q", path, resp.StatusCode, marker)
+				}
 			}
 		},
 	})
@@ -61,6 +69,7 @@ func TestDemoOnceReconciles(t *testing.T) {
 				"invoices 400 400 ✓",
 				"records deleted in Splynx, removed 1 1 ✓",
 				tc.prefix + "/status",
+				tc.prefix + "/charges/1/log",
 			} {
 				if !strings.Contains(out, want) {
 					t.Errorf("summary lacks %q:\n%s", want, out)
