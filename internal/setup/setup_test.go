@@ -504,6 +504,27 @@ func TestEnvTemplatesListEverySetting(t *testing.T) {
 	}
 }
 
+// README.md carries the install guide verbatim between markers, so what an
+// operator reads on GitHub and in /usr/share/doc is the same text.
+func TestReadmeCarriesInstallGuide(t *testing.T) {
+	guide, err := os.ReadFile(filepath.Join("..", "..", "deploy", "INSTALL.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "<!-- begin deploy/INSTALL.md -->\n")
+	section, _, ok2 := strings.Cut(rest, "<!-- end deploy/INSTALL.md -->")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no begin/end deploy/INSTALL.md markers")
+	}
+	if strings.TrimSpace(section) != strings.TrimSpace(string(guide)) {
+		t.Error("README.md's install section differs from deploy/INSTALL.md: copy the file between the markers")
+	}
+}
+
 // The install guide repeats the permission list and the entry points; keep
 // it in step with what install-addon prints.
 func TestInstallGuideMatches(t *testing.T) {
