@@ -6,7 +6,6 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -31,84 +29,19 @@ type chargePages struct {
 	s       *Server
 	mu      sync.Mutex
 	running map[int64]context.CancelFunc
-	admins  map[[32]byte]time.Time // hashed Splynx session id → admin check valid until
 }
 
 func setupCharges(s *Server) error {
-	p := &chargePages{s: s, running: map[int64]context.CancelFunc{}, admins: map[[32]byte]time.Time{}}
-	s.Handle("GET /charges", p.admin(p.history))
-	s.Handle("GET /charges/preview", p.admin(p.preview))
-	s.Handle("POST /charges/run", p.admin(p.run))
-	s.Handle("GET /charges/{id}", p.admin(p.detail))
-	s.Handle("GET /charges/{id}/log", p.admin(p.log))
-	s.Handle("POST /charges/{id}/cancel", p.admin(p.cancel))
-	s.Handle("POST /charges/attempts/{id}/refund", p.admin(p.refund))
-	s.Handle("POST /charges/attempts/{id}/retry", p.admin(p.retry))
+	p := &chargePages{s: s, running: map[int64]context.CancelFunc{}}
+	s.Handle("GET /charges", s.RequireAdmin(http.HandlerFunc(p.history)))
+	s.Handle("GET /charges/preview", s.RequireAdmin(http.HandlerFunc(p.preview)))
+	s.Handle("POST /charges/run", s.RequireAdmin(http.HandlerFunc(p.run)))
+	s.Handle("GET /charges/{id}", s.RequireAdmin(http.HandlerFunc(p.detail)))
+	s.Handle("GET /charges/{id}/log", s.RequireAdmin(http.HandlerFunc(p.log)))
+	s.Handle("POST /charges/{id}/cancel", s.RequireAdmin(http.HandlerFunc(p.cancel)))
+	s.Handle("POST /charges/attempts/{id}/refund", s.RequireAdmin(http.HandlerFunc(p.refund)))
+	s.Handle("POST /charges/attempts/{id}/retry", s.RequireAdmin(http.HandlerFunc(p.retry)))
 	s.AddNav(NavItem{Title: "Charge", Path: "/charges", Order: 20})
-	return nil
-}
-
-// AdminSessionCookie is the Splynx session cookie whose holder is asked
-// about through the Splynx API (auth_type=session): only a Splynx
-// administrator may see or start charges.
-const AdminSessionCookie = "PHPSESSID"
-
-// admin lets a request through when Splynx says its session belongs to an
-// administrator. The demo (simulated data on 127.0.0.1) is open.
-func (p *chargePages) admin(h http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		deps := p.s.Deps()
-		if _, demo := deps.Services["demo"]; demo {
-			h(w, r)
-			return
-		}
-		ck, err := r.Cookie(AdminSessionCookie)
-		if err != nil || ck.Value == "" {
-			p.s.Error(w, r, http.StatusForbidden, "Open this page from the Splynx administration.", nil)
-			return
-		}
-		key := sha256.Sum256([]byte(ck.Value))
-		now := deps.Clock.Now()
-		p.mu.Lock()
-		until, ok := p.admins[key]
-		p.mu.Unlock()
-		if !ok || now.After(until) {
-			sp, _ := deps.Services["splynx"].(*splynx.Client)
-			if sp == nil {
-				p.s.Error(w, r, http.StatusServiceUnavailable, "Splynx is not configured.", nil)
-				return
-			}
-			who, err := sp.LoginSession(r.Context(), ck.Value)
-			if err == nil {
-				err = isAdmin(r.Context(), who)
-			}
-			if err != nil {
-				p.s.Error(w, r, http.StatusForbidden, "Only Splynx administrators may use this page.", err)
-				return
-			}
-			p.mu.Lock()
-			p.admins[key] = now.Add(5 * time.Minute)
-			p.mu.Unlock()
-		}
-		h(w, r)
-	})
-}
-
-// isAdmin decides from Splynx's answer whether the session's holder is an
-// administrator: the token answer names an admin, or (when Splynx leaves
-// the ids out) the token may call an admin-only endpoint and names no
-// customer.
-func isAdmin(ctx context.Context, who *splynx.Client) error {
-	id := who.Identity()
-	switch {
-	case id.AdminID != 0:
-		return nil
-	case id.CustomerID != 0:
-		return errors.New("the session belongs to a customer")
-	}
-	if err := who.Check(ctx); err != nil {
-		return fmt.Errorf("the session cannot use the admin API: %w", err)
-	}
 	return nil
 }
 
