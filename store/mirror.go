@@ -1123,38 +1123,47 @@ func limitOr(n int) int {
 // ListInvoices returns one page of matching invoices ordered by id; pass the
 // last id of a page as AfterID to get the next.
 func (db *DB) ListInvoices(ctx context.Context, f InvoiceFilter) ([]Invoice, error) {
-	joins, w, err := f.where(true)
+	return listDocuments(ctx, db, "invoices", invoiceCols, f, true, scanInvoice,
+		func(v *Invoice) (int64, *[]Item) { return v.ID, &v.Items })
+}
+
+// listDocuments pages through invoices or proformas (the same filter, query
+// and line handling) and, with f.WithItems, attaches each row's lines.
+func listDocuments[T any](ctx context.Context, db *DB, table, cols string, f InvoiceFilter, invoices bool,
+	scan func(interface{ Scan(...any) error }) (T, error), lines func(*T) (int64, *[]Item)) ([]T, error) {
+	joins, w, err := f.where(invoices)
 	if err != nil {
 		return nil, err
 	}
-	q := `SELECT ` + invoiceCols + ` FROM invoices i` + joins + w.sql() + ` ORDER BY i.id LIMIT ?`
+	q := `SELECT ` + cols + ` FROM ` + table + ` i` + joins + w.sql() + ` ORDER BY i.id LIMIT ?`
 	rows, err := db.read.QueryContext(ctx, q, append(w.args, limitOr(f.Limit))...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list invoices: %w", err)
+		return nil, fmt.Errorf("store: list %s: %w", table, err)
 	}
 	defer rows.Close()
-	var out []Invoice
+	var out []T
 	for rows.Next() {
-		v, err := scanInvoice(rows)
+		v, err := scan(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: list invoices: %w", err)
+			return nil, fmt.Errorf("store: list %s: %w", table, err)
 		}
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list invoices: %w", err)
+		return nil, fmt.Errorf("store: list %s: %w", table, err)
 	}
 	if f.WithItems && len(out) > 0 {
 		ids := make([]int64, len(out))
 		for i := range out {
-			ids[i] = out[i].ID
+			ids[i], _ = lines(&out[i])
 		}
-		items, err := db.items(ctx, "invoices", ids)
+		items, err := db.items(ctx, table, ids)
 		if err != nil {
-			return nil, fmt.Errorf("store: list invoice items: %w", err)
+			return nil, fmt.Errorf("store: list %s lines: %w", table, err)
 		}
 		for i := range out {
-			out[i].Items = items[out[i].ID]
+			id, dst := lines(&out[i])
+			*dst = items[id]
 		}
 	}
 	return out, nil
@@ -1176,41 +1185,8 @@ func (db *DB) CountInvoices(ctx context.Context, f InvoiceFilter) (int, error) {
 
 // ListProformas returns one page of matching proformas ordered by id.
 func (db *DB) ListProformas(ctx context.Context, f InvoiceFilter) ([]Proforma, error) {
-	joins, w, err := f.where(false)
-	if err != nil {
-		return nil, err
-	}
-	q := `SELECT ` + proformaCols + ` FROM proformas i` + joins + w.sql() + ` ORDER BY i.id LIMIT ?`
-	rows, err := db.read.QueryContext(ctx, q, append(w.args, limitOr(f.Limit))...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list proformas: %w", err)
-	}
-	defer rows.Close()
-	var out []Proforma
-	for rows.Next() {
-		v, err := scanProforma(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list proformas: %w", err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list proformas: %w", err)
-	}
-	if f.WithItems && len(out) > 0 {
-		ids := make([]int64, len(out))
-		for i := range out {
-			ids[i] = out[i].ID
-		}
-		items, err := db.items(ctx, "proformas", ids)
-		if err != nil {
-			return nil, fmt.Errorf("store: list proforma items: %w", err)
-		}
-		for i := range out {
-			out[i].Items = items[out[i].ID]
-		}
-	}
-	return out, nil
+	return listDocuments(ctx, db, "proformas", proformaCols, f, false, scanProforma,
+		func(v *Proforma) (int64, *[]Item) { return v.ID, &v.Items })
 }
 
 // ListPaymentMethods returns every mirrored payment method ordered by id.
