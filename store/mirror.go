@@ -949,62 +949,65 @@ func scanProforma(sc interface{ Scan(...any) error }) (Proforma, error) {
 
 // GetInvoice reads one mirrored invoice with its items (ErrNotFound if absent).
 func (db *DB) GetInvoice(ctx context.Context, id int64) (Invoice, error) {
-	v, err := scanInvoice(db.read.QueryRowContext(ctx, `SELECT `+invoiceCols+` FROM invoices i WHERE i.id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return v, fmt.Errorf("%w: invoice %d", ErrNotFound, id)
-	}
-	if err != nil {
-		return v, fmt.Errorf("store: get invoice %d: %w", id, err)
-	}
-	items, err := db.items(ctx, "invoices", []int64{id})
-	if err != nil {
-		return v, fmt.Errorf("store: get invoice %d items: %w", id, err)
-	}
-	v.Items = items[id]
-	return v, nil
+	return getDocument(ctx, db, "invoices", "invoice", invoiceCols, id, scanInvoice,
+		func(v *Invoice) *[]Item { return &v.Items })
 }
 
 // GetInvoiceByNumber reads one mirrored invoice by its number (ErrNotFound if absent).
 func (db *DB) GetInvoiceByNumber(ctx context.Context, number string) (Invoice, error) {
-	var id int64
-	err := db.read.QueryRowContext(ctx, `SELECT id FROM invoices WHERE number = ? ORDER BY id LIMIT 1`, number).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Invoice{}, fmt.Errorf("%w: invoice number %q", ErrNotFound, number)
-	}
+	id, err := db.documentIDByNumber(ctx, "invoices", "invoice", number)
 	if err != nil {
-		return Invoice{}, fmt.Errorf("store: get invoice by number: %w", err)
+		return Invoice{}, err
 	}
 	return db.GetInvoice(ctx, id)
 }
 
 // GetProforma reads one mirrored proforma with its items (ErrNotFound if absent).
 func (db *DB) GetProforma(ctx context.Context, id int64) (Proforma, error) {
-	v, err := scanProforma(db.read.QueryRowContext(ctx, `SELECT `+proformaCols+` FROM proformas i WHERE i.id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return v, fmt.Errorf("%w: proforma %d", ErrNotFound, id)
-	}
-	if err != nil {
-		return v, fmt.Errorf("store: get proforma %d: %w", id, err)
-	}
-	items, err := db.items(ctx, "proformas", []int64{id})
-	if err != nil {
-		return v, fmt.Errorf("store: get proforma %d items: %w", id, err)
-	}
-	v.Items = items[id]
-	return v, nil
+	return getDocument(ctx, db, "proformas", "proforma", proformaCols, id, scanProforma,
+		func(v *Proforma) *[]Item { return &v.Items })
 }
 
 // GetProformaByNumber reads one mirrored proforma by its number (ErrNotFound if absent).
 func (db *DB) GetProformaByNumber(ctx context.Context, number string) (Proforma, error) {
-	var id int64
-	err := db.read.QueryRowContext(ctx, `SELECT id FROM proformas WHERE number = ? ORDER BY id LIMIT 1`, number).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Proforma{}, fmt.Errorf("%w: proforma number %q", ErrNotFound, number)
-	}
+	id, err := db.documentIDByNumber(ctx, "proformas", "proforma", number)
 	if err != nil {
-		return Proforma{}, fmt.Errorf("store: get proforma by number: %w", err)
+		return Proforma{}, err
 	}
 	return db.GetProforma(ctx, id)
+}
+
+// getDocument reads one invoice or proforma (table; what names it in
+// errors) with its lines.
+func getDocument[T any](ctx context.Context, db *DB, table, what, cols string, id int64,
+	scan func(interface{ Scan(...any) error }) (T, error), lines func(*T) *[]Item) (T, error) {
+	v, err := scan(db.read.QueryRowContext(ctx, `SELECT `+cols+` FROM `+table+` i WHERE i.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, fmt.Errorf("%w: %s %d", ErrNotFound, what, id)
+	}
+	if err != nil {
+		return v, fmt.Errorf("store: get %s %d: %w", what, id, err)
+	}
+	items, err := db.items(ctx, table, []int64{id})
+	if err != nil {
+		return v, fmt.Errorf("store: get %s %d items: %w", what, id, err)
+	}
+	*lines(&v) = items[id]
+	return v, nil
+}
+
+// documentIDByNumber finds the lowest id of an invoice or proforma with the
+// given number.
+func (db *DB) documentIDByNumber(ctx context.Context, table, what, number string) (int64, error) {
+	var id int64
+	err := db.read.QueryRowContext(ctx, `SELECT id FROM `+table+` WHERE number = ? ORDER BY id LIMIT 1`, number).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("%w: %s number %q", ErrNotFound, what, number)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: get %s by number: %w", what, err)
+	}
+	return id, nil
 }
 
 // items reads the items of the given invoices or proformas (table).

@@ -885,43 +885,19 @@ func (e *Engine) verifyStale(p *pass) error {
 		return splynx.Search{Main: []splynx.Cond{splynx.In("id", ids...)}, Limit: len(ids) + 1}
 	}
 	err := check("customers", func(ids []string) error {
-		for c, err := range e.c.ListCustomers(p.ctx, byID(ids)) {
-			if err != nil {
-				return err
-			}
-			sc := convertCustomer(c)
-			if err := b.add(func(bt *batch) { bt.customers = append(bt.customers, sc) }); err != nil {
-				return err
-			}
-		}
-		return nil
+		return storeEach(e.c.ListCustomers(p.ctx, byID(ids)), convertCustomer, b,
+			func(bt *batch, v store.Customer) { bt.customers = append(bt.customers, v) })
 	})
 	if err == nil {
 		err = check("invoices", func(ids []string) error {
-			for v, err := range e.c.ListInvoices(p.ctx, byID(ids)) {
-				if err != nil {
-					return err
-				}
-				sv := convertInvoice(v)
-				if err := b.add(func(bt *batch) { bt.invoices = append(bt.invoices, sv) }); err != nil {
-					return err
-				}
-			}
-			return nil
+			return storeEach(e.c.ListInvoices(p.ctx, byID(ids)), convertInvoice, b,
+				func(bt *batch, v store.Invoice) { bt.invoices = append(bt.invoices, v) })
 		})
 	}
 	if err == nil {
 		err = check("proformas", func(ids []string) error {
-			for v, err := range e.c.ListProformas(p.ctx, byID(ids)) {
-				if err != nil {
-					return err
-				}
-				sv := convertProforma(v)
-				if err := b.add(func(bt *batch) { bt.proformas = append(bt.proformas, sv) }); err != nil {
-					return err
-				}
-			}
-			return nil
+			return storeEach(e.c.ListProformas(p.ctx, byID(ids)), convertProforma, b,
+				func(bt *batch, v store.Proforma) { bt.proformas = append(bt.proformas, v) })
 		})
 	}
 	if err == nil {

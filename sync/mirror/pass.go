@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"iter"
 	"slices"
 	gosync "sync"
 	"sync/atomic"
@@ -357,4 +358,19 @@ func (b *batcher) flushWait() error {
 	case <-b.p.ctx.Done():
 		return b.p.cause()
 	}
+}
+
+// storeEach converts every record of a listing and queues it in b with put;
+// it stops at the first listing or write error.
+func storeEach[R, S any](list iter.Seq2[R, error], convert func(R) S, b *batcher, put func(*batch, S)) error {
+	for r, err := range list {
+		if err != nil {
+			return err
+		}
+		s := convert(r)
+		if err := b.add(func(bt *batch) { put(bt, s) }); err != nil {
+			return err
+		}
+	}
+	return nil
 }
