@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
-	"io"
-	"database/sql"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
