@@ -373,6 +373,35 @@ func (c *Client) FindPaymentsByReceipt(ctx context.Context, receipt string) ([]P
 	return out, nil
 }
 
+// ListTransactions streams the ledger transactions matching s.
+func (c *Client) ListTransactions(ctx context.Context, s Search) iter.Seq2[Transaction, error] {
+	return page[Transaction](c, ctx, pathTransactions, "transactions", s)
+}
+
+// FindTransactionsByComment returns the customer's transactions whose
+// comment is exactly comment: how a writer that marks its transactions with
+// a unique comment finds out whether an earlier attempt already made one
+// (Splynx answers a POST it applied with nothing when the connection
+// drops). It searches by customer only, as whether Splynx can search on
+// comment is not known, and compares the comments here.
+func (c *Client) FindTransactionsByComment(ctx context.Context, customerID int64, comment string) ([]Transaction, error) {
+	if customerID <= 0 || comment == "" {
+		return nil, errors.New("splynx: find transactions: a customer id and a comment are required")
+	}
+	var out []Transaction
+	cust := strconv.FormatInt(customerID, 10)
+	for t, err := range c.ListTransactions(ctx, Search{Main: []Cond{Eq("customer_id", cust)}}) {
+		if err != nil {
+			return nil, err
+		}
+		// Guard against a server that ignores the filter.
+		if int64(t.CustomerID) == customerID && t.Comment == comment {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
 // Payment methods.
 
 // ListPaymentMethods returns every payment method.

@@ -1035,6 +1035,34 @@ func TestTransactionsAndStatements(t *testing.T) {
 	if len(txs) != 1 || txs[0].ID != tid || txs[0].Total != 150 || txs[0].Type != "debit" || txs[0].Category != 4 {
 		t.Errorf("transactions %+v", txs)
 	}
+	// Finding a transaction by its comment: only the customer's own, only
+	// an exact comment.
+	other := e.sim.AddCustomer(splynxsim.Customer{Login: "o", Name: "O"})
+	for _, tc := range []splynx.TransactionCreate{
+		{CustomerID: cid, Type: "debit", Price: 990, Description: "Dishonour fee", Comment: "SP42 dishonour-fee"},
+		{CustomerID: cid, Type: "debit", Price: 150, Description: "Card fee", Comment: "SP42 service-fee"},
+		{CustomerID: other, Type: "debit", Price: 990, Description: "Dishonour fee", Comment: "SP42 dishonour-fee"},
+		{CustomerID: cid, Type: "debit", Price: 990, Description: "Dishonour fee", Comment: "SP42 dishonour-fee again"},
+	} {
+		tc.Category, tc.Date = 4, date(2026, 11, 3)
+		if _, err := c.CreateTransaction(ctx, tc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found, err := c.FindTransactionsByComment(ctx, cid, "SP42 dishonour-fee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 1 || int64(found[0].CustomerID) != cid || found[0].Total != 990 || found[0].Comment != "SP42 dishonour-fee" ||
+		found[0].Type != "debit" || found[0].Description != "Dishonour fee" {
+		t.Errorf("found %+v", found)
+	}
+	if found, err := c.FindTransactionsByComment(ctx, cid, "SP43 dishonour-fee"); err != nil || len(found) != 0 {
+		t.Errorf("found %+v %v for a comment no transaction has", found, err)
+	}
+	if _, err := c.FindTransactionsByComment(ctx, cid, ""); err == nil {
+		t.Error("an empty comment was accepted")
+	}
 	sid, err := c.CreateBankStatement(ctx, splynx.BankStatement{Title: "IntegraPay 11/2026", PaymentType: 3, Status: "success"})
 	if err != nil {
 		t.Fatal(err)

@@ -462,6 +462,33 @@ func (f *AdditionalField) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, &aux)
 }
 
+// Transaction is a ledger record of admin/finance/transactions.
+type Transaction struct {
+	ID          ID     `json:"id"`
+	CustomerID  ID     `json:"customer_id"`
+	Type        string `json:"type"` // debit | credit
+	Price       Money  `json:"price"`
+	Total       Money  `json:"total"`
+	Date        Date   `json:"date"`
+	Category    ID     `json:"category"`
+	Description string `json:"description"`
+	Comment     string `json:"comment"`
+	InvoiceID   ID     `json:"invoice_id"`
+	PaymentID   ID     `json:"payment_id"`
+}
+
+// UnmarshalJSON tolerates Splynx's loose types.
+func (t *Transaction) UnmarshalJSON(b []byte) error {
+	type Plain Transaction
+	aux := struct {
+		*Plain
+		Type        *text `json:"type"`
+		Description *text `json:"description"`
+		Comment     *text `json:"comment"`
+	}{(*Plain)(t), (*text)(&t.Type), (*text)(&t.Description), (*text)(&t.Comment)}
+	return json.Unmarshal(b, &aux)
+}
+
 // TransactionCreate is a ledger transaction (a fee is a "debit").
 type TransactionCreate struct {
 	CustomerID  int64
