@@ -262,6 +262,53 @@ func TestLateDishonour(t *testing.T) {
 	e.checkLedgers()
 }
 
+// The dishonour fee's POST is applied by Splynx but its answer is lost:
+// the next write-back finds the fee by its comment and adds no second one.
+func TestDishonourFeeOnceAfterLostAnswer(t *testing.T) {
+	e := newEnv(t, gwIntegra)
+	e.set.DishonourFee = money.MustParse("9.90")
+	c := e.customer("Late Return Lost Answer", "bank")
+	e.invoice(c, "55.29", "") // .29 settles, then a late R12
+	e.sync()
+	en := e.engine()
+	if _, err := en.Run(e.ctx, charge.Filters{}, charge.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.sp.SetFault("admin/finance/transactions", splynxsim.Fault{DropAfterRate: 1, Method: "POST", Times: 1})
+	for range 12 {
+		e.cycle(en)
+		e.advance(1)
+	}
+	e.cycle(en)
+	a := e.attempts()[0]
+	if a.State != store.StateReversed {
+		t.Fatalf("attempt %s, want reversed", a.State)
+	}
+	var fees []splynxsim.Transaction
+	for _, tr := range e.sp.Transactions() {
+		if tr.CustomerID == c && tr.Type == "debit" {
+			fees = append(fees, tr)
+		}
+	}
+	if len(fees) != 1 || fees[0].Total != money.MustParse("9.90") || fees[0].Comment != a.Reference+" dishonour-fee" {
+		t.Fatalf("dishonour fee transactions %+v, want one of 9.90 commented %q", fees, a.Reference+" dishonour-fee")
+	}
+	items, err := e.db.ListOutbox(e.ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := false
+	for _, it := range items {
+		if it.Action == store.OutboxDishonourFee {
+			done = it.Status == "done" && it.ResultID == fees[0].ID && it.Tries >= 1
+		}
+	}
+	if !done {
+		t.Errorf("dishonour fee outbox item not done with transaction %d after a failed try: %+v", fees[0].ID, items)
+	}
+	e.checkLedgers()
+}
+
 // IPpay ACH: approved once the return window passes; a return after that
 // reverses it, and an imported returns file applies idempotently.
 func TestACHReturns(t *testing.T) {

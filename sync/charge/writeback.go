@@ -111,24 +111,46 @@ func (e *Engine) doOutbox(ctx context.Context, it store.OutboxItem, st *WriteBac
 		}
 		return e.complete(ctx, it, pid)
 	case store.OutboxFee, store.OutboxDishonourFee:
-		what := "service fee"
-		if it.Action == store.OutboxDishonourFee {
-			what = "dishonour fee"
-		}
-		id, err := e.sp.CreateTransaction(ctx, splynx.TransactionCreate{CustomerID: a.CustomerID, Type: "debit",
-			Price: money.Amount(it.Amount), Description: fmt.Sprintf("%s %s, %s ref %s", e.gw.Name(), what, a.ItemNumber, a.Reference),
-			Category: e.set.FeeTransactionCategory, Date: e.now().In(e.loc), Comment: a.Reference})
-		if err != nil {
-			return fmt.Errorf("add %s for %s: %w", what, a.Reference, err)
-		}
-		st.Fees++
-		return e.complete(ctx, it, id)
+		return e.writeFee(ctx, it, a, st)
 	case store.OutboxRefundPayment:
 		return e.writeRefund(ctx, it, a, st)
 	case store.OutboxStatement:
 		return e.writeStatement(ctx, it, a)
 	}
 	return fmt.Errorf("unknown write-back action %q", it.Action)
+}
+
+// writeFee adds a fee to the customer's Splynx ledger once. Its comment is
+// unique to the attempt and the kind of fee, and is looked for first: when
+// Splynx applied an earlier POST whose answer was lost (or we stopped before
+// noting it), that transaction is the result and no second one is made.
+func (e *Engine) writeFee(ctx context.Context, it store.OutboxItem, a store.ChargeAttempt, st *WriteBackStats) error {
+	what, tag := "service fee", "service-fee"
+	if it.Action == store.OutboxDishonourFee {
+		what, tag = "dishonour fee", "dishonour-fee"
+	}
+	comment := a.Reference + " " + tag
+	found, err := e.sp.FindTransactionsByComment(ctx, a.CustomerID, comment)
+	if err != nil {
+		return fmt.Errorf("search Splynx transactions for the %s of %s: %w", what, a.Reference, err)
+	}
+	if len(found) > 0 {
+		st.Found++
+		id := int64(found[0].ID)
+		e.log.Info("write-back: fee already in Splynx", zap.String("reference", a.Reference), zap.String("fee", what),
+			zap.Int64("transaction_id", id), zap.Int64("customer_id", a.CustomerID))
+		return e.complete(ctx, it, id)
+	}
+	id, err := e.sp.CreateTransaction(ctx, splynx.TransactionCreate{CustomerID: a.CustomerID, Type: "debit",
+		Price: money.Amount(it.Amount), Description: fmt.Sprintf("%s %s, %s ref %s", e.gw.Name(), what, a.ItemNumber, a.Reference),
+		Category: e.set.FeeTransactionCategory, Date: e.now().In(e.loc), Comment: comment})
+	if err != nil {
+		return fmt.Errorf("add %s for %s: %w", what, a.Reference, err)
+	}
+	st.Fees++
+	e.log.Info("fee added in Splynx", zap.String("reference", a.Reference), zap.String("fee", what),
+		zap.Int64("transaction_id", id), zap.Int64("customer_id", a.CustomerID), zap.Int64("amount_cents", it.Amount))
+	return e.complete(ctx, it, id)
 }
 
 func (e *Engine) complete(ctx context.Context, it store.OutboxItem, resultID int64) error {
