@@ -158,17 +158,6 @@ func (b *syncBench) run(ctx context.Context, stdout io.Writer) error {
 		return fmt.Errorf("raw fetch: %w", err)
 	}
 	fmt.Fprintf(stdout, "raw fetch: %s for the same %d distinct requests, %.1f MB of bodies\n", round(raw), len(distinct), float64(bytes)/1e6)
-	rss := maxRSS() // before the floor, which is not part of a sync
-	// The floor reads the mirror from its file, not through a long WAL.
-	if err := db.Checkpoint(ctx); err != nil {
-		return err
-	}
-	floor, err := measureStoreFloor(ctx, dbPath, tmp)
-	if err != nil {
-		return fmt.Errorf("store floor: %w", err)
-	}
-	fmt.Fprintf(stdout, "store floor: the finished mirror's rows copied inside SQLite into a fresh database %s, its %d indexes built %s: %s\n",
-		round(floor.copyRows), floor.nIndexes, round(floor.indexes), round(floor.total()))
 
 	changedC, changedI, err := b.change(ctx, client, db)
 	if err != nil {
@@ -212,7 +201,17 @@ func (b *syncBench) run(ctx context.Context, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "second full pass over the current mirror: %s, %d deleted\n", round(time.Since(againStart)), again.Deleted)
 
-	rss = max(rss, maxRSS()) // peak over every pass, not only the first
+	rss := maxRSS() // peak over every pass, and before the floor, which is no part of a sync
+	// The floor reads the mirror from its file, not through a long WAL.
+	if err := db.Checkpoint(ctx); err != nil {
+		return err
+	}
+	floor, err := measureStoreFloor(ctx, dbPath, tmp)
+	if err != nil {
+		return fmt.Errorf("store floor: %w", err)
+	}
+	fmt.Fprintf(stdout, "store floor: the finished mirror's rows copied inside SQLite into a fresh database %s, its %d indexes built %s: %s\n",
+		round(floor.copyRows), floor.nIndexes, round(floor.indexes), round(floor.total()))
 	ratio := full.Duration.Seconds() / raw.Seconds()
 	incPct := 100 * inc.Duration.Seconds() / full.Duration.Seconds()
 	rssMB := float64(rss) / 1024
