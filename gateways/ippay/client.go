@@ -51,13 +51,19 @@ const (
 
 const maxBody = 1 << 20
 
-// Config is the IPpay connection. CardTerminalID and ACHTerminalID are
-// separate because merchants usually get one terminal per product; an empty
-// ACHTerminalID means ACH goes through the card terminal.
+// Config is the IPpay connection. One terminal serves cards and ACH (BOP's
+// own tests send CHECK to the card test terminal; OMNI and Splynx's IPpay
+// add-on have one terminal setting), so CardTerminalID alone is enough.
+// ACHTerminalID is only for merchants IPpay gave a separate ACH terminal
+// (OCA supports that); empty, ACH goes through the card terminal.
 type Config struct {
 	URL            string
 	CardTerminalID string
 	ACHTerminalID  string
+	// VoidACH makes a full ACH refund try VOIDACH before the REVERSAL. Off
+	// by default: IPpay answers VOIDACH "no longer supported" (BOP 0.10),
+	// and a withdrawn call is one more request that can go unanswered.
+	VoidACH bool
 	// SEC is the NACHA entry class sent on CHECK: WEB when customers
 	// authorise online, PPD for standing written authorisations.
 	SEC string

@@ -491,8 +491,10 @@ func TestRefundCard(t *testing.T) {
 	}
 }
 
+// TestRefundACH covers a gateway that still takes VOIDACH, with the client
+// set to use it; TestACHRefundWithoutVoidACH the default.
 func TestRefundACH(t *testing.T) {
-	e := newEnv(t, ippaysim.Options{}, nil)
+	e := newEnv(t, ippaysim.Options{Fidelity: ippaysim.Fidelity{VoidACH: true}}, func(c *Config) { c.VoidACH = true })
 	m := e.saveBank(t)
 	o1, _ := e.c.Charge(ctx, gateways.ChargeRequest{Reference: "SPACHREF0000000001", Method: m, Amount: 6000})
 	r, err := e.c.Refund(ctx, gateways.RefundRequest{Reference: "SPACHREF000000000A", Original: o1, Method: m, Amount: 6000})
