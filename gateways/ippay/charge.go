@@ -182,12 +182,11 @@ func accountType(t string) string {
 	return "CHECKING"
 }
 
-// holderName is the CardName IPpay requires on CHECK, VOIDACH and REVERSAL.
-// gateways.SavedMethod has no holder field, so SaveMethod keeps the account
-// holder's name in Brand for bank methods (a bank account has no brand).
-// Without it the payer reference stands in: ACH does not match names.
+// holderName is the CardName IPpay requires on CHECK, VOIDACH and REVERSAL:
+// the account holder SaveMethod kept in HolderName. Without it the payer
+// reference stands in: ACH does not match names.
 func holderName(m gateways.SavedMethod, payerRef string) string {
-	if n := strings.TrimSpace(m.Brand); n != "" {
+	if n := strings.TrimSpace(m.HolderName); n != "" {
 		return n
 	}
 	if payerRef != "" {

@@ -12,7 +12,7 @@
 //     neither settlements nor returns through this API. Returns come from a
 //     CSV report (returns.go); the engine decides whether a return is late.
 //   - The account holder's name, which CHECK, VOIDACH and REVERSAL require,
-//     travels in SavedMethod.Brand for bank methods (see holderName).
+//     is SavedMethod.HolderName (see holderName).
 //   - RemoveMethod sends nothing (there is no token deletion call) and Ack
 //     is remembered in memory only.
 //   - Responses are read leniently (root and element names in any case, any

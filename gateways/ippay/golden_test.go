@@ -63,7 +63,7 @@ func TestGoldenRequests(t *testing.T) {
 		}},
 		{name: "check_escaping", run: func(t *testing.T, e *env) {
 			m := e.saveBank(t)
-			m.Brand = `O'Brien & Søn <"Ltd">`
+			m.HolderName = `O'Brien & Søn <"Ltd">`
 			m.AccountType = "SAVINGS"
 			e.c.Charge(ctx, gateways.ChargeRequest{Reference: "SPGOLDEN0000000003", Method: m, Amount: 500})
 		}},

@@ -170,7 +170,7 @@ func (e *Engine) crashed(err error) error {
 // methodOf turns a stored method into what the gateway charges.
 func methodOf(m store.SavedMethodRow) gateways.SavedMethod {
 	return gateways.SavedMethod{Kind: gateways.MethodKind(m.Kind), Token: m.Token, Mask: m.Mask, Brand: m.Brand,
-		ExpMonth: m.ExpMonth, ExpYear: m.ExpYear, AccountType: m.AccountType}
+		HolderName: m.HolderName, ExpMonth: m.ExpMonth, ExpYear: m.ExpYear, AccountType: m.AccountType}
 }
 
 // payerRef is the gateway's reference of the customer (customer identifier setting).
