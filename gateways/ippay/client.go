@@ -13,8 +13,9 @@
 //     CSV report (returns.go); the engine decides whether a return is late.
 //   - The account holder's name, which CHECK, VOIDACH and REVERSAL require,
 //     is SavedMethod.HolderName (see holderName).
-//   - RemoveMethod sends nothing (there is no token deletion call) and Ack
-//     is remembered in memory only.
+//   - RemoveMethod sends nothing (there is no token deletion call). Acks of
+//     returns-report rows go to an AckStore: the engine's SQLite database
+//     (UseAckStore), or memory when the client is used on its own.
 //   - Responses are read leniently (root and element names in any case, any
 //     order, unknown elements skipped) and masked as they are read.
 package ippay
@@ -82,11 +83,14 @@ type Client struct {
 	log   *zap.Logger
 	clock clock.Clock
 
-	mu    sync.Mutex
-	acked map[string]bool // AckIDs of returns already applied; see Ack
+	acksMu sync.Mutex
+	acks   gateways.AckStore // returns already applied; see Ack
 }
 
-var _ gateways.Gateway = (*Client)(nil)
+var (
+	_ gateways.Gateway      = (*Client)(nil)
+	_ gateways.AckStoreUser = (*Client)(nil)
+)
 
 // Option configures a Client.
 type Option func(*Client)
@@ -109,6 +113,27 @@ func WithLogger(l *zap.Logger) Option {
 			c.log = l
 		}
 	}
+}
+
+// WithAckStore keeps acknowledged returns in s (see Ack).
+func WithAckStore(s gateways.AckStore) Option {
+	return func(c *Client) { c.UseAckStore(s) }
+}
+
+// UseAckStore keeps acknowledged returns in s from now on; the charge
+// engine calls it with its database.
+func (c *Client) UseAckStore(s gateways.AckStore) {
+	if s != nil {
+		c.acksMu.Lock()
+		c.acks = s
+		c.acksMu.Unlock()
+	}
+}
+
+func (c *Client) ackStore() gateways.AckStore {
+	c.acksMu.Lock()
+	defer c.acksMu.Unlock()
+	return c.acks
 }
 
 // WithClock sets the clock used for ACH settlement dates and card expiry.
@@ -143,7 +168,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	c := &Client{cfg: cfg, log: zap.NewNop(), clock: clock.Real{}, acked: map[string]bool{}}
+	c := &Client{cfg: cfg, log: zap.NewNop(), clock: clock.Real{}, acks: &gateways.MemoryAcks{}}
 	for _, o := range opts {
 		o(c)
 	}

@@ -80,6 +80,10 @@ type Engine struct {
 
 // New returns an Engine over the database, the Splynx client and the gateway.
 func New(db *store.DB, sp *splynx.Client, gw gateways.Gateway, opts Options) *Engine {
+	if u, ok := gw.(gateways.AckStoreUser); ok && db != nil {
+		// Acks a gateway cannot send anywhere survive restarts here.
+		u.UseAckStore(db)
+	}
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
 	}

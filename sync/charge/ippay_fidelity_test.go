@@ -39,3 +39,35 @@ func TestLostSaleVoidedByIPpayIsNotRecorded(t *testing.T) {
 	}
 	e.checkLedgers()
 }
+
+// A return the engine applied and acknowledged is not handed to a
+// restarted daemon again: the engine gives IPpay's client its database for
+// the acks (issue 11 §3).
+func TestIPpayReturnAcksSurviveRestart(t *testing.T) {
+	e := newEnv(t, gwIPpay)
+	cust := e.customer("Returned Debit", "bank")
+	e.invoice(cust, "40.00", "")
+	e.sync()
+	en := e.engine()
+	if res, err := en.Run(e.ctx, charge.Filters{}, charge.RunOptions{}); err != nil || res.Progress.Pending != 1 {
+		t.Fatalf("run %+v %v", res.Progress, err)
+	}
+	a := e.attempts()[0]
+	e.clk.Advance(24 * time.Hour)
+	if err := e.pp.InjectReturn(a.GatewayID, "R01"); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := en.Settle(e.ctx); err != nil || st.Changes != 1 || st.Rejected != 1 {
+		t.Fatalf("settle %+v %v", st, err)
+	}
+	e.restart()
+	gw, err := ippay.New(ippay.Config{URL: e.gwURL + "/ippay", CardTerminalID: "TESTTERMINAL", ACHTerminalID: "TESTACH",
+		ReturnsURL: e.gwURL + "/returns.csv", Timeout: 2 * time.Second}, ippay.WithClock(e.clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.gw = gw
+	if st, err := e.engine().Settle(e.ctx); err != nil || st.Changes != 0 {
+		t.Fatalf("settle after restart %+v %v; the acknowledged return came back", st, err)
+	}
+}
