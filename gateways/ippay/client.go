@@ -18,6 +18,25 @@
 //     (UseAckStore), or memory when the client is used on its own.
 //   - Responses are read leniently (root and element names in any case, any
 //     order, unknown elements skipped) and masked as they are read.
+//
+// How sure each gateway behaviour is, after five public clients were run
+// against the simulator (issue 17); [C+] two or more sources, [C] one,
+// [?] none or conflicting:
+//   - One terminal takes cards and ACH [C+: BOP 0.10 t/check.t sends CHECK to
+//     the card test terminal and gets CHECK ACCEPTED; OMNI and Splynx's add-on
+//     have one terminal setting]. A separate ACH terminal exists for some
+//     merchants [C: OCA]; it is optional here (was: two terminals [I]).
+//   - VOIDACH is withdrawn [C: BOP 0.10, quoting the gateway "VOIDACH
+//     transactions are no longer supported"]: ACH refunds are REVERSALs;
+//     Config.VoidACH tries VOIDACH first (was: VOIDACH first [C+], now stale).
+//   - Invalid card number: 900 on the current gateway, 912 on the old JetPay
+//     one [C: BOP 0.10 t/card.t]; both are ReasonInvalidCard (was: 912 only).
+//   - The gateway assigns a TransactionID when a request has none [C: OCA,
+//     AGR]; this client always sends its own for charges and refunds.
+//   - ENQ's answer layout is not public [?], and IPpay may void a sale whose
+//     answer hit a network error [C: SPEC]. So an ENQ answer is money only
+//     when it reads as the plain original success (enqOutcome); a void is a
+//     retryable decline, any other text stays unknown for a person.
 package ippay
 
 import (
