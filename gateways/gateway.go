@@ -113,10 +113,13 @@ type SavedMethod struct {
 	// method per payer and charges the payer).
 	Token string
 	// Mask is what a person sees: "Visa •••• 1111", "BSB 123-456 •••• 678".
-	Mask     string
-	Brand    string // card brand, if known
-	ExpMonth int
-	ExpYear  int
+	Mask  string
+	Brand string // card brand, if known
+	// HolderName is the account holder (bank) or cardholder, when known.
+	// IPpay needs the account holder's name on every ACH request.
+	HolderName string
+	ExpMonth   int
+	ExpYear    int
 	// AccountType is CHECKING/SAVINGS/CHEQUE for bank methods.
 	AccountType string
 }

@@ -223,6 +223,7 @@ type SavedMethodRow struct {
 	PayerRef       string
 	Mask           string
 	Brand          string
+	HolderName     string // account holder (bank) or cardholder, when known
 	ExpMonth       int
 	ExpYear        int
 	AccountType    string
@@ -237,13 +238,13 @@ type SavedMethodRow struct {
 	UpdatedAt      time.Time
 }
 
-const methodCols = `id, customer_id, kind, token, payer_ref, mask, brand, exp_month, exp_year, account_type, status,
+const methodCols = `id, customer_id, kind, token, payer_ref, mask, brand, holder_name, exp_month, exp_year, account_type, status,
  status_reason, auth_accepted_at, auth_ip, auth_text, auth_sec, payer_hash, created_at, updated_at`
 
 func scanMethod(r scanner) (SavedMethodRow, error) {
 	var m SavedMethodRow
 	var acc, created, updated string
-	err := r.Scan(&m.ID, &m.CustomerID, &m.Kind, &m.Token, &m.PayerRef, &m.Mask, &m.Brand, &m.ExpMonth, &m.ExpYear,
+	err := r.Scan(&m.ID, &m.CustomerID, &m.Kind, &m.Token, &m.PayerRef, &m.Mask, &m.Brand, &m.HolderName, &m.ExpMonth, &m.ExpYear,
 		&m.AccountType, &m.Status, &m.StatusReason, &acc, &m.AuthIP, &m.AuthText, &m.AuthSEC, &m.PayerHash, &created, &updated)
 	m.AuthAcceptedAt, m.CreatedAt, m.UpdatedAt = ParseTime(acc), ParseTime(created), ParseTime(updated)
 	return m, err
@@ -258,9 +259,9 @@ func (db *DB) SaveMethod(ctx context.Context, m SavedMethodRow, now time.Time) (
  WHERE customer_id=? AND status='active'`, FormatTime(now), m.CustomerID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO saved_methods (customer_id, kind, token, payer_ref, mask, brand,
+		res, err := tx.ExecContext(ctx, `INSERT INTO saved_methods (customer_id, kind, token, payer_ref, mask, brand, holder_name,
  exp_month, exp_year, account_type, status, auth_accepted_at, auth_ip, auth_text, auth_sec, payer_hash, created_at, updated_at)
- VALUES (?,?,?,?,?,?,?,?,?,'active',?,?,?,?,?,?,?)`, m.CustomerID, m.Kind, m.Token, m.PayerRef, m.Mask, m.Brand,
+ VALUES (?,?,?,?,?,?,?,?,?,?,'active',?,?,?,?,?,?,?)`, m.CustomerID, m.Kind, m.Token, m.PayerRef, m.Mask, m.Brand, m.HolderName,
 			m.ExpMonth, m.ExpYear, m.AccountType, FormatTime(m.AuthAcceptedAt), m.AuthIP, m.AuthText, m.AuthSEC,
 			m.PayerHash, FormatTime(now), FormatTime(now))
 		if err != nil {

@@ -21,7 +21,13 @@
 //   - refund answers are read as a real-time payment answer when they carry
 //     a statusCode, and as accepted when they do not;
 //   - the feed's L and LS statuses are late rejections (Late = true); an R
-//     after an S is a decline the caller recognises by its own state.
+//     after an S is a decline the caller recognises by its own state;
+//   - a missing payer may be answered 404 InvalidPayer/NotFound or 2xx {}
+//     (spec §5.3 [?]; one public client relies on {}): both are "not
+//     found", which leads to POST payers and never to a PUT;
+//   - whether PUT payers/{ref} merges or replaces is unknown [?], so every
+//     payer write carries every field the add-on keeps, empty ones too
+//     (Phone "", Line2 "", Country null when unknown).
 package integrapay
 
 import (

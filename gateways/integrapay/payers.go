@@ -25,13 +25,17 @@ type PayerInfo struct {
 // Active reports whether scheduled payments will be processed for the payer.
 func (p PayerInfo) Active() bool { return strings.HasPrefix(strings.ToUpper(p.StatusCode), "A") }
 
+// addressBody and payerBody carry every field the add-on keeps, empty ones
+// included: whether PUT payers/{ref} merges or replaces omitted fields is
+// unknown (spec §5.3), so an update never leaves a field out. An unknown
+// country goes as null, as in the spec's example.
 type addressBody struct {
 	Line1    string
-	Line2    string `json:",omitempty"`
+	Line2    string
 	Suburb   string
 	State    string
 	PostCode string
-	Country  string `json:",omitempty"`
+	Country  *string
 }
 
 type payerBody struct {
@@ -39,7 +43,7 @@ type payerBody struct {
 	FamilyOrBusinessName string
 	GivenName            string
 	Email                string
-	Phone                string `json:",omitempty"`
+	Phone                string
 	Address              addressBody
 	Audit                audit
 }
@@ -86,6 +90,10 @@ func (c *Client) payerBody(p gateways.Payer) payerBody {
 		// name goes there rather than being refused.
 		family, given = given, ""
 	}
+	var country *string
+	if c := strings.TrimSpace(p.Country); c != "" {
+		country = &c
+	}
 	return payerBody{
 		UniqueReference:      p.Reference,
 		FamilyOrBusinessName: family,
@@ -97,7 +105,7 @@ func (c *Client) payerBody(p gateways.Payer) payerBody {
 			Suburb:   strings.TrimSpace(p.City),
 			State:    strings.TrimSpace(p.State),
 			PostCode: strings.TrimSpace(p.PostCode),
-			Country:  strings.TrimSpace(p.Country),
+			Country:  country,
 		},
 		Audit: c.audit("", ""),
 	}
@@ -182,7 +190,14 @@ func samePayer(a, b payerBody) bool {
 		eq(a.Email, b.Email) && a.Phone == b.Phone &&
 		a.Address.Line1 == b.Address.Line1 && a.Address.Suburb == b.Address.Suburb &&
 		a.Address.State == b.Address.State && a.Address.PostCode == b.Address.PostCode &&
-		(b.Address.Country == "" || eq(a.Address.Country, b.Address.Country))
+		(b.Address.Country == nil || eq(deref(a.Address.Country), *b.Address.Country))
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // SetPayerStatus changes the payer's status: "A" active, "C" cancelled,

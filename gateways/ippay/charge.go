@@ -144,7 +144,9 @@ func declineReason(code string) (gateways.Reason, bool) {
 		return gateways.ReasonInvalidAccount, false
 	case "041", "043", "004", "200":
 		return gateways.ReasonLostOrStolen, false
-	case "912", "914", "905", "913", "015", "122":
+	case "900", "912", "914", "905", "913", "015", "122":
+		// 900 is the current gateway's invalid card number, 912 the old
+		// JetPay gateway's (BOP 0.10 t/card.t).
 		return gateways.ReasonInvalidCard, false
 	case "057", "058", "062", "100":
 		return gateways.ReasonOther, false
@@ -180,12 +182,11 @@ func accountType(t string) string {
 	return "CHECKING"
 }
 
-// holderName is the CardName IPpay requires on CHECK, VOIDACH and REVERSAL.
-// gateways.SavedMethod has no holder field, so SaveMethod keeps the account
-// holder's name in Brand for bank methods (a bank account has no brand).
-// Without it the payer reference stands in: ACH does not match names.
+// holderName is the CardName IPpay requires on CHECK, VOIDACH and REVERSAL:
+// the account holder SaveMethod kept in HolderName. Without it the payer
+// reference stands in: ACH does not match names.
 func holderName(m gateways.SavedMethod, payerRef string) string {
-	if n := strings.TrimSpace(m.Brand); n != "" {
+	if n := strings.TrimSpace(m.HolderName); n != "" {
 		return n
 	}
 	if payerRef != "" {
@@ -194,12 +195,12 @@ func holderName(m gateways.SavedMethod, payerRef string) string {
 	return "ACCOUNT HOLDER"
 }
 
-// Lookup sends ENQ for the charge's TransactionID and reads the echo of the
-// original result. 025 and 940 mean IPpay never saw it (ErrNotFound): only
-// then may the caller send the charge again. The ENQ reply layout is not
-// public; the simulator echoes the original reply, which is what this reads.
-// For ACH the settlement date is counted from now, as the original
-// acceptance time is not in the reply (later, never earlier, than the truth).
+// Lookup sends ENQ for the charge's TransactionID and reads the answer
+// conservatively (see enqOutcome). 025 and 940 mean IPpay never saw it
+// (ErrNotFound): only then may the caller send the charge again. The ENQ
+// reply layout is not public. For ACH the settlement date is counted from
+// now, as the original acceptance time is not in the reply (later, never
+// earlier, than the truth).
 func (c *Client) Lookup(ctx context.Context, req gateways.LookupRequest) (gateways.Outcome, error) {
 	txid := req.GatewayID
 	if txid == "" {
@@ -242,7 +243,7 @@ func (c *Client) Lookup(ctx context.Context, req gateways.LookupRequest) (gatewa
 		if req.Method.Kind == "" && (r.Approval == "000000" || strings.Contains(strings.ToUpper(r.ResponseText), "CHECK")) {
 			kind = gateways.Bank
 		}
-		o := c.outcome(kind, req.Reference, txid, req.Amount, r)
+		o := c.enqOutcome(kind, req.Reference, txid, req.Amount, r)
 		c.log.Info("ippay lookup", zap.String("reference", req.Reference), zap.String("transaction_id", txid),
 			zap.String("status", string(o.Status)), zap.String("code", o.Code))
 		return o, nil
@@ -258,8 +259,9 @@ func (c *Client) Lookup(ctx context.Context, req gateways.LookupRequest) (gatewa
 //   - card: VOID (whole amount, needs the original Approval) while the sale
 //     is in the open batch; when IPpay refuses the VOID (settled) a linked
 //     CREDIT on the original TransactionID;
-//   - ACH: VOIDACH (whole amount) before the item went into the ACH file;
-//     when refused, a linked REVERSAL that credits the account.
+//   - ACH: a linked REVERSAL that credits the account. Only with
+//     Config.VoidACH is VOIDACH (whole amount) tried first, which IPpay
+//     says it no longer supports; refused, the REVERSAL follows.
 //
 // A partial refund skips the void. Every step uses the original
 // TransactionID, so Outcome.GatewayID is the original's. An exchange that
@@ -302,6 +304,7 @@ func (c *Client) Refund(ctx context.Context, req gateways.RefundRequest) (gatewa
 		base.ACH = &ach{Type: accountType(req.Method.AccountType), SEC: c.cfg.SEC, CheckNumber: checkNumber(ref), Token: req.Method.Token}
 		first, second = base, base
 		first.TransactionType, second.TransactionType = "VOIDACH", "REVERSAL"
+		full = full && c.cfg.VoidACH
 	} else {
 		base.Token = req.Method.Token
 		first, second = base, base

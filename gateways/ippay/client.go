@@ -12,11 +12,31 @@
 //     neither settlements nor returns through this API. Returns come from a
 //     CSV report (returns.go); the engine decides whether a return is late.
 //   - The account holder's name, which CHECK, VOIDACH and REVERSAL require,
-//     travels in SavedMethod.Brand for bank methods (see holderName).
-//   - RemoveMethod sends nothing (there is no token deletion call) and Ack
-//     is remembered in memory only.
+//     is SavedMethod.HolderName (see holderName).
+//   - RemoveMethod sends nothing (there is no token deletion call). Acks of
+//     returns-report rows go to an AckStore: the engine's SQLite database
+//     (UseAckStore), or memory when the client is used on its own.
 //   - Responses are read leniently (root and element names in any case, any
 //     order, unknown elements skipped) and masked as they are read.
+//
+// How sure each gateway behaviour is, after five public clients were run
+// against the simulator (issue 17); [C+] two or more sources, [C] one,
+// [?] none or conflicting:
+//   - One terminal takes cards and ACH [C+: BOP 0.10 t/check.t sends CHECK to
+//     the card test terminal and gets CHECK ACCEPTED; OMNI and Splynx's add-on
+//     have one terminal setting]. A separate ACH terminal exists for some
+//     merchants [C: OCA]; it is optional here (was: two terminals [I]).
+//   - VOIDACH is withdrawn [C: BOP 0.10, quoting the gateway "VOIDACH
+//     transactions are no longer supported"]: ACH refunds are REVERSALs;
+//     Config.VoidACH tries VOIDACH first (was: VOIDACH first [C+], now stale).
+//   - Invalid card number: 900 on the current gateway, 912 on the old JetPay
+//     one [C: BOP 0.10 t/card.t]; both are ReasonInvalidCard (was: 912 only).
+//   - The gateway assigns a TransactionID when a request has none [C: OCA,
+//     AGR]; this client always sends its own for charges and refunds.
+//   - ENQ's answer layout is not public [?], and IPpay may void a sale whose
+//     answer hit a network error [C: SPEC]. So an ENQ answer is money only
+//     when it reads as the plain original success (enqOutcome); a void is a
+//     retryable decline, any other text stays unknown for a person.
 package ippay
 
 import (
@@ -51,13 +71,19 @@ const (
 
 const maxBody = 1 << 20
 
-// Config is the IPpay connection. CardTerminalID and ACHTerminalID are
-// separate because merchants usually get one terminal per product; an empty
-// ACHTerminalID means ACH goes through the card terminal.
+// Config is the IPpay connection. One terminal serves cards and ACH (BOP's
+// own tests send CHECK to the card test terminal; OMNI and Splynx's IPpay
+// add-on have one terminal setting), so CardTerminalID alone is enough.
+// ACHTerminalID is only for merchants IPpay gave a separate ACH terminal
+// (OCA supports that); empty, ACH goes through the card terminal.
 type Config struct {
 	URL            string
 	CardTerminalID string
 	ACHTerminalID  string
+	// VoidACH makes a full ACH refund try VOIDACH before the REVERSAL. Off
+	// by default: IPpay answers VOIDACH "no longer supported" (BOP 0.10),
+	// and a withdrawn call is one more request that can go unanswered.
+	VoidACH bool
 	// SEC is the NACHA entry class sent on CHECK: WEB when customers
 	// authorise online, PPD for standing written authorisations.
 	SEC string
@@ -76,11 +102,14 @@ type Client struct {
 	log   *zap.Logger
 	clock clock.Clock
 
-	mu    sync.Mutex
-	acked map[string]bool // AckIDs of returns already applied; see Ack
+	acksMu sync.Mutex
+	acks   gateways.AckStore // returns already applied; see Ack
 }
 
-var _ gateways.Gateway = (*Client)(nil)
+var (
+	_ gateways.Gateway      = (*Client)(nil)
+	_ gateways.AckStoreUser = (*Client)(nil)
+)
 
 // Option configures a Client.
 type Option func(*Client)
@@ -103,6 +132,27 @@ func WithLogger(l *zap.Logger) Option {
 			c.log = l
 		}
 	}
+}
+
+// WithAckStore keeps acknowledged returns in s (see Ack).
+func WithAckStore(s gateways.AckStore) Option {
+	return func(c *Client) { c.UseAckStore(s) }
+}
+
+// UseAckStore keeps acknowledged returns in s from now on; the charge
+// engine calls it with its database.
+func (c *Client) UseAckStore(s gateways.AckStore) {
+	if s != nil {
+		c.acksMu.Lock()
+		c.acks = s
+		c.acksMu.Unlock()
+	}
+}
+
+func (c *Client) ackStore() gateways.AckStore {
+	c.acksMu.Lock()
+	defer c.acksMu.Unlock()
+	return c.acks
 }
 
 // WithClock sets the clock used for ACH settlement dates and card expiry.
@@ -137,7 +187,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	c := &Client{cfg: cfg, log: zap.NewNop(), clock: clock.Real{}, acked: map[string]bool{}}
+	c := &Client{cfg: cfg, log: zap.NewNop(), clock: clock.Real{}, acks: &gateways.MemoryAcks{}}
 	for _, o := range opts {
 		o(c)
 	}

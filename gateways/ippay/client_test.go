@@ -92,7 +92,7 @@ func TestSaveCard(t *testing.T) {
 	if !regexp.MustCompile(`^[A-Z]{24}$`).MatchString(m.Token) {
 		t.Errorf("token %q is not 24 letters", m.Token)
 	}
-	want := gateways.SavedMethod{Kind: gateways.Card, Token: m.Token, Mask: "Visa •••• 1111", Brand: "Visa", ExpMonth: 12, ExpYear: 2029}
+	want := gateways.SavedMethod{Kind: gateways.Card, Token: m.Token, Mask: "Visa •••• 1111", Brand: "Visa", HolderName: "Jo Smith", ExpMonth: 12, ExpYear: 2029}
 	if m != want {
 		t.Errorf("saved %+v, want %+v", m, want)
 	}
@@ -141,7 +141,7 @@ func TestSaveRejectsBadDetailsBeforeSending(t *testing.T) {
 func TestSaveBank(t *testing.T) {
 	e := newEnv(t, ippaysim.Options{}, nil)
 	m := e.saveBank(t)
-	want := gateways.SavedMethod{Kind: gateways.Bank, Token: m.Token, Mask: "CHECKING •••• 789", AccountType: "CHECKING", Brand: "Jo Smith"}
+	want := gateways.SavedMethod{Kind: gateways.Bank, Token: m.Token, Mask: "CHECKING •••• 789", AccountType: "CHECKING", HolderName: "Jo Smith"}
 	if m != want || m.Token == "" {
 		t.Errorf("saved %+v, want %+v", m, want)
 	}
@@ -491,8 +491,10 @@ func TestRefundCard(t *testing.T) {
 	}
 }
 
+// TestRefundACH covers a gateway that still takes VOIDACH, with the client
+// set to use it; TestACHRefundWithoutVoidACH the default.
 func TestRefundACH(t *testing.T) {
-	e := newEnv(t, ippaysim.Options{}, nil)
+	e := newEnv(t, ippaysim.Options{Fidelity: ippaysim.Fidelity{VoidACH: true}}, func(c *Config) { c.VoidACH = true })
 	m := e.saveBank(t)
 	o1, _ := e.c.Charge(ctx, gateways.ChargeRequest{Reference: "SPACHREF0000000001", Method: m, Amount: 6000})
 	r, err := e.c.Refund(ctx, gateways.RefundRequest{Reference: "SPACHREF000000000A", Original: o1, Method: m, Amount: 6000})

@@ -43,61 +43,64 @@ func TestGoldenRequests(t *testing.T) {
 	tests := []struct {
 		name string
 		run  func(t *testing.T, e *env)
+		// voidACH: gateway and client both still use VOIDACH.
+		voidACH bool
 	}{
-		{"tokenize_card", func(t *testing.T, e *env) { e.saveCard(t) }},
-		{"tokenize_bank", func(t *testing.T, e *env) { e.saveBank(t) }},
-		{"sale_token", func(t *testing.T, e *env) {
+		{name: "tokenize_card", run: func(t *testing.T, e *env) { e.saveCard(t) }},
+		{name: "tokenize_bank", run: func(t *testing.T, e *env) { e.saveBank(t) }},
+		{name: "sale_token", run: func(t *testing.T, e *env) {
 			m := e.saveCard(t)
 			e.c.Charge(ctx, gateways.ChargeRequest{Reference: "SPGOLDEN0000000001", Method: m, Amount: 8799,
 				Description: "Invoice 202401000123", CustomerIP: "203.0.113.7"})
 		}},
-		{"sale_hashed_reference", func(t *testing.T, e *env) {
+		{name: "sale_hashed_reference", run: func(t *testing.T, e *env) {
 			m := e.saveCard(t)
 			e.c.Charge(ctx, gateways.ChargeRequest{Reference: "refill-7332-2026-11-02", Method: m, Amount: 100})
 		}},
-		{"check_token", func(t *testing.T, e *env) {
+		{name: "check_token", run: func(t *testing.T, e *env) {
 			m := e.saveBank(t)
 			e.c.Charge(ctx, gateways.ChargeRequest{Reference: "SPGOLDEN0000000002", Method: m, Amount: 12345})
 		}},
-		{"check_escaping", func(t *testing.T, e *env) {
+		{name: "check_escaping", run: func(t *testing.T, e *env) {
 			m := e.saveBank(t)
-			m.Brand = `O'Brien & Søn <"Ltd">`
+			m.HolderName = `O'Brien & Søn <"Ltd">`
 			m.AccountType = "SAVINGS"
 			e.c.Charge(ctx, gateways.ChargeRequest{Reference: "SPGOLDEN0000000003", Method: m, Amount: 500})
 		}},
-		{"enq", func(t *testing.T, e *env) {
+		{name: "enq", run: func(t *testing.T, e *env) {
 			e.c.Lookup(ctx, gateways.LookupRequest{Reference: "SPGOLDEN0000000004", Method: gateways.SavedMethod{Kind: gateways.Card}})
 		}},
-		{"void", func(t *testing.T, e *env) {
+		{name: "void", run: func(t *testing.T, e *env) {
 			m := e.saveCard(t)
 			o, _ := e.c.Charge(ctx, gateways.ChargeRequest{Reference: "SPGOLDEN0000000005", Method: m, Amount: 2000})
 			e.c.Refund(ctx, gateways.RefundRequest{Reference: "SPGOLDEN000000005R", Original: o, Method: m, Amount: 2000})
 		}},
-		{"credit_linked", func(t *testing.T, e *env) {
+		{name: "credit_linked", run: func(t *testing.T, e *env) {
 			m := e.saveCard(t)
 			o, _ := e.c.Charge(ctx, gateways.ChargeRequest{Reference: "SPGOLDEN0000000006", Method: m, Amount: 2000})
 			e.sim.Clock().Advance(24 * time.Hour)
 			e.c.Refund(ctx, gateways.RefundRequest{Reference: "SPGOLDEN000000006R", Original: o, Method: m, Amount: 2000})
 		}},
-		{"voidach", func(t *testing.T, e *env) {
+		{name: "voidach", run: func(t *testing.T, e *env) {
 			m := e.saveBank(t)
 			o, _ := e.c.Charge(ctx, gateways.ChargeRequest{Reference: "SPGOLDEN0000000007", Method: m, Amount: 3000})
 			e.c.Refund(ctx, gateways.RefundRequest{Reference: "SPGOLDEN000000007R", Original: o, Method: m, Amount: 3000})
-		}},
-		{"reversal", func(t *testing.T, e *env) {
+		}, voidACH: true},
+		{name: "reversal", run: func(t *testing.T, e *env) {
 			m := e.saveBank(t)
 			o, _ := e.c.Charge(ctx, gateways.ChargeRequest{Reference: "SPGOLDEN0000000008", Method: m, Amount: 3000})
 			e.sim.Clock().Advance(24 * time.Hour)
 			e.c.Refund(ctx, gateways.RefundRequest{Reference: "SPGOLDEN000000008R", Original: o, Method: m, Amount: 1000})
 		}},
-		{"ping", func(t *testing.T, e *env) {
+		{name: "ping", run: func(t *testing.T, e *env) {
 			c, _ := New(Config{URL: e.srv.URL + "/ippay", CardTerminalID: cardTerminal}, WithHTTPClient(e.srv.Client()))
 			c.Ping(ctx)
 		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, ippaysim.Options{}, nil)
+			e := newEnv(t, ippaysim.Options{Fidelity: ippaysim.Fidelity{VoidACH: tc.voidACH}},
+				func(c *Config) { c.VoidACH = tc.voidACH })
 			tc.run(t, e)
 			golden(t, "request_"+tc.name+".xml", []byte(e.wire.last(t)+"\n"))
 		})

@@ -158,11 +158,14 @@ func (c *Client) Changes(ctx context.Context) ([]gateways.StatusChange, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	acks := c.ackStore()
 	var out []gateways.StatusChange
 	for _, ch := range all {
-		if !c.acked[ch.AckID] {
+		done, err := acks.IsAcked(ctx, ackGateway, ch.AckID)
+		if err != nil {
+			return nil, fmt.Errorf("ippay: returns report: %w", err)
+		}
+		if !done {
 			out = append(out, ch)
 		}
 	}
@@ -170,15 +173,19 @@ func (c *Client) Changes(ctx context.Context) ([]gateways.StatusChange, error) {
 	return out, nil
 }
 
-// Ack remembers, in memory only, that a return was applied. After a restart
-// the report's rows come back once more: the engine must apply a
-// return it already knows as a no-op.
+// ackGateway names IPpay's rows in the AckStore.
+const ackGateway = "ippay"
+
+// Ack records in the AckStore that a return was applied, so the report's
+// row is not handed out again, after a restart either (with the engine's
+// SQLite store). A crash between applying and acking hands it out once
+// more, and the engine applies a return it already knows as a no-op.
 func (c *Client) Ack(ctx context.Context, ch gateways.StatusChange) error {
 	if ch.AckID == "" {
 		return fmt.Errorf("ippay: ack: change has no AckID: %w", gateways.ErrInvalidDetails)
 	}
-	c.mu.Lock()
-	c.acked[ch.AckID] = true
-	c.mu.Unlock()
+	if err := c.ackStore().SaveAck(ctx, ackGateway, ch.AckID, c.clock.Now()); err != nil {
+		return fmt.Errorf("ippay: ack %s: %w", ch.AckID, err)
+	}
 	return nil
 }

@@ -60,7 +60,7 @@ func (c *Client) saveCard(ctx context.Context, p gateways.Payer, card gateways.C
 	}
 	brand := gateways.CardBrand(pan)
 	m := gateways.SavedMethod{Kind: gateways.Card, Token: token, Mask: gateways.CardMask(brand, pan),
-		Brand: brand, ExpMonth: card.ExpMonth, ExpYear: year}
+		Brand: brand, HolderName: strings.TrimSpace(card.Holder), ExpMonth: card.ExpMonth, ExpYear: year}
 	c.log.Info("ippay card saved", zap.String("payer", p.Reference), zap.String("mask", m.Mask))
 	return m, nil
 }
@@ -96,7 +96,7 @@ func (c *Client) saveBank(ctx context.Context, p gateways.Payer, b gateways.Bank
 		return gateways.SavedMethod{}, err
 	}
 	m := gateways.SavedMethod{Kind: gateways.Bank, Token: token, Mask: typ + " " + gateways.MaskAccount(acct),
-		AccountType: typ, Brand: holder}
+		AccountType: typ, HolderName: holder}
 	c.log.Info("ippay bank account saved", zap.String("payer", p.Reference), zap.String("mask", m.Mask))
 	return m, nil
 }

@@ -153,8 +153,8 @@ var Specs = []Spec{
 	{Key: "integrapay_auth_url", Addon: IntegraPay, Desc: "override of the IntegraPay auth host (default from the environment)", set: urlField(func(s *Settings) *string { return &s.IntegraPayAuthURL })},
 	{Key: "integrapay_api_url", Addon: IntegraPay, Desc: "override of the IntegraPay REST host (default from the environment)", set: urlField(func(s *Settings) *string { return &s.IntegraPayAPIURL })},
 
-	{Key: "ippay_terminal_id", Addon: IPpay, Desc: "IPpay card terminal id", set: strField(func(s *Settings) *string { return &s.IPpayTerminalID })},
-	{Key: "ippay_ach_terminal_id", Addon: IPpay, Desc: "IPpay ACH terminal id (empty = no ACH)", set: strField(func(s *Settings) *string { return &s.IPpayACHTerminalID })},
+	{Key: "ippay_terminal_id", Addon: IPpay, Desc: "IPpay terminal id, for cards and ACH (one terminal is enough)", set: strField(func(s *Settings) *string { return &s.IPpayTerminalID })},
+	{Key: "ippay_ach_terminal_id", Addon: IPpay, Desc: "separate IPpay ACH terminal id, only if IPpay issued one (empty = ACH goes through ippay_terminal_id)", set: strField(func(s *Settings) *string { return &s.IPpayACHTerminalID })},
 	{Key: "ippay_environment", Addon: IPpay, Default: "test", Desc: "test or live", set: func(s *Settings, v string) error {
 		return oneOf(&s.IPpayEnvironment, v, "test", "live")
 	}},

@@ -162,8 +162,9 @@ func ManualSteps(w io.Writer, a Addon) {
 	case config.IntegraPay:
 		fmt.Fprintf(w, "   integrapay_username, integrapay_password, integrapay_business_id and integrapay_environment.\n")
 	default:
-		fmt.Fprintf(w, "   ippay_terminal_id, ippay_ach_terminal_id (for ACH) and ippay_environment,\n")
-		fmt.Fprintf(w, "   and ask IPpay to whitelist this server's public IP.\n")
+		fmt.Fprintf(w, "   ippay_terminal_id and ippay_environment, and ask IPpay to whitelist this\n")
+		fmt.Fprintf(w, "   server's public IP. One terminal takes cards and ACH; set\n")
+		fmt.Fprintf(w, "   ippay_ach_terminal_id only if IPpay issued a separate ACH terminal.\n")
 	}
 	fmt.Fprintf(w, "\n3. Entry points. In %s → Entry points, enable\n", a.modulesListPlace())
 	fmt.Fprintf(w, "   \"Entry points status for portal\" and add:\n")

@@ -435,7 +435,9 @@ func (c *rctx) accepted() { c.status = http.StatusAccepted; c.out = []byte("true
 func (c *rctx) noContent() { c.status = http.StatusNoContent; c.out = nil }
 
 func (c *rctx) count(n int) {
-	c.header.Set("X-total-count", strconv.Itoa(n))
+	// Splynx spells it X-total-count, and its PHP client reads it case-
+	// sensitively; Header.Set would send X-Total-Count.
+	c.header["X-total-count"] = []string{strconv.Itoa(n)}
 	c.header.Set("Access-Control-Expose-Headers", "X-total-count")
 	c.status = c.s.opts.HeadStatus
 	c.out = nil
@@ -451,10 +453,15 @@ func (c *rctx) decode() (obj, bool) {
 	if len(bytes.TrimSpace(c.body)) == 0 {
 		return obj{}, true
 	}
-	if strings.HasPrefix(c.r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+	if form, ok, err := formBody(c.r.Header.Get("Content-Type"), c.body); ok {
 		// Whether Splynx takes form posts for normal records is open in
-		// the spec; accept them (PHP-style nesting) rather than guess no.
-		root, err := parsePHPQuery(string(c.body))
+		// the spec; Yii2 parses both form encodings, so accept them
+		// (PHP-style nesting) rather than guess no.
+		if err != nil {
+			c.badRequest("Request body is not a valid form")
+			return nil, false
+		}
+		root, err := parsePHPQuery(form)
 		if err != nil {
 			c.badRequest("Request body is not a valid form")
 			return nil, false

@@ -80,6 +80,10 @@ type Engine struct {
 
 // New returns an Engine over the database, the Splynx client and the gateway.
 func New(db *store.DB, sp *splynx.Client, gw gateways.Gateway, opts Options) *Engine {
+	if u, ok := gw.(gateways.AckStoreUser); ok && db != nil {
+		// Acks a gateway cannot send anywhere survive restarts here.
+		u.UseAckStore(db)
+	}
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
 	}
@@ -170,7 +174,7 @@ func (e *Engine) crashed(err error) error {
 // methodOf turns a stored method into what the gateway charges.
 func methodOf(m store.SavedMethodRow) gateways.SavedMethod {
 	return gateways.SavedMethod{Kind: gateways.MethodKind(m.Kind), Token: m.Token, Mask: m.Mask, Brand: m.Brand,
-		ExpMonth: m.ExpMonth, ExpYear: m.ExpYear, AccountType: m.AccountType}
+		HolderName: m.HolderName, ExpMonth: m.ExpMonth, ExpYear: m.ExpYear, AccountType: m.AccountType}
 }
 
 // payerRef is the gateway's reference of the customer (customer identifier setting).

@@ -159,7 +159,7 @@ func (e *Engine) SaveMethod(ctx context.Context, req gateways.SaveMethodRequest,
 		return store.SavedMethodRow{}, fmt.Errorf("charge: save payment method of customer %d: %w", req.Payer.CustomerID, err)
 	}
 	row := store.SavedMethodRow{CustomerID: req.Payer.CustomerID, Kind: string(sm.Kind), Token: sm.Token,
-		PayerRef: req.Payer.Reference, Mask: sm.Mask, Brand: sm.Brand, ExpMonth: sm.ExpMonth, ExpYear: sm.ExpYear,
+		PayerRef: req.Payer.Reference, Mask: sm.Mask, Brand: sm.Brand, HolderName: sm.HolderName, ExpMonth: sm.ExpMonth, ExpYear: sm.ExpYear,
 		AccountType: sm.AccountType, AuthAcceptedAt: req.Authorisation.AcceptedAt, AuthIP: req.Authorisation.IP,
 		AuthText: authText, AuthSEC: req.Authorisation.SEC}
 	id, err := e.db.SaveMethod(context.WithoutCancel(ctx), row, e.now())

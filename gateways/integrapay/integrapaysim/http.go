@@ -42,6 +42,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, e *apiError) {
+	if e.status < 300 {
+		// A "not found" some deployments answer as 2xx {} (see Fidelity).
+		writeJSON(w, e.status, struct{}{})
+		return
+	}
 	writeJSON(w, e.status, map[string]any{"errorCode": e.code, "errorMessage": e.message, "errorDetail": e.field})
 }
 
@@ -153,6 +158,8 @@ func (s *Sim) route(w http.ResponseWriter, r *http.Request, segs []string, body 
 		e = s.putCard(w, bid, rel[1], body, now)
 	case match(rel, "payers", "*", "accounts", "card", "token") && (m == http.MethodPost || m == http.MethodPut):
 		e = s.putCardToken(w, bid, rel[1], body)
+	case match(rel, "transactions", "card-payments", "token") && m == http.MethodPost:
+		e = s.chargeCardToken(w, bid, body, now)
 	case match(rel, "services", "tokenize-card") && m == http.MethodPost:
 		e = s.tokenizeCard(w, body, now)
 	case match(rel, "payers", "*", "transactions", "card") && m == http.MethodPost:
@@ -297,8 +304,8 @@ type addressReq struct {
 }
 
 type payerReq struct {
-	UniqueReference      string
-	GroupReference       string
+	UniqueReference      flexText
+	GroupReference       flexText
 	FamilyOrBusinessName string
 	GivenName            string
 	Email                string
@@ -310,14 +317,14 @@ type payerReq struct {
 func (s *Sim) payer(bid, ref string) (*payer, *apiError) {
 	p := s.payers[bid+"/"+ref]
 	if p == nil {
-		return nil, fail(http.StatusNotFound, "InvalidPayer", fmt.Sprintf("No payer with UniqueReference of '%s' was found.", ref), "UniqueReference")
+		return nil, s.missingPayer(ref)
 	}
 	return p, nil
 }
 
 func (p *payer) apply(in payerReq) {
 	p.family, p.given, p.email, p.phone, p.mobile, p.groupRef =
-		in.FamilyOrBusinessName, in.GivenName, in.Email, in.Phone, in.Mobile, in.GroupReference
+		in.FamilyOrBusinessName, in.GivenName, in.Email, in.Phone, in.Mobile, string(in.GroupReference)
 	if a := in.Address; a != nil {
 		p.line1, p.line2, p.suburb, p.state, p.postCode = a.Line1, a.Line2, a.Suburb, a.State, a.PostCode
 		p.country = ""
@@ -332,7 +339,7 @@ func (s *Sim) createPayer(w http.ResponseWriter, bid string, body []byte, now ti
 	if e := decode(body, &in); e != nil {
 		return e
 	}
-	if strings.TrimSpace(in.UniqueReference) == "" {
+	if strings.TrimSpace(string(in.UniqueReference)) == "" {
 		return badRequest("The UniqueReference field is required.", "UniqueReference")
 	}
 	if strings.TrimSpace(in.FamilyOrBusinessName) == "" {
@@ -341,12 +348,12 @@ func (s *Sim) createPayer(w http.ResponseWriter, bid string, body []byte, now ti
 	if len(in.UniqueReference) > 100 {
 		return badRequest("UniqueReference must be at most 100 characters", "UniqueReference")
 	}
-	key := bid + "/" + in.UniqueReference
+	key := bid + "/" + string(in.UniqueReference)
 	if s.payers[key] != nil {
 		return fail(http.StatusConflict, "DuplicatePayer", "A payer with the same identifier already exists", "UniqueReference")
 	}
 	s.seqPayer++
-	p := &payer{bid: bid, ref: in.UniqueReference, payerID: strconv.Itoa(s.seqPayer), statusCode: "A", created: now}
+	p := &payer{bid: bid, ref: string(in.UniqueReference), payerID: strconv.Itoa(s.seqPayer), statusCode: "A", created: now}
 	p.apply(in)
 	s.payers[key] = p
 	writeJSON(w, http.StatusOK, s.payerJSON(p))
@@ -401,7 +408,7 @@ func (s *Sim) updatePayer(w http.ResponseWriter, bid, ref string, body []byte) *
 	if e := decode(body, &in); e != nil {
 		return e
 	}
-	if in.UniqueReference != "" && in.UniqueReference != ref {
+	if in.UniqueReference != "" && string(in.UniqueReference) != ref {
 		return badRequest("UniqueReference cannot be changed", "UniqueReference")
 	}
 	if strings.TrimSpace(in.FamilyOrBusinessName) == "" {
@@ -508,8 +515,8 @@ func (s *Sim) putBankAccount(w http.ResponseWriter, bid, ref string, body []byte
 type cardReq struct {
 	CardNumber     string
 	CardholderName string
-	ExpiryYear     int
-	ExpiryMonth    int
+	ExpiryYear     flexInt
+	ExpiryMonth    flexInt
 	Ccv            *string
 }
 
@@ -518,11 +525,12 @@ func (s *Sim) checkCard(c cardReq, now time.Time) (method, *apiError) {
 	if !ok || !gateways.Luhn(pan) {
 		return method{}, fail(http.StatusBadRequest, "InvalidPaymentMethod", "The card number is not valid", "CardNumber")
 	}
-	if c.ExpiryMonth < 1 || c.ExpiryMonth > 12 || c.ExpiryYear < 2000 {
+	month, year := int(c.ExpiryMonth), int(c.ExpiryYear)
+	if month < 1 || month > 12 || year < 2000 {
 		return method{}, fail(http.StatusBadRequest, "InvalidPaymentMethod", "The card expiry is not valid", "ExpiryMonth")
 	}
 	n := now.In(s.loc)
-	if c.ExpiryYear < n.Year() || (c.ExpiryYear == n.Year() && c.ExpiryMonth < int(n.Month())) {
+	if year < n.Year() || (year == n.Year() && month < int(n.Month())) {
 		return method{}, fail(http.StatusBadRequest, "InvalidPaymentMethod", "The card has expired", "ExpiryYear")
 	}
 	if c.Ccv != nil && *c.Ccv != "" {
@@ -532,7 +540,7 @@ func (s *Sim) checkCard(c cardReq, now time.Time) (method, *apiError) {
 	}
 	masked := pan[:6] + strings.Repeat("x", len(pan)-10) + pan[len(pan)-4:]
 	return method{kind: "card", cardMasked: masked, brand: gateways.CardBrand(pan), holder: c.CardholderName,
-		expMonth: c.ExpiryMonth, expYear: c.ExpiryYear}, nil
+		expMonth: month, expYear: year}, nil
 }
 
 func (s *Sim) putCard(w http.ResponseWriter, bid, ref string, body []byte, now time.Time) *apiError {
@@ -631,37 +639,53 @@ func (s *Sim) chargeCard(w http.ResponseWriter, bid, ref string, body []byte, no
 	if e := decode(body, &in); e != nil {
 		return e
 	}
-	if strings.ToUpper(in.ProcessType) != "COMPLETE" {
-		return badRequest("ProcessType must be COMPLETE", "Transaction.ProcessType")
-	}
-	if strings.TrimSpace(in.Reference) == "" {
-		return badRequest("Reference is required", "Transaction.Reference")
-	}
-	cents, e := amountCents(in.Amount)
+	cents, e := checkRealtime(in)
 	if e != nil {
 		return e
-	}
-	if in.CurrencyCode != "" && !strings.EqualFold(in.CurrencyCode, "AUD") {
-		return badRequest("CurrencyCode must be AUD", "Transaction.CurrencyCode")
 	}
 	if p.method == nil || p.method.kind != "card" {
 		return fail(http.StatusBadRequest, "InvalidPaymentMethod", "The payer has no card", "Payer")
 	}
+	return s.realtimeCard(w, bid, p, *p.method, in, cents, now)
+}
+
+// checkRealtime checks a real-time card payment's fields and returns its
+// amount in cents.
+func checkRealtime(in paymentReq) (int64, *apiError) {
+	if strings.ToUpper(in.ProcessType) != "COMPLETE" {
+		return 0, badRequest("ProcessType must be COMPLETE", "Transaction.ProcessType")
+	}
+	if strings.TrimSpace(in.Reference) == "" {
+		return 0, badRequest("Reference is required", "Transaction.Reference")
+	}
+	cents, e := amountCents(in.Amount)
+	if e != nil {
+		return 0, e
+	}
+	if in.CurrencyCode != "" && !strings.EqualFold(in.CurrencyCode, "AUD") {
+		return 0, badRequest("CurrencyCode must be AUD", "Transaction.CurrencyCode")
+	}
+	return cents, nil
+}
+
+// realtimeCard takes a real-time card payment of cents with card m, for
+// payer p (nil: anonymous), and writes the answer.
+func (s *Sim) realtimeCard(w http.ResponseWriter, bid string, p *payer, m method, in paymentReq, cents int64, now time.Time) *apiError {
 	if s.refs[bid+"/"+in.Reference] {
 		return fail(http.StatusConflict, "DuplicateTransaction", "A transaction with the same identifier already exists", "Transaction.Reference")
 	}
 	s.refs[bid+"/"+in.Reference] = true
 	t := s.newTransaction(bid, p, in.Reference, in.Description, cents)
-	t.typ, t.kind = "RT", "card"
+	t.typ, t.kind, t.method = "RT", "card", m
 	s.seqRT++
 	t.rtID = "RT" + strconv.Itoa(s.seqRT)
 	s.byID[bid+"/"+t.rtID] = t
 	sub := cardTrigger(cents)
 	n := now.In(s.loc)
-	if sub == "" && (p.method.expYear < n.Year() || (p.method.expYear == n.Year() && p.method.expMonth < int(n.Month()))) {
+	if sub == "" && (m.expYear < n.Year() || (m.expYear == n.Year() && m.expMonth < int(n.Month()))) {
 		sub = "R4"
 	}
-	if sub == "" && !active(p.statusCode) {
+	if sub == "" && p != nil && !active(p.statusCode) {
 		sub = "R17"
 	}
 	if sub == "" {

@@ -80,6 +80,8 @@ type Options struct {
 	DebitRunHour int
 	// NoDefaultCredentials leaves out the splynx-sim / 90129 login.
 	NoDefaultCredentials bool
+	// Fidelity: behaviours public clients showed (issue 17); fidelity.go.
+	Fidelity Fidelity
 }
 
 // Late describes a rejection after settlement.

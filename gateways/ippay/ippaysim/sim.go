@@ -60,6 +60,10 @@ type Options struct {
 	AllowIPs    []string
 	BlockStatus int
 	Logger      *zap.Logger
+
+	// What real clients showed about the gateway (issue 17); see
+	// fidelity.go. The zero value is what the public clients observed.
+	Fidelity Fidelity
 }
 
 // Fault is injected into matching requests.
@@ -82,6 +86,10 @@ type Fault struct {
 	// card number included, as IPpay is known to do; with Status set, the
 	// echo is a plain-text body with that status. Nothing is applied.
 	EchoRequest bool
+	// VoidAfter, with LoseResponse, Latency or Malformed, voids the item
+	// right after applying it: IPpay says it "will likely automatically
+	// void" a transaction whose answer hit a network error (spec §8).
+	VoidAfter bool
 }
 
 // Entry is one transaction in the ledger.
@@ -143,6 +151,7 @@ type Sim struct {
 	ledger    []*entry
 	faults    []*Fault
 	seq       int
+	assigned  int // TransactionIDs given to TOKENIZE and PING; see assignID
 }
 
 // New returns a simulator with no terminals; add them with AddTerminal.
@@ -170,7 +179,8 @@ func New(opts Options) *Sim {
 func (s *Sim) Clock() *clock.Fake { return s.clock }
 
 // AddTerminal registers a Terminal ID: an ACH terminal (ach) takes CHECK,
-// VOIDACH, REVERSAL and bank TOKENIZE; a card terminal the card types.
+// VOIDACH, REVERSAL and bank TOKENIZE only; a card terminal the card types
+// and, unless Fidelity.SplitTerminals, the ACH types too.
 func (s *Sim) AddTerminal(id string, ach bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -388,6 +398,9 @@ func (s *Sim) serveXML(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("ippaysim request", zap.String("type", typ), zap.String("transaction_id", rep.TransactionID),
 		zap.String("action_code", rep.ActionCode))
 	if f != nil {
+		if f.VoidAfter {
+			s.autoVoid(rep.TransactionID)
+		}
 		if f.Latency > 0 {
 			select {
 			case <-time.After(f.Latency):
@@ -462,7 +475,7 @@ func (s *Sim) process(in *inbound, typ string) reply {
 	switch typ {
 	case "PING", "ENQ":
 	case "SALE", "AUTHONLY", "CAPT", "VOID", "CREDIT", "CHECK", "VOIDACH", "REVERSAL", "TOKENIZE":
-		if achType != achTerminal {
+		if !s.terminalTakes(achTerminal, achType) {
 			return fail("996", "BAD TERMINAL ID", "terminal not enabled for "+typ)
 		}
 	case "":
@@ -472,7 +485,7 @@ func (s *Sim) process(in *inbound, typ string) reply {
 	}
 	switch typ {
 	case "PING":
-		return reply{TransactionID: txid, ActionCode: "000", ResponseText: "PING"}
+		return reply{TransactionID: s.assignID(txid), ActionCode: "000", ResponseText: "PING"}
 	case "ENQ":
 		if txid == "" {
 			return fail("921", "INVALID MESSAGE FORMAT", "TransactionID is required for ENQ")
@@ -481,9 +494,9 @@ func (s *Sim) process(in *inbound, typ string) reply {
 		if !ok || t.terminal != tid {
 			return fail("025", "TRANSACTION NOT FOUND", "")
 		}
-		return t.resp
+		return s.enqReply(t)
 	case "TOKENIZE":
-		return s.tokenize(in, txid)
+		return s.tokenize(in, s.assignID(txid))
 	case "SALE", "AUTHONLY", "CHECK":
 		return s.newItem(in, typ, tid, txid)
 	case "CREDIT", "REVERSAL":
@@ -492,6 +505,9 @@ func (s *Sim) process(in *inbound, typ string) reply {
 		}
 		return s.newItem(in, typ, tid, txid)
 	case "CAPT", "VOID", "VOIDACH":
+		if typ == "VOIDACH" && !s.opts.Fidelity.VoidACH {
+			return voidACHWithdrawn(txid)
+		}
 		t, ok := s.txns[txid]
 		if txid == "" || !ok || t.terminal != tid {
 			return fail("025", "TRANSACTION NOT FOUND", "")
@@ -572,8 +588,9 @@ func (s *Sim) card(in *inbound) (token string, issued bool, rep *reply) {
 }
 
 func (s *Sim) cardRecord(in *inbound, pan string) (*tokenRec, *reply) {
-	if !gateways.Luhn(pan) || strings.Trim(pan, "0123456789") != "" {
-		return nil, &reply{ActionCode: "912", ResponseText: "INVALID CARD NUMBER"}
+	if !gateways.Luhn(pan) || strings.Trim(pan, "0123456789") != "" || contains(s.opts.Fidelity.InvalidCards, pan) {
+		r := s.invalidCard()
+		return nil, &r
 	}
 	m, err1 := strconv.Atoi(in.get("cardexpmonth"))
 	y, err2 := strconv.Atoi(in.get("cardexpyear"))

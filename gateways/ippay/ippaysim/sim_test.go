@@ -125,7 +125,8 @@ func TestRootsAndTerminals(t *testing.T) {
 	}
 	e.expect(e.post(doc("ippay", "TransactionType", "PING", "TerminalID", "NOPE")), "996", "ResponseText", "BAD TERMINAL ID")
 	e.expect(e.post(doc("ippay", "TransactionType", "PING")), "996")
-	e.expect(e.post(doc("ippay", "TransactionType", "CHECK", "TerminalID", "CARD")), "996")
+	// A card terminal takes ACH (see TestFidelity...); an ACH one no cards.
+	e.expect(e.post(doc("ippay", "TransactionType", "CHECK", "TerminalID", "CARD")), "921")
 	e.expect(e.post(doc("ippay", "TransactionType", "SALE", "TerminalID", "ACH")), "996")
 	e.expect(e.post("<ippay><TransactionType>SALE"), "921")
 	e.expect(e.post("<other/>"), "921")
@@ -143,7 +144,7 @@ func TestValidationCodes(t *testing.T) {
 		body string
 		code string
 	}{
-		{"bad luhn", doc("ippay", "TransactionType", "TOKENIZE", "TerminalID", "CARD", "CardNum", "4111111111111112", "CardExpMonth", "12", "CardExpYear", "29"), "912"},
+		{"bad luhn", doc("ippay", "TransactionType", "TOKENIZE", "TerminalID", "CARD", "CardNum", "4111111111111112", "CardExpMonth", "12", "CardExpYear", "29"), "900"},
 		{"expired", doc("ippay", "TransactionType", "TOKENIZE", "TerminalID", "CARD", "CardNum", "4111111111111111", "CardExpMonth", "01", "CardExpYear", "25"), "917"},
 		{"bad expiry", doc("ippay", "TransactionType", "TOKENIZE", "TerminalID", "CARD", "CardNum", "4111111111111111", "CardExpMonth", "13", "CardExpYear", "29"), "921"},
 		{"bad aba", doc("ippay", "TransactionType", "TOKENIZE", "TerminalID", "ACH", "ABA", "111000026", "AccountNumber", "12345678"), "923"},
@@ -258,7 +259,7 @@ func TestDuplicates(t *testing.T) {
 }
 
 func TestACHLifecycleAndReturns(t *testing.T) {
-	e := newSimEnv(t, Options{ACHSettleDays: 2})
+	e := newSimEnv(t, Options{ACHSettleDays: 2, Fidelity: Fidelity{VoidACH: true}})
 	tok := e.tokenizeBank()
 	check := func(id, amount string) parsed {
 		return e.post(doc("ippay", "TransactionType", "CHECK", "TerminalID", "ACH", "TransactionID", id, "raw",
