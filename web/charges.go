@@ -17,22 +17,28 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/internal/money"
-	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
 )
 
-func init() { RegisterPages(setupCharges) }
-
-// chargePages holds the runs this process started, so they can be cancelled.
+// chargePages are the Charge pages with what they need from Deps, and the
+// runs this process started, so they can be cancelled.
 type chargePages struct {
-	s       *Server
+	s      *Server
+	db     *store.DB
+	engine func(ctx context.Context) (*charge.Engine, error)
+
 	mu      sync.Mutex
 	running map[int64]context.CancelFunc
 }
 
-func setupCharges(s *Server) error {
-	p := &chargePages{s: s, running: map[int64]context.CancelFunc{}}
+// registerCharges serves the Charge pages (admins only).
+func (s *Server) registerCharges() error {
+	d := s.Deps()
+	p := &chargePages{s: s, db: d.DB, engine: d.Charge, running: map[int64]context.CancelFunc{}}
+	if p.engine == nil {
+		p.engine = engineFrom(d)
+	}
 	s.Handle("GET /charges", s.RequireAdmin(http.HandlerFunc(p.history)))
 	s.Handle("GET /charges/preview", s.RequireAdmin(http.HandlerFunc(p.preview)))
 	s.Handle("POST /charges/run", s.RequireAdmin(http.HandlerFunc(p.run)))
@@ -45,25 +51,23 @@ func setupCharges(s *Server) error {
 	return nil
 }
 
-// engine builds the charge engine from the current settings.
-func (p *chargePages) engine(ctx context.Context) (*charge.Engine, error) {
-	d := p.s.Deps()
-	if en, ok := d.Services["charge"].(*charge.Engine); ok && en != nil {
-		return en, nil
+// engineFrom builds the charge engine from the current settings when the
+// daemon gave no constructor (Deps.Charge).
+func engineFrom(d Deps) func(ctx context.Context) (*charge.Engine, error) {
+	return func(ctx context.Context) (*charge.Engine, error) {
+		if d.DB == nil || d.Splynx == nil || d.Settings == nil || d.Gateway == nil {
+			return nil, errors.New("charge pages: database, Splynx client, settings or gateway missing")
+		}
+		set, err := d.Settings(ctx)
+		if err != nil {
+			return nil, err
+		}
+		gw, err := d.Gateway(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return charge.New(d.DB, d.Splynx, gw, charge.Options{Settings: set, Clock: d.Clock, Logger: d.Log}), nil
 	}
-	sp, _ := d.Services["splynx"].(*splynx.Client)
-	if d.DB == nil || sp == nil || d.Settings == nil || d.Gateway == nil {
-		return nil, errors.New("charge pages: database, Splynx client, settings or gateway missing")
-	}
-	set, err := d.Settings(ctx)
-	if err != nil {
-		return nil, err
-	}
-	gw, err := d.Gateway(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return charge.New(d.DB, sp, gw, charge.Options{Settings: set, Clock: d.Clock, Logger: d.Log}), nil
 }
 
 // filtersFrom reads the Charge dialog's fields.
@@ -132,7 +136,7 @@ type historyData struct {
 }
 
 func (p *chargePages) history(w http.ResponseWriter, r *http.Request) {
-	db := p.s.Deps().DB
+	db := p.db
 	if db == nil {
 		p.s.Error(w, r, http.StatusServiceUnavailable, "no database", nil)
 		return
@@ -253,7 +257,7 @@ func (p *chargePages) runID(w http.ResponseWriter, r *http.Request) (store.Charg
 		p.s.Error(w, r, http.StatusNotFound, "no such run", nil)
 		return store.ChargeRun{}, false
 	}
-	run, err := p.s.Deps().DB.GetRun(r.Context(), id)
+	run, err := p.db.GetRun(r.Context(), id)
 	if err != nil {
 		p.s.Error(w, r, http.StatusNotFound, "no such run", err)
 		return run, false
@@ -266,7 +270,7 @@ func (p *chargePages) detail(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	db := p.s.Deps().DB
+	db := p.db
 	as, err := db.ListAttempts(r.Context(), store.AttemptFilter{RunID: run.ID})
 	if err != nil {
 		p.s.Error(w, r, http.StatusInternalServerError, "cannot read the run", err)
@@ -285,7 +289,7 @@ func (p *chargePages) log(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	db := p.s.Deps().DB
+	db := p.db
 	errs, err := db.RunLog(r.Context(), run.ID, store.LogError)
 	if err != nil {
 		p.s.Error(w, r, http.StatusInternalServerError, "cannot read the log", err)
@@ -335,7 +339,7 @@ func (p *chargePages) refund(w http.ResponseWriter, r *http.Request) {
 		p.s.Error(w, r, http.StatusServiceUnavailable, "the charge engine is not available (see the log)", err)
 		return
 	}
-	a, err := p.s.Deps().DB.GetAttempt(r.Context(), id)
+	a, err := p.db.GetAttempt(r.Context(), id)
 	if err != nil {
 		p.s.Error(w, r, http.StatusNotFound, "no such charge", err)
 		return

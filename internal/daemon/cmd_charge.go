@@ -19,24 +19,24 @@ import (
 	"github.com/splynx-pay/splynx-pay/sync/charge"
 )
 
-func init() {
-	Register(Command{
+var (
+	chargeCommand = Command{
 		Name:    "charge",
 		Summary: "charge due invoices (or balances) through the gateway: --from --to [filters] [--dry-run]",
 		NeedsDB: true,
 		Run:     chargeCmd,
-	})
-	RegisterJob(Job{
+	}
+	jobCharge = Job{
 		Name:     "charge",
 		Schedule: func(b config.Bootstrap) string { return b.ChargeSchedule },
 		Run:      nightlyChargeJob,
-	})
-	RegisterJob(Job{
+	}
+	jobSettle = Job{
 		Name:     "settle",
 		Schedule: func(b config.Bootstrap) string { return b.SettleSchedule },
 		Run:      settleJob,
-	})
-}
+	}
+)
 
 // ChargeEngine builds the charge engine for the current settings. The web
 // pages and jobs use it too, so every caller charges through one path.

@@ -11,19 +11,19 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/setup"
 )
 
-func init() {
-	Register(Command{
+var (
+	doctorCommand = Command{
 		Name: "doctor", Summary: "check Splynx, API permissions, module config, gateway, database and clock; one line each with a fix",
 		// Raw: a bad bootstrap value is the doctor's first finding, not a
 		// reason not to run.
 		Setup: SetupRaw,
 		Run:   doctorCmd,
-	})
-	Register(Command{
+	}
+	installAddonCommand = Command{
 		Name: "install-addon", Summary: "create the add-on's payment methods, module config defaults and fields in Splynx; print the manual steps",
 		Run: installAddonCmd,
-	})
-}
+	}
+)
 
 func setupAddon(a Addon) setup.Addon {
 	return setup.Addon{Name: a.Name, Title: a.Title, Kind: a.Kind, Module: a.Module, Prefix: a.Prefix, ListenAddr: a.ListenAddr}

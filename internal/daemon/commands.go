@@ -18,13 +18,13 @@ import (
 	"github.com/splynx-pay/splynx-pay/sync/mirror"
 )
 
-func init() {
-	Register(Command{Name: "sync", Summary: "mirror Splynx into the database once, now", NeedsDB: true, Run: syncCmd})
-	Register(Command{Name: "migrate", Summary: "create or upgrade the database schema", NeedsDB: true, Setup: SetupOffline, Run: migrateCmd})
-	Register(Command{Name: "config", Summary: "show the effective configuration (secrets redacted) and where each value came from", Setup: SetupRaw, Run: configCmd})
-	Register(Command{Name: "version", Summary: "print the version", Setup: SetupRaw, Run: versionCmd})
-	Register(Command{Name: "demo", Summary: "run the whole pipeline against built-in simulators (no Splynx needed)", Setup: SetupRaw, Run: demoCmd})
-}
+var (
+	syncCommand    = Command{Name: "sync", Summary: "mirror Splynx into the database once, now", NeedsDB: true, Run: syncCmd}
+	migrateCommand = Command{Name: "migrate", Summary: "create or upgrade the database schema", NeedsDB: true, Setup: SetupOffline, Run: migrateCmd}
+	configCommand  = Command{Name: "config", Summary: "show the effective configuration (secrets redacted) and where each value came from", Setup: SetupRaw, Run: configCmd}
+	versionCommand = Command{Name: "version", Summary: "print the version", Setup: SetupRaw, Run: versionCmd}
+	demoCommand    = Command{Name: "demo", Summary: "run the whole pipeline against built-in simulators (no Splynx needed)", Setup: SetupRaw, Run: demoCmd}
+)
 
 func syncCmd(ctx context.Context, app *App, args []string) error {
 	fs := flag.NewFlagSet("sync", flag.ContinueOnError)

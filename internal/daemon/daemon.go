@@ -109,22 +109,31 @@ type Command struct {
 	Run           func(ctx context.Context, app *App, args []string) error
 }
 
-// The command table is filled by init functions of this package's files
-// (including cmd_charge.go and cmd_setup.go) before Main runs, and only
-// read afterwards.
-var commands = map[string]Command{}
+// commands is the command table, listed here in full; each command is
+// defined beside its code, in the file named. To add a command, define its
+// Command in a file of this package and add it to this list.
+var commands = commandTable(
+	runCommand,                  // run.go
+	syncCommand, migrateCommand, // commands.go
+	configCommand, versionCommand, // commands.go
+	chargeCommand,                      // cmd_charge.go
+	doctorCommand, installAddonCommand, // cmd_setup.go
+	demoCommand, // commands.go
+)
 
-// Register adds a subcommand. Call it from an init function.
-func Register(c Command) {
-	if _, dup := commands[c.Name]; dup {
-		panic("daemon: command registered twice: " + c.Name)
+func commandTable(cs ...Command) map[string]Command {
+	m := make(map[string]Command, len(cs))
+	for _, c := range cs {
+		if _, dup := m[c.Name]; dup {
+			panic("daemon: command listed twice: " + c.Name)
+		}
+		m[c.Name] = c
 	}
-	commands[c.Name] = c
+	return m
 }
 
-// Job is a scheduled job of the running daemon, registered by the parts
-// that own the work (the charge engine registers its charge and
-// settlement jobs from cmd_charge.go).
+// Job is a scheduled job of the running daemon, defined by the part that
+// owns the work (the charge and settlement jobs in cmd_charge.go).
 type Job struct {
 	Name string
 	// Schedule picks the job's cron spec from the bootstrap.
@@ -132,11 +141,8 @@ type Job struct {
 	Run      func(ctx context.Context, app *App) error
 }
 
-var jobs []Job
-
-// RegisterJob adds a job the `run` command schedules. Call it from an init
-// function.
-func RegisterJob(j Job) { jobs = append(jobs, j) }
+// jobs are the jobs the `run` command schedules besides the mirror sync.
+var jobs = []Job{jobCharge, jobSettle} // cmd_charge.go
 
 // ExitConfig is the exit status of a configuration error (sysexits
 // EX_CONFIG); the systemd unit does not restart on it.
