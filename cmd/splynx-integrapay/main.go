@@ -5,6 +5,11 @@ package main
 import (
 	"os"
 
+	"go.uber.org/zap"
+
+	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/gateways/integrapay"
+	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/daemon"
 )
@@ -17,7 +22,16 @@ var addon = daemon.Addon{
 	Prefix:     "/integrapay",
 	ListenAddr: "127.0.0.1:8390",
 	TimeZone:   "Australia/Sydney",
-	Gateway:    daemon.IntegraPayGateway,
+	Gateway:    gateway,
+}
+
+// gateway builds the IntegraPay client from the add-on settings. Only this
+// binary links it.
+func gateway(s config.Settings, log *zap.Logger, clk clock.Clock) (gateways.Gateway, error) {
+	return integrapay.New(integrapay.Config{
+		AuthURL: s.IntegraPayAuthURL, APIURL: s.IntegraPayAPIURL,
+		Username: s.IntegraPayUsername, Password: s.IntegraPayPassword, BusinessID: s.IntegraPayBusinessID,
+	}, integrapay.WithLogger(log), integrapay.WithClock(clk))
 }
 
 func main() { os.Exit(daemon.Main(addon, os.Args[1:])) }

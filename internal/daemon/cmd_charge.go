@@ -12,7 +12,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/splynx-pay/splynx-pay/gateways/ippay"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
@@ -141,12 +140,15 @@ func chargeCmd(ctx context.Context, app *App, args []string) error {
 // importReturns applies an ACH returns report (IPpay's CSV) to the
 // pending and recorded charges, then writes the reversals back.
 func importReturns(ctx context.Context, app *App, path string) error {
+	if app.ParseReturns == nil {
+		return fmt.Errorf("--returns: %s has no returns file to read (IPpay's ACH returns CSV is for splynx-ippay)", app.Name)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("returns file: %w", err)
 	}
 	defer f.Close()
-	chs, err := ippay.ParseReturnsCSV(f)
+	chs, err := app.ParseReturns(f)
 	if err != nil {
 		return fmt.Errorf("returns file %s: %w", path, err)
 	}

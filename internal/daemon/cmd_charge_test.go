@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/gateways/ippay"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/demo"
 	"github.com/splynx-pay/splynx-pay/splynx"
@@ -40,7 +41,7 @@ func TestChargeCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := IntegraPayGateway(set, zap.NewNop())
+	gw, err := integraPayGateway(set, zap.NewNop(), clockReal())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,14 @@ func TestChargeCommand(t *testing.T) {
 	if err := os.WriteFile(csv, []byte("TransactionID,ReturnCode,ReturnDate\nABCDEFGHIJKLMNOPQR,R01,2026-11-05\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, out, stderr = runMain(ctx, "charge", "--returns", csv)
+	// The returns file is IPpay's: an add-on without a returns parser
+	// (IntegraPay) refuses it; one with it applies it.
+	if code, _, stderr := runMain(ctx, "charge", "--returns", csv); code == 0 || !strings.Contains(stderr, "no returns file") {
+		t.Fatalf("returns file accepted without a parser: %d %s", code, stderr)
+	}
+	withReturns := testAddon
+	withReturns.ParseReturns = ippay.ParseReturnsCSV
+	code, out, stderr = runAddon(ctx, withReturns, "charge", "--returns", csv)
 	if code != 0 || !strings.Contains(out, "returns file: 1 rows, 0 applied") || !strings.Contains(out, "1 not ours") {
 		t.Fatalf("returns import %d: %s %s", code, out, stderr)
 	}

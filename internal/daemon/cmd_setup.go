@@ -50,7 +50,7 @@ func doctorCmd(ctx context.Context, app *App, args []string) error {
 	}
 	if app.Addon.Gateway != nil {
 		deps.Gateway = func(_ context.Context, s config.Settings) (gateways.Gateway, error) {
-			return app.Addon.Gateway(s, app.Log.Named("gateway"))
+			return app.Addon.Gateway(s, app.Log.Named("gateway"), app.Clock)
 		}
 	}
 	if !setup.Doctor(ctx, deps, app.Stdout) {

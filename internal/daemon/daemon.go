@@ -54,8 +54,13 @@ type Addon struct {
 	// Defaults that differ between the add-ons.
 	ListenAddr string // "127.0.0.1:8390"
 	TimeZone   string // "Australia/Sydney"
-	// Gateway builds the gateway client from the current settings.
-	Gateway func(s config.Settings, log *zap.Logger) (gateways.Gateway, error)
+	// Gateway builds the add-on's gateway client from the settings; the
+	// demo passes the simulators' clock so debit dates agree with them.
+	// It is given by cmd/<add-on>, so a binary links its own gateway only.
+	Gateway func(s config.Settings, log *zap.Logger, clk clock.Clock) (gateways.Gateway, error)
+	// ParseReturns reads the gateway's returns report for `charge
+	// --returns` (IPpay's ACH returns CSV); nil when it has none.
+	ParseReturns func(r io.Reader) ([]gateways.StatusChange, error)
 }
 
 // Defaults returns the add-on's bootstrap defaults.
@@ -112,18 +117,20 @@ type Command struct {
 // commands is the command table, listed here in full; each command is
 // defined beside its code, in the file named. To add a command, define its
 // Command in a file of this package and add it to this list.
-var commands = commandTable(
-	runCommand,                  // run.go
-	syncCommand, migrateCommand, // commands.go
-	configCommand, versionCommand, // commands.go
-	chargeCommand,                      // cmd_charge.go
-	doctorCommand, installAddonCommand, // cmd_setup.go
-	demoCommand, // commands.go
-)
+var commands = commandTable([]Command{
+	runCommand,          // run.go
+	syncCommand,         // commands.go
+	migrateCommand,      // commands.go
+	configCommand,       // commands.go
+	versionCommand,      // commands.go
+	chargeCommand,       // cmd_charge.go
+	doctorCommand,       // cmd_setup.go
+	installAddonCommand, // cmd_setup.go
+}, demoCommands...) // cmd_demo.go; none in the packaged build (-tags nodemo: cmd_nodemo.go)
 
-func commandTable(cs ...Command) map[string]Command {
-	m := make(map[string]Command, len(cs))
-	for _, c := range cs {
+func commandTable(cs []Command, more ...Command) map[string]Command {
+	m := make(map[string]Command, len(cs)+len(more))
+	for _, c := range append(cs, more...) {
 		if _, dup := m[c.Name]; dup {
 			panic("daemon: command listed twice: " + c.Name)
 		}
@@ -334,7 +341,7 @@ func (a *App) gateway(ctx context.Context) (gateways.Gateway, error) {
 	if a.gw != nil && a.gwKey == key {
 		return a.gw, nil
 	}
-	gw, err := a.Addon.Gateway(s, a.Log.Named("gateway"))
+	gw, err := a.Addon.Gateway(s, a.Log.Named("gateway"), a.Clock)
 	if err != nil {
 		return nil, fmt.Errorf("build %s gateway client: %w", a.Title, err)
 	}
