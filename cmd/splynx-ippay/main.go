@@ -9,19 +9,14 @@ import (
 
 	"github.com/splynx-pay/splynx-pay/gateways"
 	"github.com/splynx-pay/splynx-pay/gateways/ippay"
+	"github.com/splynx-pay/splynx-pay/internal/addon"
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/daemon"
 )
 
-var addon = daemon.Addon{
-	Name:         "splynx-ippay",
-	Title:        "IPpay",
-	Kind:         config.IPpay,
-	Module:       "splynx_ippay_addon",
-	Prefix:       "/ippay",
-	ListenAddr:   "127.0.0.1:8391",
-	TimeZone:     "America/New_York",
+var ippayAddon = daemon.Addon{
+	Identity:     addon.IPpay,
 	Gateway:      gateway,
 	ParseReturns: ippay.ParseReturnsCSV,
 }
@@ -35,4 +30,4 @@ func gateway(s config.Settings, log *zap.Logger, clk clock.Clock) (gateways.Gate
 	}, ippay.WithLogger(log), ippay.WithClock(clk))
 }
 
-func main() { os.Exit(daemon.Main(addon, os.Args[1:])) }
+func main() { os.Exit(daemon.Main(ippayAddon, os.Args[1:])) }

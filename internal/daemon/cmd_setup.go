@@ -25,9 +25,7 @@ var (
 	}
 )
 
-func setupAddon(a Addon) setup.Addon {
-	return setup.Addon{Name: a.Name, Title: a.Title, Kind: a.Kind, Module: a.Module, Prefix: a.Prefix, ListenAddr: a.ListenAddr}
-}
+func setupAddon(a Addon) setup.Addon { return setup.ForAddon(a.Identity) }
 
 // errDoctor makes the exit status non-zero; the lines were printed.
 var errDoctor = errors.New("problems found (see the FAIL lines)")

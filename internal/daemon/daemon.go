@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/internal/addon"
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/logging"
@@ -44,16 +45,11 @@ func VersionString() string {
 	return "dev"
 }
 
-// Addon describes one add-on package.
+// Addon describes one add-on package: its identity (addon.IntegraPay or
+// addon.IPpay: name, module, prefix, port, time zone, and the Defaults of
+// its bootstrap) and its gateway.
 type Addon struct {
-	Name   string      // "splynx-integrapay"
-	Title  string      // "IntegraPay"
-	Kind   config.Kind // config.IntegraPay
-	Module string      // "splynx_addon_integrapay"
-	Prefix string      // "/integrapay"
-	// Defaults that differ between the add-ons.
-	ListenAddr string // "127.0.0.1:8390"
-	TimeZone   string // "Australia/Sydney"
+	addon.Identity
 	// Gateway builds the add-on's gateway client from the settings; the
 	// demo passes the simulators' clock so debit dates agree with them.
 	// It is given by cmd/<add-on>, so a binary links its own gateway only.
@@ -61,11 +57,6 @@ type Addon struct {
 	// ParseReturns reads the gateway's returns report for `charge
 	// --returns` (IPpay's ACH returns CSV); nil when it has none.
 	ParseReturns func(r io.Reader) ([]gateways.StatusChange, error)
-}
-
-// Defaults returns the add-on's bootstrap defaults.
-func (a Addon) Defaults() config.AddonDefaults {
-	return config.AddonDefaults{Package: a.Name, ListenAddr: a.ListenAddr, TimeZone: a.TimeZone}
 }
 
 // App is what a command runs with.
