@@ -80,6 +80,11 @@ func TestChargeCommand(t *testing.T) {
 	if len(sims.Splynx.Payments()) != before {
 		t.Fatal("the dry run charged")
 	}
+	// Filter flags narrow the preview: no invoice is over 100,000.
+	if code, out, stderr := runMain(ctx, "charge", "--dry-run", "--to", "2030-01-01", "--total", ">100000"); code != 0 ||
+		previewRE.FindStringSubmatch(out) == nil || previewRE.FindStringSubmatch(out)[1] != "0" {
+		t.Fatalf("--total >100000 previewed invoices (%d): %s %s", code, out, stderr)
+	}
 	code, out, stderr = runMain(ctx, "charge", "--to", "2030-01-01", "--concurrency", "4")
 	if code != 0 {
 		t.Fatalf("charge exit %d: %s", code, stderr)
@@ -95,6 +100,10 @@ func TestChargeCommand(t *testing.T) {
 	t.Log(out)
 	if code, _, stderr := runMain(ctx, "charge", "--mode", "weekly"); code == 0 || !strings.Contains(stderr, "unknown mode") {
 		t.Fatalf("bad mode accepted: %d %s", code, stderr)
+	}
+	// The flags go through the Charge page's filter parser.
+	if code, _, stderr := runMain(ctx, "charge", "--dry-run", "--partner", "1,x"); code == 0 || !strings.Contains(stderr, `partner: "x" is not an id`) {
+		t.Fatalf("bad partner id accepted: %d %s", code, stderr)
 	}
 	// A returns file naming a transaction that is not ours changes nothing.
 	csv := filepath.Join(t.TempDir(), "returns.csv")
