@@ -2,7 +2,9 @@
 // long-running daemon (sync, scheduled jobs, web pages, systemd
 // notification) and the wiring between configuration, store, Splynx and
 // the gateway. cmd/splynx-integrapay and cmd/splynx-ippay only describe
-// their add-on and call Main.
+// their add-on (its addon.Identity and gateway client) and call Main; this
+// package links no gateway client itself, and the demo only without -tags
+// nodemo (cmd_demo.go).
 package daemon
 
 import (
