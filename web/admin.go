@@ -29,13 +29,14 @@ type adminGate struct {
 
 // RequireAdmin lets a request through only for a Splynx administrator,
 // identified by Splynx itself from the visitor's session cookie. Two cases
-// pass without a session: the demo (simulated data on 127.0.0.1), and a
+// pass without a session: the demo (Options.Demo: simulated data on
+// 127.0.0.1), and a
 // request made on the server itself straight to the daemon rather than
 // through nginx (an operator's curl, the doctor command).
 func (s *Server) RequireAdmin(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		deps := s.opts.Deps
-		if _, demo := deps.Services["demo"]; demo || localDirect(r) {
+		if s.opts.Demo || localDirect(r) {
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -50,7 +51,7 @@ func (s *Server) RequireAdmin(h http.Handler) http.Handler {
 		until, ok := s.admins.until[key]
 		s.admins.mu.Unlock()
 		if !ok || now.After(until) {
-			sp, _ := deps.Services["splynx"].(*splynx.Client)
+			sp := deps.Splynx
 			if sp == nil {
 				s.Error(w, r, http.StatusServiceUnavailable, "Splynx is not configured.", nil)
 				return

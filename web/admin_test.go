@@ -22,7 +22,7 @@ func TestStatusNeedsAdminThroughProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, srv := newTestServer(t, Options{Deps: Deps{DB: openDB(t), Services: map[string]any{"splynx": sp}}})
+	_, srv := newTestServer(t, Options{Deps: Deps{DB: openDB(t), Splynx: sp}})
 
 	cases := []struct {
 		name    string
@@ -55,5 +55,26 @@ func TestStatusNeedsAdminThroughProxy(t *testing.T) {
 				t.Fatalf("status %d, want %d", resp.StatusCode, tc.want)
 			}
 		})
+	}
+}
+
+// Only the demo's explicit option opens the admin pages to every visitor;
+// without it a proxied visitor with no session is turned away.
+func TestDemoOptionOpensAdminGate(t *testing.T) {
+	for _, tc := range []struct {
+		demo bool
+		want int
+	}{{false, http.StatusForbidden}, {true, http.StatusOK}} {
+		_, srv := newTestServer(t, Options{Demo: tc.demo, Deps: Deps{DB: openDB(t)}})
+		req, _ := http.NewRequest("GET", srv.URL+"/integrapay/status", nil)
+		req.Header.Set("X-Forwarded-For", "203.0.113.9")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("Demo=%v: status %d, want %d", tc.demo, resp.StatusCode, tc.want)
+		}
 	}
 }

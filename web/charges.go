@@ -12,27 +12,30 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/internal/money"
-	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
 )
 
-func init() { RegisterPages(setupCharges) }
-
-// chargePages holds the runs this process started, so they can be cancelled.
+// chargePages are the Charge pages with what they need from Deps, and the
+// runs they started, so they can be cancelled.
 type chargePages struct {
-	s       *Server
-	mu      sync.Mutex
-	running map[int64]context.CancelFunc
+	s      *Server
+	db     *store.DB
+	engine func(ctx context.Context) (*charge.Engine, error)
+	runs   charge.Runs
 }
 
-func setupCharges(s *Server) error {
-	p := &chargePages{s: s, running: map[int64]context.CancelFunc{}}
+// registerCharges serves the Charge pages (admins only).
+func (s *Server) registerCharges() error {
+	d := s.Deps()
+	p := &chargePages{s: s, db: d.DB, engine: d.Charge}
+	if p.engine == nil {
+		p.engine = engineFrom(d)
+	}
 	s.Handle("GET /charges", s.RequireAdmin(http.HandlerFunc(p.history)))
 	s.Handle("GET /charges/preview", s.RequireAdmin(http.HandlerFunc(p.preview)))
 	s.Handle("POST /charges/run", s.RequireAdmin(http.HandlerFunc(p.run)))
@@ -45,25 +48,23 @@ func setupCharges(s *Server) error {
 	return nil
 }
 
-// engine builds the charge engine from the current settings.
-func (p *chargePages) engine(ctx context.Context) (*charge.Engine, error) {
-	d := p.s.Deps()
-	if en, ok := d.Services["charge"].(*charge.Engine); ok && en != nil {
-		return en, nil
+// engineFrom builds the charge engine from the current settings when the
+// daemon gave no constructor (Deps.Charge).
+func engineFrom(d Deps) func(ctx context.Context) (*charge.Engine, error) {
+	return func(ctx context.Context) (*charge.Engine, error) {
+		if d.DB == nil || d.Splynx == nil || d.Settings == nil || d.Gateway == nil {
+			return nil, errors.New("charge pages: database, Splynx client, settings or gateway missing")
+		}
+		set, err := d.Settings(ctx)
+		if err != nil {
+			return nil, err
+		}
+		gw, err := d.Gateway(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return charge.New(d.DB, d.Splynx, gw, charge.Options{Settings: set, Clock: d.Clock, Logger: d.Log}), nil
 	}
-	sp, _ := d.Services["splynx"].(*splynx.Client)
-	if d.DB == nil || sp == nil || d.Settings == nil || d.Gateway == nil {
-		return nil, errors.New("charge pages: database, Splynx client, settings or gateway missing")
-	}
-	set, err := d.Settings(ctx)
-	if err != nil {
-		return nil, err
-	}
-	gw, err := d.Gateway(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return charge.New(d.DB, sp, gw, charge.Options{Settings: set, Clock: d.Clock, Logger: d.Log}), nil
 }
 
 // filtersFrom reads the Charge dialog's fields.
@@ -71,57 +72,7 @@ func filtersFrom(r *http.Request) (charge.Filters, error) {
 	if err := r.ParseForm(); err != nil {
 		return charge.Filters{}, err
 	}
-	f := charge.Filters{Mode: r.Form.Get("mode"), From: r.Form.Get("from"), To: r.Form.Get("to"), Number: r.Form.Get("number")}
-	ids := func(name string) ([]int64, error) {
-		var out []int64
-		for _, v := range r.Form[name] {
-			for _, part := range strings.Split(v, ",") {
-				part = strings.TrimSpace(part)
-				if part == "" {
-					continue
-				}
-				n, err := strconv.ParseInt(part, 10, 64)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %q is not an id", name, part)
-				}
-				out = append(out, n)
-			}
-		}
-		return out, nil
-	}
-	var err error
-	if f.Partners, err = ids("partner"); err != nil {
-		return f, err
-	}
-	if f.Locations, err = ids("location"); err != nil {
-		return f, err
-	}
-	if f.PaymentTypes, err = ids("payment_type"); err != nil {
-		return f, err
-	}
-	if f.IDs, err = ids("id"); err != nil {
-		return f, err
-	}
-	if c := strings.TrimSpace(r.Form.Get("customer")); c != "" {
-		if f.CustomerID, err = strconv.ParseInt(c, 10, 64); err != nil {
-			return f, fmt.Errorf("customer: %q is not an id", c)
-		}
-	}
-	if t := strings.TrimSpace(r.Form.Get("total")); t != "" {
-		op := r.Form.Get("total_op")
-		if op == "" {
-			op = "="
-		}
-		amt, err := money.Parse(t)
-		if err != nil {
-			return f, fmt.Errorf("total: %w", err)
-		}
-		f.TotalOp, f.Total = op, int64(amt)
-	}
-	if s := r.Form.Get("status"); s != "" {
-		f.Statuses = []string{s}
-	}
-	return f, nil
+	return charge.ParseFilters(r.Form)
 }
 
 type historyData struct {
@@ -132,7 +83,7 @@ type historyData struct {
 }
 
 func (p *chargePages) history(w http.ResponseWriter, r *http.Request) {
-	db := p.s.Deps().DB
+	db := p.db
 	if db == nil {
 		p.s.Error(w, r, http.StatusServiceUnavailable, "no database", nil)
 		return
@@ -143,11 +94,9 @@ func (p *chargePages) history(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := historyData{Runs: runs, Running: map[int64]bool{}, Today: p.s.Deps().Clock.Now().Format("2006-01-02")}
-	p.mu.Lock()
-	for id := range p.running {
+	for _, id := range p.runs.RunningIDs() {
 		d.Running[id] = true
 	}
-	p.mu.Unlock()
 	p.s.Render(w, r, "charges.html", "Charge", d)
 }
 
@@ -202,39 +151,9 @@ func (p *chargePages) run(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The run outlives the request; it reports its id once the row exists.
-	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	started := make(chan int64, 1)
-	go func() {
-		defer cancel()
-		var once sync.Once
-		res, err := en.Run(ctx, f, charge.RunOptions{Source: charge.SourceAdmin, StartedBy: "admin",
-			OnStart: func(id int64) {
-				once.Do(func() {
-					p.mu.Lock()
-					p.running[id] = cancel
-					p.mu.Unlock()
-					started <- id
-				})
-			}})
-		if res != nil {
-			once.Do(func() { started <- res.RunID })
-			p.mu.Lock()
-			delete(p.running, res.RunID)
-			p.mu.Unlock()
-		} else {
-			once.Do(func() { started <- 0 })
-		}
-		if err != nil {
-			p.s.Logger().Warn("admin charge run failed", zap.Error(err))
-			return
-		}
-		if _, err := en.WriteBack(context.WithoutCancel(ctx)); err != nil {
-			p.s.Logger().Warn("write-back after the admin run", zap.Error(err))
-		}
-	}()
-	id := <-started
-	if id == 0 {
-		p.s.Error(w, r, http.StatusInternalServerError, "the run could not start (see the log)", nil)
+	id, err := p.runs.Start(r.Context(), en, f, charge.RunOptions{Source: charge.SourceAdmin, StartedBy: "admin"})
+	if err != nil {
+		p.s.Error(w, r, http.StatusInternalServerError, "the run could not start (see the log)", err)
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("%s/charges/%d", p.s.Prefix(), id), http.StatusSeeOther)
@@ -253,7 +172,7 @@ func (p *chargePages) runID(w http.ResponseWriter, r *http.Request) (store.Charg
 		p.s.Error(w, r, http.StatusNotFound, "no such run", nil)
 		return store.ChargeRun{}, false
 	}
-	run, err := p.s.Deps().DB.GetRun(r.Context(), id)
+	run, err := p.db.GetRun(r.Context(), id)
 	if err != nil {
 		p.s.Error(w, r, http.StatusNotFound, "no such run", err)
 		return run, false
@@ -266,16 +185,14 @@ func (p *chargePages) detail(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	db := p.s.Deps().DB
+	db := p.db
 	as, err := db.ListAttempts(r.Context(), store.AttemptFilter{RunID: run.ID})
 	if err != nil {
 		p.s.Error(w, r, http.StatusInternalServerError, "cannot read the run", err)
 		return
 	}
 	errs, _ := db.RunLog(r.Context(), run.ID, store.LogError)
-	p.mu.Lock()
-	_, running := p.running[run.ID]
-	p.mu.Unlock()
+	running := p.runs.Running(run.ID)
 	p.s.Render(w, r, "charges_run.html", fmt.Sprintf("Charge run %d", run.ID),
 		detailData{Run: run, Attempts: as, Errors: errs, Running: running || run.Status == "running"})
 }
@@ -285,7 +202,7 @@ func (p *chargePages) log(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	db := p.s.Deps().DB
+	db := p.db
 	errs, err := db.RunLog(r.Context(), run.ID, store.LogError)
 	if err != nil {
 		p.s.Error(w, r, http.StatusInternalServerError, "cannot read the log", err)
@@ -306,12 +223,7 @@ func (p *chargePages) cancel(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p.mu.Lock()
-	c := p.running[run.ID]
-	p.mu.Unlock()
-	if c != nil {
-		c()
-	}
+	p.runs.Cancel(run.ID)
 	http.Redirect(w, r, fmt.Sprintf("%s/charges/%d", p.s.Prefix(), run.ID), http.StatusSeeOther)
 }
 
@@ -335,7 +247,7 @@ func (p *chargePages) refund(w http.ResponseWriter, r *http.Request) {
 		p.s.Error(w, r, http.StatusServiceUnavailable, "the charge engine is not available (see the log)", err)
 		return
 	}
-	a, err := p.s.Deps().DB.GetAttempt(r.Context(), id)
+	a, err := p.db.GetAttempt(r.Context(), id)
 	if err != nil {
 		p.s.Error(w, r, http.StatusNotFound, "no such charge", err)
 		return

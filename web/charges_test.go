@@ -74,7 +74,7 @@ func newChargeSite(t *testing.T) *chargeSite {
 	s, err := New(Options{Addon: "splynx-integrapay", Prefix: "/integrapay", Deps: Deps{DB: db, Clock: clk,
 		Settings: func(context.Context) (config.Settings, error) { return set, nil },
 		Gateway:  func(context.Context) (gateways.Gateway, error) { return gw, nil },
-		Services: map[string]any{"splynx": spc}}})
+		Splynx:   spc}})
 	if err != nil {
 		t.Fatal(err)
 	}

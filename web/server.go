@@ -1,13 +1,32 @@
 // Package web serves the add-on's pages under its URL prefix (/integrapay,
-// /ippay) behind the Splynx host's nginx: health, status, and the pages
-// other parts register (charges, payment links, portal pages).
+// /ippay) behind the Splynx host's nginx: health, status, charges, and the
+// customer portal and staff pages.
 //
-// Pages registered from other files of this package (web/charges*.go) do
-// so with RegisterPages in an init function; they get the Server, whose
-// Deps give them the store, the settings and the gateway, and they add
-// routes with Handle and menu entries with AddNav. Their templates live in
-// templates/<name>.html, define "content" (and optionally "title"), and
-// are rendered inside layout.html by Render.
+// # Adding a page set
+//
+// Every page set lives in its own file, web/<area>.go, and is registered
+// explicitly — there is no init() registry. To add one:
+//
+//  1. In web/<area>.go write
+//
+//     func (s *Server) register<Area>() error
+//
+//     It takes the typed dependencies it needs from s.opts.Deps (s.Deps()):
+//     DB, Splynx, Settings, Gateway, Charge, Clock, Log — checking the ones
+//     it cannot work without — keeps them in its own struct (see chargePages
+//     in charges.go), adds routes with s.Handle (wrapped in s.RequireAdmin
+//     for staff pages; s.HandleExempt for self-authenticating POSTs) and
+//     menu entries with s.AddNav.
+//
+//  2. Add one line for it to the list in registerPages below.
+//
+//  3. Put its templates in templates/<name>.html; each defines "content"
+//     (and optionally "title") and is rendered inside layout.html by
+//     s.Render.
+//
+// A dependency the daemon does not have yet becomes a new typed field of
+// Deps, set in internal/daemon/run.go (and internal/demo/demo.go for the
+// demo); never a map or an interface{} lookup.
 package web
 
 import (
@@ -31,25 +50,31 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/logging"
 	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/store"
+	"github.com/splynx-pay/splynx-pay/sync/charge"
 )
 
 //go:embed templates
 var templateFS embed.FS
 
-// Deps are what pages need from the daemon.
+// Deps are what pages need from the daemon, each typed. A field may be
+// nil (tests, a daemon without Splynx configured); pages that need it say
+// so instead of serving.
 type Deps struct {
 	DB    *store.DB
 	Log   *zap.Logger
-	Clock clock.Clock
+	Clock clock.Clock // nil → the real clock
+	// Splynx is the API client; the admin gate asks it who holds a session.
+	Splynx *splynx.Client
 	// Settings reads the module config (with env overrides) now.
 	Settings func(ctx context.Context) (config.Settings, error)
 	// Gateway builds the gateway client from the current settings.
 	Gateway func(ctx context.Context) (gateways.Gateway, error)
-	// Services holds the daemon's other components by name ("splynx" →
-	// *splynx.Client, "charge" → *charge.Engine), so pages in this package
-	// can use them without web importing the daemon.
-	Services map[string]any
+	// Charge builds the charge engine from the current settings, the way
+	// the daemon's CLI and jobs do. nil → built here from DB, Splynx,
+	// Settings and Gateway (in UTC).
+	Charge func(ctx context.Context) (*charge.Engine, error)
 }
 
 // Options configure a Server.
@@ -65,6 +90,9 @@ type Options struct {
 	Health func(ctx context.Context) Health
 	// Bootstrap is shown (redacted) on the status page.
 	Bootstrap *config.Bootstrap
+	// Demo serves simulated data on 127.0.0.1: the admin gate lets every
+	// visitor through. Only internal/demo sets it.
+	Demo bool
 }
 
 // Health is the /healthz answer.
@@ -98,13 +126,7 @@ type Server struct {
 	admins adminGate
 }
 
-var pageSetups []func(*Server) error
-
-// RegisterPages adds a page set up when each Server is built. Call it from
-// an init function in this package.
-func RegisterPages(setup func(*Server) error) { pageSetups = append(pageSetups, setup) }
-
-// New builds the server and its registered pages.
+// New builds the server and its pages (registerPages).
 func New(opts Options) (*Server, error) {
 	opts.Prefix = "/" + strings.Trim(opts.Prefix, "/")
 	if opts.Prefix == "/" {
@@ -134,21 +156,29 @@ func New(opts Options) (*Server, error) {
 	if err := s.parsePages(); err != nil {
 		return nil, err
 	}
-	if s.opts.Prefix != "" {
-		// Local checks (systemd, doctor) hit the daemon directly, without
-		// nginx's prefix.
-		s.mux.HandleFunc("GET /healthz", s.healthz)
-	}
-	s.Handle("GET /healthz", http.HandlerFunc(s.healthz))
-	s.Handle("GET /status", s.RequireAdmin(http.HandlerFunc(s.status)))
-	s.Handle("GET /{$}", http.RedirectHandler(s.opts.Prefix+"/status", http.StatusSeeOther))
-	s.AddNav(NavItem{Title: "Status", Path: "/status", Order: 0})
-	for _, setup := range pageSetups {
-		if err := setup(s); err != nil {
-			return nil, fmt.Errorf("web: set up pages: %w", err)
-		}
+	if err := s.registerPages(); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// registerPages registers every page set of the site, one line each; the
+// menu order comes from each set's NavItem.Order, not from this list. To
+// add pages, write web/<area>.go with a register<Area> method (see the
+// package comment) and add its line here.
+func (s *Server) registerPages() error {
+	for _, p := range []struct {
+		name     string
+		register func() error
+	}{
+		{"status", s.registerStatus},   // status.go: /healthz, /status, / → /status
+		{"charges", s.registerCharges}, // charges.go: Charge, history, run detail, refunds
+	} {
+		if err := p.register(); err != nil {
+			return fmt.Errorf("web: set up %s pages: %w", p.name, err)
+		}
+	}
+	return nil
 }
 
 func (s *Server) parsePages() error {

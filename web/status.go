@@ -18,6 +18,20 @@ const mirrorCursor = "mirror"
 // SyncEntities are the per-entity cursors shown on the status page.
 var SyncEntities = []string{"customers", "invoices", "proformas"}
 
+// registerStatus serves the health check and the status page.
+func (s *Server) registerStatus() error {
+	if s.opts.Prefix != "" {
+		// Local checks (systemd, doctor) hit the daemon directly, without
+		// nginx's prefix.
+		s.mux.HandleFunc("GET /healthz", s.healthz)
+	}
+	s.Handle("GET /healthz", http.HandlerFunc(s.healthz))
+	s.Handle("GET /status", s.RequireAdmin(http.HandlerFunc(s.status)))
+	s.Handle("GET /{$}", http.RedirectHandler(s.opts.Prefix+"/status", http.StatusSeeOther))
+	s.AddNav(NavItem{Title: "Status", Path: "/status", Order: 0})
+	return nil
+}
+
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()

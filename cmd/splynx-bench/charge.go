@@ -14,7 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	gosync "sync"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -222,7 +222,7 @@ func saveMethods(ctx context.Context, db *store.DB, en *charge.Engine, conc int)
 	rows.Close()
 	work := make(chan cust)
 	errc := make(chan error, conc)
-	var wg gosync.WaitGroup
+	var wg sync.WaitGroup
 	for range conc {
 		wg.Add(1)
 		go func() {

@@ -14,7 +14,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	gosync "sync"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -382,8 +382,8 @@ func (b *syncBench) change(ctx context.Context, c *splynx.Client, db *store.DB) 
 	}
 	ch := make(chan job)
 	var firstErr error
-	var mu gosync.Mutex
-	var wg gosync.WaitGroup
+	var mu sync.Mutex
+	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)
 		go func() {
@@ -434,7 +434,7 @@ type recorder struct {
 	on   atomic.Bool
 	wait atomic.Int64 // time to response headers
 	read atomic.Int64 // time blocked reading bodies
-	mu   gosync.Mutex
+	mu   sync.Mutex
 	reqs []recorded
 }
 
@@ -499,9 +499,9 @@ func (r *recorder) replay(ctx context.Context, streams int) (time.Duration, int6
 	hc := &http.Client{Transport: r.base}
 	var total atomic.Int64
 	var firstErr error
-	var mu gosync.Mutex
+	var mu sync.Mutex
 	sem := make(chan struct{}, max(1, streams))
-	var wg gosync.WaitGroup
+	var wg sync.WaitGroup
 	start := time.Now()
 	for _, g := range groups {
 		sem <- struct{}{}

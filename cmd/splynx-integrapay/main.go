@@ -5,19 +5,28 @@ package main
 import (
 	"os"
 
+	"go.uber.org/zap"
+
+	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/gateways/integrapay"
+	"github.com/splynx-pay/splynx-pay/internal/addon"
+	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/daemon"
 )
 
-var addon = daemon.Addon{
-	Name:       "splynx-integrapay",
-	Title:      "IntegraPay",
-	Kind:       config.IntegraPay,
-	Module:     "splynx_addon_integrapay",
-	Prefix:     "/integrapay",
-	ListenAddr: "127.0.0.1:8390",
-	TimeZone:   "Australia/Sydney",
-	Gateway:    daemon.IntegraPayGateway,
+var integrapayAddon = daemon.Addon{
+	Identity: addon.IntegraPay,
+	Gateway:  gateway,
 }
 
-func main() { os.Exit(daemon.Main(addon, os.Args[1:])) }
+// gateway builds the IntegraPay client from the add-on settings. Only this
+// binary links it.
+func gateway(s config.Settings, log *zap.Logger, clk clock.Clock) (gateways.Gateway, error) {
+	return integrapay.New(integrapay.Config{
+		AuthURL: s.IntegraPayAuthURL, APIURL: s.IntegraPayAPIURL,
+		Username: s.IntegraPayUsername, Password: s.IntegraPayPassword, BusinessID: s.IntegraPayBusinessID,
+	}, integrapay.WithLogger(log), integrapay.WithClock(clk))
+}
+
+func main() { os.Exit(daemon.Main(integrapayAddon, os.Args[1:])) }

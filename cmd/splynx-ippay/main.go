@@ -5,19 +5,29 @@ package main
 import (
 	"os"
 
+	"go.uber.org/zap"
+
+	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/gateways/ippay"
+	"github.com/splynx-pay/splynx-pay/internal/addon"
+	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/daemon"
 )
 
-var addon = daemon.Addon{
-	Name:       "splynx-ippay",
-	Title:      "IPpay",
-	Kind:       config.IPpay,
-	Module:     "splynx_ippay_addon",
-	Prefix:     "/ippay",
-	ListenAddr: "127.0.0.1:8391",
-	TimeZone:   "America/New_York",
-	Gateway:    daemon.IPpayGateway,
+var ippayAddon = daemon.Addon{
+	Identity:     addon.IPpay,
+	Gateway:      gateway,
+	ParseReturns: ippay.ParseReturnsCSV,
 }
 
-func main() { os.Exit(daemon.Main(addon, os.Args[1:])) }
+// gateway builds the IPpay client from the add-on settings. Only this
+// binary links it.
+func gateway(s config.Settings, log *zap.Logger, clk clock.Clock) (gateways.Gateway, error) {
+	return ippay.New(ippay.Config{
+		URL: s.IPpayURL, CardTerminalID: s.IPpayTerminalID, ACHTerminalID: s.IPpayACHTerminalID,
+		SEC: s.IPpayACHSEC, SettleDays: s.IPpayACHSettleDays, ReturnsURL: s.IPpayReturnsURL,
+	}, ippay.WithLogger(log), ippay.WithClock(clk))
+}
+
+func main() { os.Exit(daemon.Main(ippayAddon, os.Args[1:])) }

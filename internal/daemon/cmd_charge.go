@@ -5,38 +5,36 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/splynx-pay/splynx-pay/gateways/ippay"
 	"github.com/splynx-pay/splynx-pay/internal/config"
-	"github.com/splynx-pay/splynx-pay/internal/money"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
 )
 
-func init() {
-	Register(Command{
+var (
+	chargeCommand = Command{
 		Name:    "charge",
 		Summary: "charge due invoices (or balances) through the gateway: --from --to [filters] [--dry-run]",
 		NeedsDB: true,
 		Run:     chargeCmd,
-	})
-	RegisterJob(Job{
+	}
+	jobCharge = Job{
 		Name:     "charge",
 		Schedule: func(b config.Bootstrap) string { return b.ChargeSchedule },
 		Run:      nightlyChargeJob,
-	})
-	RegisterJob(Job{
+	}
+	jobSettle = Job{
 		Name:     "settle",
 		Schedule: func(b config.Bootstrap) string { return b.SettleSchedule },
 		Run:      settleJob,
-	})
-}
+	}
+)
 
 // ChargeEngine builds the charge engine for the current settings. The web
 // pages and jobs use it too, so every caller charges through one path.
@@ -59,16 +57,21 @@ func ChargeEngine(ctx context.Context, app *App) (*charge.Engine, error) {
 	return charge.New(app.DB, app.Splynx, gw, charge.Options{Settings: s, Clock: app.Clock, Logger: app.Log, Location: loc}), nil
 }
 
-type int64List []int64
+// formValues is a flag that sets (or, for a list, adds) its value under a
+// Charge filter field, so the flags are parsed by charge.ParseFilters like
+// the Charge page's form.
+type formValues struct {
+	v    url.Values
+	name string
+	list bool
+}
 
-func (l *int64List) String() string { return fmt.Sprint(*l) }
-func (l *int64List) Set(v string) error {
-	for _, p := range strings.Split(v, ",") {
-		n, err := strconv.ParseInt(strings.TrimSpace(p), 10, 64)
-		if err != nil {
-			return fmt.Errorf("not an id: %q", p)
-		}
-		*l = append(*l, n)
+func (f formValues) String() string { return strings.Join(f.v[f.name], ",") }
+func (f formValues) Set(s string) error {
+	if f.list {
+		f.v.Add(f.name, s)
+	} else {
+		f.v.Set(f.name, s)
 	}
 	return nil
 }
@@ -76,18 +79,20 @@ func (l *int64List) Set(v string) error {
 func chargeCmd(ctx context.Context, app *App, args []string) error {
 	fs := flag.NewFlagSet("charge", flag.ContinueOnError)
 	fs.SetOutput(app.Stderr)
-	var f charge.Filters
-	var partners, locations, ptypes, ids int64List
-	fs.StringVar(&f.From, "from", "", "first invoice creation date, YYYY-MM-DD")
-	fs.StringVar(&f.To, "to", "", "last invoice creation date, YYYY-MM-DD")
-	fs.Var(&partners, "partner", "partner id(s), comma-separated or repeated")
-	fs.Var(&locations, "location", "location id(s)")
-	fs.Var(&ptypes, "payment-type", "customer payment type (billing payment method id)")
-	fs.Var(&ids, "id", "invoice (or proforma) id(s)")
-	fs.Int64Var(&f.CustomerID, "customer", 0, "customer id")
-	fs.StringVar(&f.Number, "number", "", "invoice number")
-	total := fs.String("total", "", `invoice total comparison, e.g. ">50", "<10.5", "=100"`)
-	fs.StringVar(&f.Mode, "mode", charge.ModeInvoices, "invoices | proformas | balance")
+	form := url.Values{}
+	field := func(flagName, name string, list bool, usage string) {
+		fs.Var(formValues{form, name, list}, flagName, usage)
+	}
+	field("from", "from", false, "first invoice creation date, `YYYY-MM-DD`")
+	field("to", "to", false, "last invoice creation date, `YYYY-MM-DD`")
+	field("partner", "partner", true, "partner `id`(s), comma-separated or repeated")
+	field("location", "location", true, "location `id`(s)")
+	field("payment-type", "payment_type", true, "customer payment type (billing payment method `id`)")
+	field("id", "id", true, "invoice (or proforma) `id`(s)")
+	field("customer", "customer", false, "customer `id`")
+	field("number", "number", false, "invoice `number`")
+	field("total", "total", false, "invoice total `comparison`, e.g. \">50\", \"<10.5\", \"=100\"")
+	mode := fs.String("mode", charge.ModeInvoices, "invoices | proformas | balance")
 	dry := fs.Bool("dry-run", false, "print the preview only; charge nothing")
 	conc := fs.Int("concurrency", 0, "gateway calls at once (default: charge_concurrency setting)")
 	verbose := fs.Bool("v", false, "list every invoice of the preview, not only customers")
@@ -98,17 +103,10 @@ func chargeCmd(ctx context.Context, app *App, args []string) error {
 	if *returns != "" {
 		return importReturns(ctx, app, *returns)
 	}
-	f.Partners, f.Locations, f.PaymentTypes, f.IDs = partners, locations, ptypes, ids
-	if *total != "" {
-		op, num := (*total)[:1], (*total)[1:]
-		if op != "=" && op != "<" && op != ">" {
-			op, num = "=", *total
-		}
-		amt, err := money.Parse(num)
-		if err != nil {
-			return fmt.Errorf("--total %q: %w", *total, err)
-		}
-		f.TotalOp, f.Total = op, int64(amt)
+	form.Set("mode", *mode)
+	f, err := charge.ParseFilters(form)
+	if err != nil {
+		return err
 	}
 	en, err := ChargeEngine(ctx, app)
 	if err != nil {
@@ -123,7 +121,8 @@ func chargeCmd(ctx context.Context, app *App, args []string) error {
 		return nil
 	}
 	last := time.Now()
-	res, err := en.Run(ctx, f, charge.RunOptions{Source: charge.SourceCLI, StartedBy: "cli", Concurrency: *conc,
+	var runs charge.Runs
+	res, err := runs.Run(ctx, en, f, charge.RunOptions{Source: charge.SourceCLI, StartedBy: "cli", Concurrency: *conc,
 		OnProgress: func(p store.RunProgress) {
 			if time.Since(last) > 2*time.Second {
 				last = time.Now()
@@ -135,21 +134,21 @@ func chargeCmd(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	charge.PrintRunTotals(app.Stdout, res)
-	if _, err := en.WriteBack(ctx); err != nil {
-		app.Log.Warn("charge: write-back after the run", zap.Error(err))
-	}
 	return nil
 }
 
 // importReturns applies an ACH returns report (IPpay's CSV) to the
 // pending and recorded charges, then writes the reversals back.
 func importReturns(ctx context.Context, app *App, path string) error {
+	if app.ParseReturns == nil {
+		return fmt.Errorf("--returns: %s has no returns file to read (IPpay's ACH returns CSV is for splynx-ippay)", app.Name)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("returns file: %w", err)
 	}
 	defer f.Close()
-	chs, err := ippay.ParseReturnsCSV(f)
+	chs, err := app.ParseReturns(f)
 	if err != nil {
 		return fmt.Errorf("returns file %s: %w", path, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/gateways/ippay"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/demo"
 	"github.com/splynx-pay/splynx-pay/splynx"
@@ -40,7 +41,7 @@ func TestChargeCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := IntegraPayGateway(set, zap.NewNop())
+	gw, err := integraPayGateway(set, zap.NewNop(), clockReal())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +80,11 @@ func TestChargeCommand(t *testing.T) {
 	if len(sims.Splynx.Payments()) != before {
 		t.Fatal("the dry run charged")
 	}
+	// Filter flags narrow the preview: no invoice is over 100,000.
+	if code, out, stderr := runMain(ctx, "charge", "--dry-run", "--to", "2030-01-01", "--total", ">100000"); code != 0 ||
+		previewRE.FindStringSubmatch(out) == nil || previewRE.FindStringSubmatch(out)[1] != "0" {
+		t.Fatalf("--total >100000 previewed invoices (%d): %s %s", code, out, stderr)
+	}
 	code, out, stderr = runMain(ctx, "charge", "--to", "2030-01-01", "--concurrency", "4")
 	if code != 0 {
 		t.Fatalf("charge exit %d: %s", code, stderr)
@@ -95,12 +101,23 @@ func TestChargeCommand(t *testing.T) {
 	if code, _, stderr := runMain(ctx, "charge", "--mode", "weekly"); code == 0 || !strings.Contains(stderr, "unknown mode") {
 		t.Fatalf("bad mode accepted: %d %s", code, stderr)
 	}
+	// The flags go through the Charge page's filter parser.
+	if code, _, stderr := runMain(ctx, "charge", "--dry-run", "--partner", "1,x"); code == 0 || !strings.Contains(stderr, `partner: "x" is not an id`) {
+		t.Fatalf("bad partner id accepted: %d %s", code, stderr)
+	}
 	// A returns file naming a transaction that is not ours changes nothing.
 	csv := filepath.Join(t.TempDir(), "returns.csv")
 	if err := os.WriteFile(csv, []byte("TransactionID,ReturnCode,ReturnDate\nABCDEFGHIJKLMNOPQR,R01,2026-11-05\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, out, stderr = runMain(ctx, "charge", "--returns", csv)
+	// The returns file is IPpay's: an add-on without a returns parser
+	// (IntegraPay) refuses it; one with it applies it.
+	if code, _, stderr := runMain(ctx, "charge", "--returns", csv); code == 0 || !strings.Contains(stderr, "no returns file") {
+		t.Fatalf("returns file accepted without a parser: %d %s", code, stderr)
+	}
+	withReturns := testAddon
+	withReturns.ParseReturns = ippay.ParseReturnsCSV
+	code, out, stderr = runAddon(ctx, withReturns, "charge", "--returns", csv)
 	if code != 0 || !strings.Contains(out, "returns file: 1 rows, 0 applied") || !strings.Contains(out, "1 not ours") {
 		t.Fatalf("returns import %d: %s %s", code, out, stderr)
 	}

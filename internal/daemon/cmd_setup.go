@@ -11,23 +11,21 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/setup"
 )
 
-func init() {
-	Register(Command{
+var (
+	doctorCommand = Command{
 		Name: "doctor", Summary: "check Splynx, API permissions, module config, gateway, database and clock; one line each with a fix",
 		// Raw: a bad bootstrap value is the doctor's first finding, not a
 		// reason not to run.
 		Setup: SetupRaw,
 		Run:   doctorCmd,
-	})
-	Register(Command{
+	}
+	installAddonCommand = Command{
 		Name: "install-addon", Summary: "create the add-on's payment methods, module config defaults and fields in Splynx; print the manual steps",
 		Run: installAddonCmd,
-	})
-}
+	}
+)
 
-func setupAddon(a Addon) setup.Addon {
-	return setup.Addon{Name: a.Name, Title: a.Title, Kind: a.Kind, Module: a.Module, Prefix: a.Prefix, ListenAddr: a.ListenAddr}
-}
+func setupAddon(a Addon) setup.Addon { return setup.ForAddon(a.Identity) }
 
 // errDoctor makes the exit status non-zero; the lines were printed.
 var errDoctor = errors.New("problems found (see the FAIL lines)")
@@ -50,7 +48,7 @@ func doctorCmd(ctx context.Context, app *App, args []string) error {
 	}
 	if app.Addon.Gateway != nil {
 		deps.Gateway = func(_ context.Context, s config.Settings) (gateways.Gateway, error) {
-			return app.Addon.Gateway(s, app.Log.Named("gateway"))
+			return app.Addon.Gateway(s, app.Log.Named("gateway"), app.Clock)
 		}
 	}
 	if !setup.Doctor(ctx, deps, app.Stdout) {

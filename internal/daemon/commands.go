@@ -8,23 +8,17 @@ import (
 	"runtime"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/splynx-pay/splynx-pay/gateways"
-	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
-	"github.com/splynx-pay/splynx-pay/internal/demo"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/mirror"
 )
 
-func init() {
-	Register(Command{Name: "sync", Summary: "mirror Splynx into the database once, now", NeedsDB: true, Run: syncCmd})
-	Register(Command{Name: "migrate", Summary: "create or upgrade the database schema", NeedsDB: true, Setup: SetupOffline, Run: migrateCmd})
-	Register(Command{Name: "config", Summary: "show the effective configuration (secrets redacted) and where each value came from", Setup: SetupRaw, Run: configCmd})
-	Register(Command{Name: "version", Summary: "print the version", Setup: SetupRaw, Run: versionCmd})
-	Register(Command{Name: "demo", Summary: "run the whole pipeline against built-in simulators (no Splynx needed)", Setup: SetupRaw, Run: demoCmd})
-}
+var (
+	syncCommand    = Command{Name: "sync", Summary: "mirror Splynx into the database once, now", NeedsDB: true, Run: syncCmd}
+	migrateCommand = Command{Name: "migrate", Summary: "create or upgrade the database schema", NeedsDB: true, Setup: SetupOffline, Run: migrateCmd}
+	configCommand  = Command{Name: "config", Summary: "show the effective configuration (secrets redacted) and where each value came from", Setup: SetupRaw, Run: configCmd}
+	versionCommand = Command{Name: "version", Summary: "print the version", Setup: SetupRaw, Run: versionCmd}
+)
 
 func syncCmd(ctx context.Context, app *App, args []string) error {
 	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
@@ -127,18 +121,4 @@ func configCmd(ctx context.Context, app *App, args []string) error {
 		return settingsErr
 	}
 	return settings.Validate()
-}
-
-func demoCmd(ctx context.Context, app *App, args []string) error {
-	opts := demo.Options{
-		Addon: app.Name, Kind: app.Kind, Module: app.Module, Prefix: app.Prefix, Title: app.Title,
-		Version: VersionString(), Stdout: app.Stdout, Stderr: app.Stderr,
-		Gateway: func(s config.Settings, log *zap.Logger, clk clock.Clock) (gateways.Gateway, error) {
-			return gatewayFor(app.Kind, s, log, clk)
-		},
-	}
-	if err := opts.ParseFlags(args); err != nil {
-		return err
-	}
-	return demo.Run(ctx, opts)
 }

@@ -2,7 +2,9 @@
 // long-running daemon (sync, scheduled jobs, web pages, systemd
 // notification) and the wiring between configuration, store, Splynx and
 // the gateway. cmd/splynx-integrapay and cmd/splynx-ippay only describe
-// their add-on and call Main.
+// their add-on (its addon.Identity and gateway client) and call Main; this
+// package links no gateway client itself, and the demo only without -tags
+// nodemo (cmd_demo.go).
 package daemon
 
 import (
@@ -23,6 +25,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/internal/addon"
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/logging"
@@ -44,23 +47,18 @@ func VersionString() string {
 	return "dev"
 }
 
-// Addon describes one add-on package.
+// Addon describes one add-on package: its identity (addon.IntegraPay or
+// addon.IPpay: name, module, prefix, port, time zone, and the Defaults of
+// its bootstrap) and its gateway.
 type Addon struct {
-	Name   string      // "splynx-integrapay"
-	Title  string      // "IntegraPay"
-	Kind   config.Kind // config.IntegraPay
-	Module string      // "splynx_addon_integrapay"
-	Prefix string      // "/integrapay"
-	// Defaults that differ between the add-ons.
-	ListenAddr string // "127.0.0.1:8390"
-	TimeZone   string // "Australia/Sydney"
-	// Gateway builds the gateway client from the current settings.
-	Gateway func(s config.Settings, log *zap.Logger) (gateways.Gateway, error)
-}
-
-// Defaults returns the add-on's bootstrap defaults.
-func (a Addon) Defaults() config.AddonDefaults {
-	return config.AddonDefaults{Package: a.Name, ListenAddr: a.ListenAddr, TimeZone: a.TimeZone}
+	addon.Identity
+	// Gateway builds the add-on's gateway client from the settings; the
+	// demo passes the simulators' clock so debit dates agree with them.
+	// It is given by cmd/<add-on>, so a binary links its own gateway only.
+	Gateway func(s config.Settings, log *zap.Logger, clk clock.Clock) (gateways.Gateway, error)
+	// ParseReturns reads the gateway's returns report for `charge
+	// --returns` (IPpay's ACH returns CSV); nil when it has none.
+	ParseReturns func(r io.Reader) ([]gateways.StatusChange, error)
 }
 
 // App is what a command runs with.
@@ -109,22 +107,33 @@ type Command struct {
 	Run           func(ctx context.Context, app *App, args []string) error
 }
 
-// The command table is filled by init functions of this package's files
-// (including cmd_charge.go and cmd_setup.go) before Main runs, and only
-// read afterwards.
-var commands = map[string]Command{}
+// commands is the command table, listed here in full; each command is
+// defined beside its code, in the file named. To add a command, define its
+// Command in a file of this package and add it to this list.
+var commands = commandTable([]Command{
+	runCommand,          // run.go
+	syncCommand,         // commands.go
+	migrateCommand,      // commands.go
+	configCommand,       // commands.go
+	versionCommand,      // commands.go
+	chargeCommand,       // cmd_charge.go
+	doctorCommand,       // cmd_setup.go
+	installAddonCommand, // cmd_setup.go
+}, demoCommands...) // cmd_demo.go; none in the packaged build (-tags nodemo: cmd_nodemo.go)
 
-// Register adds a subcommand. Call it from an init function.
-func Register(c Command) {
-	if _, dup := commands[c.Name]; dup {
-		panic("daemon: command registered twice: " + c.Name)
+func commandTable(cs []Command, more ...Command) map[string]Command {
+	m := make(map[string]Command, len(cs)+len(more))
+	for _, c := range append(cs, more...) {
+		if _, dup := m[c.Name]; dup {
+			panic("daemon: command listed twice: " + c.Name)
+		}
+		m[c.Name] = c
 	}
-	commands[c.Name] = c
+	return m
 }
 
-// Job is a scheduled job of the running daemon, registered by the parts
-// that own the work (the charge engine registers its charge and
-// settlement jobs from cmd_charge.go).
+// Job is a scheduled job of the running daemon, defined by the part that
+// owns the work (the charge and settlement jobs in cmd_charge.go).
 type Job struct {
 	Name string
 	// Schedule picks the job's cron spec from the bootstrap.
@@ -132,11 +141,8 @@ type Job struct {
 	Run      func(ctx context.Context, app *App) error
 }
 
-var jobs []Job
-
-// RegisterJob adds a job the `run` command schedules. Call it from an init
-// function.
-func RegisterJob(j Job) { jobs = append(jobs, j) }
+// jobs are the jobs the `run` command schedules besides the mirror sync.
+var jobs = []Job{jobCharge, jobSettle} // cmd_charge.go
 
 // ExitConfig is the exit status of a configuration error (sysexits
 // EX_CONFIG); the systemd unit does not restart on it.
@@ -328,7 +334,7 @@ func (a *App) gateway(ctx context.Context) (gateways.Gateway, error) {
 	if a.gw != nil && a.gwKey == key {
 		return a.gw, nil
 	}
-	gw, err := a.Addon.Gateway(s, a.Log.Named("gateway"))
+	gw, err := a.Addon.Gateway(s, a.Log.Named("gateway"), a.Clock)
 	if err != nil {
 		return nil, fmt.Errorf("build %s gateway client: %w", a.Title, err)
 	}

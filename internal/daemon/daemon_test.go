@@ -15,14 +15,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/splynx-pay/splynx-pay/internal/addon"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/demo"
 )
 
-var testAddon = Addon{
-	Name: "splynx-integrapay", Title: "IntegraPay", Kind: config.IntegraPay,
-	Module: demo.IntegraPayModule, Prefix: "/integrapay",
-	ListenAddr: "127.0.0.1:0", TimeZone: "Australia/Sydney", Gateway: IntegraPayGateway,
+// testAddon is splynx-integrapay listening on any free port.
+var testAddon = Addon{Identity: anyPort(addon.IntegraPay), Gateway: integraPayGateway}
+
+func anyPort(id addon.Identity) addon.Identity {
+	id.ListenAddr = "127.0.0.1:0"
+	return id
 }
 
 // syncBuffer is a writer the daemon's goroutines and the test share.
@@ -81,8 +84,12 @@ func goodEnv(t *testing.T, splynxURL string) map[string]string {
 }
 
 func runMain(ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	return runAddon(ctx, testAddon, args...)
+}
+
+func runAddon(ctx context.Context, a Addon, args ...string) (code int, stdout, stderr string) {
 	var out, errb syncBuffer
-	code = MainContext(ctx, testAddon, args, &out, &errb)
+	code = MainContext(ctx, a, args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 

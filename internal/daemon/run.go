@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/internal/config"
+	"github.com/splynx-pay/splynx-pay/sync/charge"
 	"github.com/splynx-pay/splynx-pay/sync/mirror"
 	"github.com/splynx-pay/splynx-pay/web"
 )
@@ -23,11 +24,9 @@ import (
 // its attempts in states the reconciler resolves, but finishing is better.
 const drainTimeout = 60 * time.Second
 
-func init() {
-	Register(Command{
-		Name: "run", Summary: "run the daemon: sync, scheduled jobs, web pages (systemd ExecStart)",
-		NeedsDB: true, Run: runDaemon,
-	})
+var runCommand = Command{
+	Name: "run", Summary: "run the daemon: sync, scheduled jobs, web pages (systemd ExecStart)",
+	NeedsDB: true, Run: runDaemon,
 }
 
 // syncState is what the health check knows about the mirror sync.
@@ -116,8 +115,8 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 	srv, err := web.New(web.Options{
 		Addon: app.Name, Prefix: app.Prefix, Version: VersionString(), Bootstrap: &app.Boot,
 		Deps: web.Deps{
-			DB: app.DB, Log: log, Clock: app.Clock, Settings: app.Settings, Gateway: app.Gateway,
-			Services: map[string]any{"splynx": app.Splynx},
+			DB: app.DB, Log: log, Clock: app.Clock, Splynx: app.Splynx, Settings: app.Settings, Gateway: app.Gateway,
+			Charge: func(ctx context.Context) (*charge.Engine, error) { return ChargeEngine(ctx, app) },
 		},
 		CSRFKey: csrfKey(app),
 		Health:  func(ctx context.Context) web.Health { return health(ctx, app, state) },

@@ -211,9 +211,9 @@ func Run(ctx context.Context, o Options) error {
 
 	srv, err := web.New(web.Options{
 		Addon: o.Addon + " (demo)", Prefix: o.Prefix, Version: o.Version,
-		Deps: web.Deps{DB: e.DB, Log: log, Clock: e.Clock, Settings: e.SettingsFunc,
-			Gateway:  func(context.Context) (gateways.Gateway, error) { return e.Gateway, nil },
-			Services: map[string]any{"splynx": e.Client, "demo": e}},
+		Deps: web.Deps{DB: e.DB, Log: log, Clock: e.Clock, Splynx: e.Client, Settings: e.SettingsFunc,
+			Gateway: func(context.Context) (gateways.Gateway, error) { return e.Gateway, nil }},
+		Demo: true,
 	})
 	if err != nil {
 		return fmt.Errorf("demo: web pages: %w", err)

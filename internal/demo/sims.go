@@ -7,15 +7,16 @@ import (
 
 	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
 	"github.com/splynx-pay/splynx-pay/gateways/ippay/ippaysim"
+	"github.com/splynx-pay/splynx-pay/internal/addon"
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
 )
 
 // Module names of the two add-ons in Splynx.
-const (
-	IntegraPayModule = "splynx_addon_integrapay"
-	IPpayModule      = "splynx_ippay_addon"
+var (
+	IntegraPayModule = addon.IntegraPay.Module
+	IPpayModule      = addon.IPpay.Module
 )
 
 // Sims are the three simulators on one clock, served from one listener.

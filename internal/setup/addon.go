@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/splynx-pay/splynx-pay/internal/addon"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/splynx"
 )
@@ -26,6 +27,11 @@ type Addon struct {
 	Prefix string      // URL prefix on the Splynx host: "/integrapay"
 	// ListenAddr is where the daemon listens for nginx: "127.0.0.1:8390".
 	ListenAddr string
+}
+
+// ForAddon is the add-on's description for setting it up.
+func ForAddon(id addon.Identity) Addon {
+	return Addon{Name: id.Name, Title: id.Title, Kind: id.Kind, Module: id.Module, Prefix: id.Prefix, ListenAddr: id.ListenAddr}
 }
 
 // short is the prefix without the slash; it names the add-on's Splynx

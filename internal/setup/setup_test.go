@@ -20,6 +20,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
 	"github.com/splynx-pay/splynx-pay/gateways/ippay"
 	"github.com/splynx-pay/splynx-pay/gateways/ippay/ippaysim"
+	"github.com/splynx-pay/splynx-pay/internal/addon"
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/splynx"
@@ -31,10 +32,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var (
-	integraPayAddon = Addon{Name: "splynx-integrapay", Title: "IntegraPay", Kind: config.IntegraPay,
-		Module: "splynx_addon_integrapay", Prefix: "/integrapay", ListenAddr: "127.0.0.1:8390"}
-	ippayAddon = Addon{Name: "splynx-ippay", Title: "IPpay", Kind: config.IPpay,
-		Module: "splynx_ippay_addon", Prefix: "/ippay", ListenAddr: "127.0.0.1:8391"}
+	integraPayAddon = ForAddon(addon.IntegraPay)
+	ippayAddon      = ForAddon(addon.IPpay)
 )
 
 const (

@@ -23,7 +23,7 @@ import (
 	"iter"
 	"slices"
 	"strconv"
-	gosync "sync"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -104,8 +104,8 @@ type Engine struct {
 	log  *zap.Logger
 	clk  clock.Clock
 
-	mu           gosync.Mutex // one pass at a time
-	noBillingAPI atomic.Bool  // Splynx has no customer-billing list endpoint
+	mu           sync.Mutex  // one pass at a time
+	noBillingAPI atomic.Bool // Splynx has no customer-billing list endpoint
 }
 
 // New returns an engine that mirrors what c can read into db.
@@ -314,7 +314,7 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 	// listed is closed once the three listings have returned (or the pass
 	// has ended, should a failure keep one from starting).
 	listed := make(chan struct{})
-	var closeListed gosync.Once
+	var closeListed sync.Once
 	var listings atomic.Int32
 	listings.Store(3)
 	var listedIn time.Duration
@@ -669,10 +669,10 @@ func (e *Engine) listAllBilling(p *pass) error {
 func (e *Engine) refreshBilling(p *pass, listed <-chan struct{}) error {
 	const chunk = 100 // customer ids per request, well within a URL
 	b := p.batcher()
-	var bmu gosync.Mutex
+	var bmu sync.Mutex
 	sem := make(chan struct{}, min(4, e.opts.BillingConcurrency))
-	var wg gosync.WaitGroup
-	var emu gosync.Mutex
+	var wg sync.WaitGroup
+	var emu sync.Mutex
 	var firstErr error
 	request := func(part []int64) {
 		sem <- struct{}{}
@@ -757,7 +757,7 @@ func (e *Engine) refreshBilling(p *pass, listed <-chan struct{}) error {
 }
 
 // billingChunk lists the billing records of some customers into b.
-func (e *Engine) billingChunk(p *pass, b *batcher, bmu *gosync.Mutex, part []int64) error {
+func (e *Engine) billingChunk(p *pass, b *batcher, bmu *sync.Mutex, part []int64) error {
 	vs := make([]string, len(part))
 	for j, id := range part {
 		vs[j] = strconv.FormatInt(id, 10)
@@ -784,8 +784,8 @@ func (e *Engine) billingChunk(p *pass, b *batcher, bmu *gosync.Mutex, part []int
 // stale billing row.
 func (e *Engine) getBilling(p *pass, ids <-chan int64) error {
 	b := p.batcher()
-	var bmu gosync.Mutex
-	var wg gosync.WaitGroup
+	var bmu sync.Mutex
+	var wg sync.WaitGroup
 	errc := make(chan error, e.opts.BillingConcurrency)
 	for range e.opts.BillingConcurrency {
 		wg.Add(1)

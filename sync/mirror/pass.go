@@ -6,7 +6,7 @@ import (
 	"errors"
 	"iter"
 	"slices"
-	gosync "sync"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,7 +38,7 @@ type pass struct {
 	// minStreams raises Options.Streams for this pass (see Incremental).
 	minStreams int
 
-	touchMu gosync.Mutex
+	touchMu sync.Mutex
 	touched map[int64]struct{} // customers whose billing an incremental pass re-reads
 	pending []int64            // touched and not yet taken by takeTouched, under touchMu
 	// touchSig has a value when pending has grown since the last take.
@@ -120,9 +120,9 @@ func (p *pass) run(streams ...func() error) error {
 	}()
 
 	var errs []error
-	var mu gosync.Mutex
+	var mu sync.Mutex
 	sem := make(chan struct{}, max(p.e.opts.Streams, p.minStreams))
-	var wg gosync.WaitGroup
+	var wg sync.WaitGroup
 	for _, s := range streams {
 		sem <- struct{}{}
 		wg.Add(1)
