@@ -56,6 +56,18 @@ type Settings struct {
 	RefundMode               string // delete | negative
 	DishonourFee             money.Amount
 	SplynxURL                string // public URL for links
+	// ReviewUnknownAfterDays: business days after its debit date an attempt
+	// whose outcome is still unknown goes to review (a person decides).
+	ReviewUnknownAfterDays int
+	// LateSettlement: what to do with money the gateway took on an attempt
+	// superseded by another that paid the document: balance | refund.
+	LateSettlement string
+	// AutoChargeMaxAgeDays: the nightly run charges only invoices created
+	// within this many days (0 = any age).
+	AutoChargeMaxAgeDays int
+	// AutoChargeDueReached: the nightly run charges only invoices whose due
+	// date has come.
+	AutoChargeDueReached bool
 
 	IntegraPayUsername    string
 	IntegraPayPassword    string
@@ -134,6 +146,12 @@ var Specs = []Spec{
 		s.DishonourFee = a
 		return nil
 	}},
+	{Key: "review_unknown_after_days", Default: "3", Desc: "business days after its debit date an unresolved charge goes to review (blocks the document until a person decides)", set: intRange(func(s *Settings) *int { return &s.ReviewUnknownAfterDays }, 1, 60)},
+	{Key: "late_settlement", Default: "balance", Desc: "money the gateway took on a charge after another charge paid the document: balance (Splynx payment on the customer's balance) or refund (recorded, then refunded)", set: func(s *Settings, v string) error {
+		return oneOf(&s.LateSettlement, v, "balance", "refund")
+	}},
+	{Key: "auto_charge_max_age_days", Default: "0", Desc: "nightly run: charge only invoices created within this many days (0 = any age)", set: intRange(func(s *Settings) *int { return &s.AutoChargeMaxAgeDays }, 0, 3650)},
+	{Key: "auto_charge_due_reached", Default: "0", Desc: "nightly run: 1 = charge only invoices whose due date has come", set: boolField(func(s *Settings) *bool { return &s.AutoChargeDueReached })},
 	{Key: "splynx_url", Desc: "public Splynx URL used in links (defaults to SPLYNXPAY_SPLYNX_URL)", set: func(s *Settings, v string) error {
 		if v != "" {
 			if err := checkURL(v); err != nil {

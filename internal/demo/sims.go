@@ -52,7 +52,7 @@ func NewSims(cfg SimConfig) *Sims {
 		Clock:      clk,
 		Splynx:     splynxsim.New(splynxsim.Options{Clock: clk}),
 		IntegraPay: integrapaysim.New(integrapaysim.Options{Clock: clk}),
-		IPpay:      ippaysim.New(ippaysim.Options{Clock: clk}),
+		IPpay:      ippaysim.New(ippaysim.Options{Clock: clk, Inferred: true}),
 	}
 	s.Splynx.AddAPIKey(cfg.APIKey, cfg.APISecret)
 	s.Splynx.Seed(splynxsim.SeedConfig{Seed: cfg.Seed, Customers: cfg.Customers, Invoices: cfg.Invoices, Proformas: cfg.Proformas})

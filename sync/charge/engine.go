@@ -53,8 +53,11 @@ type Options struct {
 	// StaleAfter: a row left in created/sending this long by a process that
 	// is not this engine cannot still be in flight. Default 5 minutes.
 	StaleAfter time.Duration
-	// NotFoundGrace: an unknown attempt the gateway still does not know this
-	// long after it was sent was never received. Default 15 minutes.
+	// NotFoundGrace: an unknown attempt that a confirmed lookup channel
+	// still says it does not know this long after it was sent was never
+	// received. Default 15 minutes. An inconclusive lookup (an unconfirmed
+	// path, a 404 or 405 from one) never declines anything: the attempt
+	// stays unknown and goes to review after review_unknown_after_days.
 	NotFoundGrace time.Duration
 	// ProgressEvery is how often a running run's counters are saved. Default 1s.
 	ProgressEvery time.Duration
@@ -119,6 +122,12 @@ func New(db *store.DB, sp *splynx.Client, gw gateways.Gateway, opts Options) *En
 	}
 	if s.RefundMode == "" {
 		s.RefundMode = "delete"
+	}
+	if s.ReviewUnknownAfterDays <= 0 {
+		s.ReviewUnknownAfterDays = 3
+	}
+	if s.LateSettlement == "" {
+		s.LateSettlement = "balance"
 	}
 	return &Engine{db: db, sp: sp, gw: gw, opts: opts, set: s, clk: opts.Clock,
 		log: opts.Logger.Named("charge"), loc: opts.Location, owned: map[int64]struct{}{}}

@@ -60,6 +60,28 @@ type env struct {
 	hooks  charge.Hooks
 }
 
+// inferredOn makes newEnv's gateway simulators also serve the paths and
+// behaviours the specs do not confirm (IntegraPay's bank-payments and
+// schedule look-ups, IPpay's returns report). Off is the default: money
+// code must be right without them.
+var inferredOn bool
+
+// bothModes runs f with the simulators' inferred paths off, then on.
+func bothModes(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	for _, on := range []bool{false, true} {
+		name := "inferred=off"
+		if on {
+			name = "inferred=on"
+		}
+		t.Run(name, func(t *testing.T) {
+			inferredOn = on
+			defer func() { inferredOn = false }()
+			f(t)
+		})
+	}
+}
+
 func newEnv(t *testing.T, kind string) *env {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)) // a Monday
@@ -83,7 +105,7 @@ func newEnv(t *testing.T, kind string) *env {
 		ChargeConcurrency: 4, GatewayRateLimit: 0, RefundMode: "delete", FeeTransactionCategory: 2}
 	switch kind {
 	case gwIntegra:
-		e.ip = integrapaysim.New(integrapaysim.Options{Clock: clk})
+		e.ip = integrapaysim.New(integrapaysim.Options{Clock: clk, Inferred: inferredOn})
 		srv := httptest.NewServer(e.ip.Handler())
 		t.Cleanup(srv.Close)
 		e.gwURL = srv.URL
@@ -92,14 +114,18 @@ func newEnv(t *testing.T, kind string) *env {
 			Operator: "charge-test"}, integrapay.WithClock(clk), integrapay.WithHTTPClient(srv.Client()))
 	case gwIPpay:
 		e.set.Currency = "USD"
-		e.pp = ippaysim.New(ippaysim.Options{Clock: clk, ACHSettleDays: settleDays})
+		e.pp = ippaysim.New(ippaysim.Options{Clock: clk, ACHSettleDays: settleDays, Inferred: inferredOn})
 		e.pp.AddTerminal("TESTTERMINAL", false)
 		e.pp.AddTerminal("TESTACH", true)
 		srv := httptest.NewServer(e.pp.Handler())
 		t.Cleanup(srv.Close)
 		e.gwURL = srv.URL
+		returns := ""
+		if inferredOn {
+			returns = srv.URL + "/returns.csv"
+		}
 		e.gw, err = ippay.New(ippay.Config{URL: srv.URL + "/ippay", CardTerminalID: "TESTTERMINAL", ACHTerminalID: "TESTACH",
-			SEC: "WEB", SettleDays: settleDays, ReturnsURL: srv.URL + "/returns.csv", Timeout: 2 * time.Second},
+			SEC: "WEB", SettleDays: settleDays, ReturnsURL: returns, Timeout: 2 * time.Second},
 			ippay.WithClock(clk), ippay.WithHTTPClient(srv.Client()))
 	}
 	if err != nil {

@@ -312,6 +312,9 @@ func TestDishonourFeeOnceAfterLostAnswer(t *testing.T) {
 // IPpay ACH: approved once the return window passes; a return after that
 // reverses it, and an imported returns file applies idempotently.
 func TestACHReturns(t *testing.T) {
+	// The returns report is an inferred source (specs/ippay.md).
+	inferredOn = true
+	t.Cleanup(func() { inferredOn = false })
 	e := newEnv(t, gwIPpay)
 	ok := e.customer("ACH Fine", "bank")
 	bad := e.customer("ACH Returned", "bank")

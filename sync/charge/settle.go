@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/money"
 	"github.com/splynx-pay/splynx-pay/store"
 )
@@ -21,6 +23,7 @@ type ReconcileStats struct {
 	Resolved   int // unknown rows the gateway answered for
 	NotSent    int // unknown rows the gateway never received
 	StillUnkwn int
+	Review     int // unknown rows moved to review (a person decides)
 	Runs       int // runs of dead processes marked interrupted
 }
 
@@ -95,7 +98,20 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileStats, error) {
 			}
 			continue
 		case err != nil:
-			e.log.Warn("charge lookup failed", zap.String("reference", a.Reference), zap.Error(err))
+			if errors.Is(err, gateways.ErrInconclusive) {
+				e.log.Info("charge lookup inconclusive; waiting for the status feed", zap.String("reference", a.Reference),
+					zap.Int64("attempt_id", a.ID), zap.Error(err))
+			} else {
+				e.log.Warn("charge lookup failed", zap.String("reference", a.Reference), zap.Error(err))
+			}
+			moved, rerr := e.toReview(ctx, a, err)
+			if rerr != nil {
+				return st, rerr
+			}
+			if moved {
+				st.Review++
+				continue
+			}
 			st.StillUnkwn++
 			if err := e.db.SetNextCheck(ctx, a.ID, store.StateUnknown, e.now().Add(e.backoff(a.Checks)), e.now()); err != nil {
 				return st, err
@@ -103,6 +119,14 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileStats, error) {
 			continue
 		}
 		if o.Status == gateways.Unknown || o.Status == "" {
+			moved, rerr := e.toReview(ctx, a, o.Err)
+			if rerr != nil {
+				return st, rerr
+			}
+			if moved {
+				st.Review++
+				continue
+			}
 			st.StillUnkwn++
 		} else {
 			st.Resolved++
@@ -112,6 +136,45 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileStats, error) {
 		}
 	}
 	return st, nil
+}
+
+// reviewAt is when an attempt still unresolved goes to review: the
+// review_unknown_after_days setting in business days after it was sent (the
+// debit date of a scheduled payment is the day it is sent).
+func (e *Engine) reviewAt(a store.ChargeAttempt) time.Time {
+	sent := a.SentAt
+	if sent.IsZero() {
+		sent = a.CreatedAt
+	}
+	return clock.AddBusinessDays(sent.In(e.loc), e.set.ReviewUnknownAfterDays)
+}
+
+// toReview moves an unknown attempt whose review time has come to review:
+// it keeps blocking new charges of the document and waits for a person (or
+// the status feed). It reports whether it moved the row.
+func (e *Engine) toReview(ctx context.Context, a store.ChargeAttempt, why error) (bool, error) {
+	if e.now().Before(e.reviewAt(a)) {
+		return false, nil
+	}
+	msg := "outcome still unknown; a person must check it at the gateway"
+	if why != nil {
+		msg += ": " + gateways.ScrubDigits(why.Error())
+	}
+	err := e.db.TransitionAttempt(ctx, a.ID, []store.AttemptState{store.StateUnknown}, store.StateReview,
+		store.Change{Message: msg, Review: true}, e.now(), func(tx *sql.Tx) error {
+			return e.db.Audit(ctx, tx, "charge.review", map[string]any{"attempt_id": a.ID, "reference": a.Reference,
+				"customer_id": a.CustomerID, "charge": a.ChargeKey, "amount": money.Amount(a.Amount).String(),
+				"sent_at": store.FormatTime(a.SentAt)})
+		})
+	if errors.Is(err, store.ErrStateChanged) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	e.log.Warn("charge attempt needs review", zap.Int64("attempt_id", a.ID), zap.String("reference", a.Reference),
+		zap.String("charge", a.ChargeKey), zap.Int64("customer_id", a.CustomerID))
+	return true, nil
 }
 
 // SettleStats counts what Settle applied.
@@ -209,29 +272,35 @@ func (e *Engine) applyChange(ctx context.Context, ch gateways.StatusChange, st *
 	if err != nil {
 		return false, err
 	}
-	live := []store.AttemptState{store.StateSending, store.StateUnknown, store.StatePending}
+	live := []store.AttemptState{store.StateSending, store.StateUnknown, store.StateReview, store.StatePending}
 	switch o.Status {
 	case gateways.Approved:
 		switch a.State {
-		case store.StateSending, store.StateUnknown, store.StatePending:
+		case store.StateSending, store.StateUnknown, store.StateReview, store.StatePending:
 			if _, err := e.apply(ctx, a, live, o); err != nil {
 				return false, err
 			}
 			st.Settled++
 			return true, nil
 		case store.StateDeclined:
-			// We told Splynx nothing, the gateway says the money came in:
-			// never swallow that; a person must look.
-			e.log.Error("charge: gateway settled a charge we hold as declined", zap.String("reference", a.Reference),
-				zap.Int64("attempt_id", a.ID))
-			_ = e.db.Audit(ctx, nil, "charge.conflict", map[string]any{"attempt_id": a.ID, "reference": a.Reference,
-				"state": string(a.State), "gateway_status": string(o.Status)})
-			return false, fmt.Errorf("attempt %s is declined but the gateway settled it", a.Reference)
+			// We held it as declined (or never received) and the gateway
+			// took the money: record it, never swallow it.
+			if err := e.resurrect(ctx, a, o); err != nil {
+				return false, err
+			}
+			st.Settled++
+			return true, nil
 		}
 		return false, nil
 	case gateways.Pending:
-		if a.State == store.StateSending || a.State == store.StateUnknown {
+		switch a.State {
+		case store.StateSending, store.StateUnknown, store.StateReview:
 			if _, err := e.apply(ctx, a, live, o); err != nil {
+				return false, err
+			}
+			return true, nil
+		case store.StateDeclined:
+			if err := e.resurrect(ctx, a, o); err != nil {
 				return false, err
 			}
 			return true, nil
@@ -243,7 +312,7 @@ func (e *Engine) applyChange(ctx context.Context, ch gateways.StatusChange, st *
 		return false, nil
 	case gateways.Declined:
 		switch a.State {
-		case store.StateSending, store.StateUnknown, store.StatePending:
+		case store.StateSending, store.StateUnknown, store.StateReview, store.StatePending:
 			if _, err := e.apply(ctx, a, live, o); err != nil {
 				return false, err
 			}
@@ -320,5 +389,54 @@ func (e *Engine) reverse(ctx context.Context, a store.ChargeAttempt, ch gateways
 	}
 	e.log.Info("charge reversed", zap.Int64("attempt_id", a.ID), zap.String("reference", a.Reference),
 		zap.String("kind", kind), zap.String("reason", reason), zap.String("code", o.Code))
+	return nil
+}
+
+// resurrect follows a charge we hold as declined that the gateway's status
+// feed shows as taken (pending or settled): the attempt becomes pending or
+// approved again and is written back like any other. When another attempt
+// already paid (or is paying) the same document, this one is superseded:
+// its payment goes to the customer's balance, or is refunded when the
+// late_settlement setting says so. Either way it is audited.
+func (e *Engine) resurrect(ctx context.Context, a store.ChargeAttempt, o gateways.Outcome) error {
+	other, err := e.db.OtherLiveAttempt(ctx, a)
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	c := store.Change{GatewayID: o.GatewayID, SecondaryID: o.SecondaryID, Message: "the gateway took this charge after we held it as declined",
+		Review: true, Supersede: other.ID != 0, Retryable: false}
+	to := store.StatePending
+	var then func(tx *sql.Tx) error
+	if o.Status == gateways.Approved {
+		to, c.Resolved = store.StateApproved, true
+		then = func(tx *sql.Tx) error {
+			a.Superseded = a.Superseded || other.ID != 0
+			return e.queueApproved(ctx, tx, a, now)
+		}
+	} else {
+		c.SettlesBy = o.SettlesBy
+	}
+	audit := func(tx *sql.Tx) error {
+		if then != nil {
+			if err := then(tx); err != nil {
+				return err
+			}
+		}
+		return e.db.Audit(ctx, tx, "charge.late_settlement", map[string]any{"attempt_id": a.ID, "reference": a.Reference,
+			"customer_id": a.CustomerID, "charge": a.ChargeKey, "amount": money.Amount(a.Amount).String(),
+			"was": string(a.State), "was_code": a.Code, "gateway_status": string(o.Status), "gateway_id": o.GatewayID,
+			"superseded_by": other.Reference, "late_settlement": e.set.LateSettlement})
+	}
+	err = e.db.TransitionAttempt(ctx, a.ID, []store.AttemptState{store.StateDeclined}, to, c, now, audit)
+	if errors.Is(err, store.ErrStateChanged) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	e.log.Warn("charge: the gateway took a charge we held as declined; following it", zap.Int64("attempt_id", a.ID),
+		zap.String("reference", a.Reference), zap.String("charge", a.ChargeKey), zap.String("state", string(to)),
+		zap.Bool("superseded", other.ID != 0), zap.String("superseded_by", other.Reference))
 	return nil
 }

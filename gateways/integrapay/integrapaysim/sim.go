@@ -80,6 +80,14 @@ type Options struct {
 	DebitRunHour int
 	// NoDefaultCredentials leaves out the splynx-sim / 90129 login.
 	NoDefaultCredentials bool
+	// Inferred serves the paths and behaviours specs/integrapay.md does not
+	// confirm: GET transactions/bank-payments/?reference=, GET
+	// payers/{ref}/schedules/payments[/{id}], DELETE of a scheduled payment,
+	// and DuplicateTransaction for a scheduled payment's reused Reference.
+	// Off (the default) those paths answer 404 like any unknown path and a
+	// reused schedule Reference schedules a second debit, which is the
+	// strictest reading of the spec: money code must be right either way.
+	Inferred bool
 }
 
 // Late describes a rejection after settlement.
