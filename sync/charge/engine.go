@@ -63,6 +63,8 @@ type Options struct {
 	ProgressEvery time.Duration
 	// Operator goes into gateway audit fields. Default "splynx-pay".
 	Operator string
+	// LeaseID names this process on write-back claims. Default LeaseID().
+	LeaseID string
 	Hooks    Hooks
 }
 
@@ -103,6 +105,9 @@ func New(db *store.DB, sp *splynx.Client, gw gateways.Gateway, opts Options) *En
 	}
 	if opts.Operator == "" {
 		opts.Operator = "splynx-pay"
+	}
+	if opts.LeaseID == "" {
+		opts.LeaseID = LeaseID()
 	}
 	s := opts.Settings
 	if s.Currency == "" {

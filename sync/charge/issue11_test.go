@@ -3,6 +3,9 @@ package charge_test
 // Issue 11's must-show tests: each one failed on the engine before the fix.
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -298,4 +301,44 @@ func TestGateway500IsUnknown(t *testing.T) {
 		}
 		e.checkLedgers()
 	})
+}
+
+// A write-back claimed by a process that died is taken back at once by the
+// next pass on the same host, not 5 minutes later; a live holder's claim is
+// left alone.
+func TestDeadProcessWriteBackClaimTakenBack(t *testing.T) {
+	e := newEnv(t, gwIntegra)
+	cust := e.customer("Claimed Then Killed", "card")
+	inv := e.invoice(cust, "12.00", "")
+	e.sync()
+	en := e.engine()
+	e.nightly(en)
+	items, err := e.db.DueOutbox(e.ctx, e.clk.Now(), 10)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("outbox %+v %v", items, err)
+	}
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	live := fmt.Sprintf("%s:%d:feed", host, os.Getppid())
+	if ok, err := e.db.ClaimOutbox(e.ctx, items[0].ID, e.clk.Now(), e.clk.Now().Add(5*time.Minute), live); !ok || err != nil {
+		t.Fatalf("claim %v %v", ok, err)
+	}
+	if st, err := en.WriteBack(e.ctx); err != nil || st.Payments != 0 {
+		t.Fatalf("a live holder's claim was taken: %+v %v", st, err)
+	}
+	// The holder "dies": the same claim under a pid that has exited.
+	if _, err := e.db.SQL().Exec(`UPDATE writeback_outbox SET lease_owner = ? WHERE id = ?`,
+		fmt.Sprintf("%s:%d:dead", host, dead.Process.Pid), items[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := en.WriteBack(e.ctx); err != nil || st.Payments != 1 {
+		t.Fatalf("write-back after the holder died: %+v %v", st, err)
+	}
+	if s, _ := e.invoiceStatus(inv); s != "paid" {
+		t.Fatalf("invoice %s", s)
+	}
+	e.checkLedgers()
 }

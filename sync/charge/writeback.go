@@ -34,6 +34,13 @@ const maxOutboxTries = 40
 // commit never makes a second one), deletions for reversals, fees.
 func (e *Engine) WriteBack(ctx context.Context) (WriteBackStats, error) {
 	var st WriteBackStats
+	// Items a dead process of this host had claimed are taken back now,
+	// not when their lease expires.
+	if n, err := e.db.ReleaseDeadLeases(ctx, e.now(), func(o string) bool { return leaseDead(o, e.opts.LeaseID) }); err != nil {
+		return st, err
+	} else if n > 0 {
+		e.log.Info("write-back: took back the claims of a dead process", zap.Int("items", n))
+	}
 	seen := map[int64]bool{}
 	for {
 		items, err := e.db.DueOutbox(ctx, e.now(), 500)
@@ -90,7 +97,7 @@ func (e *Engine) writeBackAttempt(ctx context.Context, attemptID int64) error {
 const outboxLease = 5 * time.Minute
 
 func (e *Engine) doOutbox(ctx context.Context, it store.OutboxItem, st *WriteBackStats) error {
-	ok, err := e.db.ClaimOutbox(context.WithoutCancel(ctx), it.ID, e.now(), e.now().Add(outboxLease))
+	ok, err := e.db.ClaimOutbox(context.WithoutCancel(ctx), it.ID, e.now(), e.now().Add(outboxLease), e.opts.LeaseID)
 	if err != nil || !ok {
 		return err // !ok: another pass holds it
 	}
