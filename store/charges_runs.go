@@ -465,6 +465,30 @@ func (db *DB) ClaimOutbox(ctx context.Context, id int64, now, until time.Time, o
 	return n == 1, nil
 }
 
+// ErrWriteBackBusy: a write-back pass holds the item right now.
+var ErrWriteBackBusy = errors.New("store: write-back in progress")
+
+// CancelPaymentWriteBack cancels, in tx, the queued Splynx payment (and
+// service fee) of an attempt rejected before its write-back. It fails with
+// ErrWriteBackBusy when a pass holds the payment (its lease runs past now)
+// or the payment was already written.
+func CancelPaymentWriteBack(ctx context.Context, tx *sql.Tx, attemptID int64, now time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE writeback_outbox SET status = 'done', result_id = 0, done_at = ?,
+ last_error = 'cancelled: rejected before the write-back'
+ WHERE attempt_id = ? AND action = 'payment' AND status = 'pending' AND (next_try_at = '' OR next_try_at <= ?)`,
+		FormatTime(now), attemptID, FormatTime(now))
+	if err != nil {
+		return fmt.Errorf("store: cancel write-back of attempt %d: %w", attemptID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: payment of attempt %d", ErrWriteBackBusy, attemptID)
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE writeback_outbox SET status = 'done', result_id = 0, done_at = ?,
+ last_error = 'cancelled: rejected before the write-back'
+ WHERE attempt_id = ? AND action = 'fee' AND status = 'pending'`, FormatTime(now), attemptID)
+	return err
+}
+
 // ReleaseDeadLeases makes pending items leased (until after now) by an owner
 // that dead reports as gone due at once, and returns how many it freed.
 func (db *DB) ReleaseDeadLeases(ctx context.Context, now time.Time, dead func(owner string) bool) (int, error) {

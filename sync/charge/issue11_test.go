@@ -342,3 +342,36 @@ func TestDeadProcessWriteBackClaimTakenBack(t *testing.T) {
 	}
 	e.checkLedgers()
 }
+
+// An approved card charge that the gateway rejects before its write-back
+// goes straight to reversed: no Splynx payment is created and then deleted.
+func TestRejectedBeforeWriteBackGoesStraightToReversed(t *testing.T) {
+	e := newEnv(t, gwIntegra)
+	cust := e.customer("Chargeback Early", "card")
+	inv := e.invoice(cust, "18.00", "")
+	e.sync()
+	en := e.engine()
+	e.nightly(en)
+	a := e.attempts()[0]
+	if a.State != store.StateApproved {
+		t.Fatalf("attempt %s, want approved and not yet written back", a.State)
+	}
+	e.ip.InjectLate(a.Reference, integrapaysim.Late{SubStatus: "R13", Status: "R", After: time.Hour})
+	e.clk.Advance(3 * time.Hour)
+	if _, err := en.Settle(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.db.GetAttempt(e.ctx, a.ID)
+	if got.State != store.StateReversed || got.SplynxPaymentID != 0 {
+		t.Fatalf("attempt %+v, want reversed without a Splynx payment", got)
+	}
+	e.cycle(en)
+	for _, r := range e.sp.Requests() {
+		if strings.Contains(r.Path, "finance/payments") && (r.Method == "POST" || r.Method == "DELETE") {
+			t.Fatalf("Splynx saw %s %s for a charge rejected before its write-back", r.Method, r.Path)
+		}
+	}
+	if s, _ := e.invoiceStatus(inv); s != "not_paid" {
+		t.Fatalf("invoice %s", s)
+	}
+}

@@ -319,7 +319,16 @@ func (e *Engine) applyChange(ctx context.Context, ch gateways.StatusChange, st *
 			st.Rejected++
 			return true, nil
 		case store.StateApproved:
-			// Splynx must have the payment before it can be taken away.
+			// Rejected before its payment reached Splynx: straight to
+			// reversed, the queued payment cancelled, nothing written and
+			// deleted again. Only when a write-back pass holds the payment
+			// right now does it finish first and then get reversed.
+			if err := e.reverse(ctx, a, ch); err == nil {
+				st.Reversed++
+				return true, nil
+			} else if !errors.Is(err, store.ErrWriteBackBusy) {
+				return false, err
+			}
 			if err := e.writeBackAttempt(ctx, a.ID); err != nil {
 				return false, err
 			}
@@ -339,8 +348,10 @@ func (e *Engine) applyChange(ctx context.Context, ch gateways.StatusChange, st *
 	return false, nil
 }
 
-// reverse records a late dishonour or chargeback of a recorded charge: the
-// Splynx payment is queued for deletion (the invoice opens again), the
+// reverse records a late dishonour or chargeback of a recorded charge (the
+// Splynx payment is queued for deletion, the invoice opens again), or the
+// rejection of an approved charge not yet written back (its queued payment
+// is cancelled; store.ErrWriteBackBusy when a pass holds it right now). The
 // reversal is kept, and a dishonour fee is queued if configured.
 func (e *Engine) reverse(ctx context.Context, a store.ChargeAttempt, ch gateways.StatusChange) error {
 	o := ch.Outcome
@@ -353,13 +364,19 @@ func (e *Engine) reverse(ctx context.Context, a store.ChargeAttempt, ch gateways
 	if reason == "" {
 		reason = string(gateways.ReasonOther)
 	}
-	err := e.db.TransitionAttempt(ctx, a.ID, []store.AttemptState{store.StateRecorded}, store.StateReversed,
+	err := e.db.TransitionAttempt(ctx, a.ID, []store.AttemptState{a.State}, store.StateReversed,
 		store.Change{Reason: reason, Code: o.Code, Message: gateways.ScrubDigits(o.Message)}, now, func(tx *sql.Tx) error {
 			if _, err := store.InsertReversal(ctx, tx, store.Reversal{AttemptID: a.ID, Kind: kind, GatewayID: o.GatewayID,
 				Amount: a.Amount, Reason: reason, Code: o.Code, SplynxPaymentID: a.SplynxPaymentID}, now); err != nil {
 				return err
 			}
-			if err := store.Enqueue(ctx, tx, store.OutboxItem{AttemptID: a.ID, Action: store.OutboxDeletePayment}, now); err != nil {
+			if a.State == store.StateApproved {
+				// Nothing is in Splynx yet: cancel the queued payment
+				// (and its fee) instead of writing and deleting it.
+				if err := store.CancelPaymentWriteBack(ctx, tx, a.ID, now); err != nil {
+					return err
+				}
+			} else if err := store.Enqueue(ctx, tx, store.OutboxItem{AttemptID: a.ID, Action: store.OutboxDeletePayment}, now); err != nil {
 				return err
 			}
 			if err := e.db.Audit(ctx, tx, "charge."+kind, map[string]any{"attempt_id": a.ID, "reference": a.Reference,
