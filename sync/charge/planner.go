@@ -40,6 +40,25 @@ type Filters struct {
 	Number     string `json:"number,omitempty"`
 	// IDs narrows to these invoice (or proforma) ids: the admin's selection.
 	IDs []int64 `json:"ids,omitempty"`
+	// DueBy keeps only invoices whose due date (date_till) is on or before
+	// this day (YYYY-MM-DD): "due date reached".
+	DueBy string `json:"due_by,omitempty"`
+}
+
+// NightlyFilters are the filters of the scheduled (auto_charge) run: every
+// unpaid invoice, narrowed by auto_charge_max_age_days (created within that
+// many days) and auto_charge_due_reached (due date come). With both at
+// their defaults it is every unpaid invoice, however old.
+func (e *Engine) NightlyFilters() Filters {
+	f := Filters{Mode: ModeInvoices}
+	today := e.now().In(e.loc)
+	if n := e.set.AutoChargeMaxAgeDays; n > 0 {
+		f.From = today.AddDate(0, 0, -n).Format("2006-01-02")
+	}
+	if e.set.AutoChargeDueReached {
+		f.DueBy = today.Format("2006-01-02")
+	}
+	return f
 }
 
 // JSON renders the filters for the run row.
@@ -54,7 +73,7 @@ func (f Filters) validate() error {
 	default:
 		return fmt.Errorf("charge: unknown mode %q (invoices, proformas or balance)", f.Mode)
 	}
-	for _, d := range []string{f.From, f.To} {
+	for _, d := range []string{f.From, f.To, f.DueBy} {
 		if d == "" {
 			continue
 		}
@@ -346,6 +365,10 @@ func (e *Engine) queryDocs(ctx context.Context, f Filters, invoices bool) ([]Ite
 	if f.To != "" {
 		where = append(where, "d.date_created <= ?")
 		args = append(args, f.To)
+	}
+	if f.DueBy != "" && invoices {
+		where = append(where, "d.date_till <> '' AND substr(d.date_till, 1, 10) <= ?")
+		args = append(args, f.DueBy)
 	}
 	inInts("c.partner_id", f.Partners, &where, &args)
 	inInts("c.location_id", f.Locations, &where, &args)
