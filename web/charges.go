@@ -126,6 +126,7 @@ func filtersFrom(r *http.Request) (charge.Filters, error) {
 
 type historyData struct {
 	Runs    []store.ChargeRun
+	Open    []store.ChargeAttempt // unknown and review: they block their documents
 	Running map[int64]bool
 	Today   string
 	Error   string
@@ -142,7 +143,13 @@ func (p *chargePages) history(w http.ResponseWriter, r *http.Request) {
 		p.s.Error(w, r, http.StatusInternalServerError, "cannot read the charge history", err)
 		return
 	}
-	d := historyData{Runs: runs, Running: map[int64]bool{}, Today: p.s.Deps().Clock.Now().Format("2006-01-02")}
+	// Charges whose outcome is open block their documents: staff must see them.
+	open, err := db.ListAttempts(r.Context(), store.AttemptFilter{States: []store.AttemptState{store.StateReview, store.StateUnknown}, Limit: 200})
+	if err != nil {
+		p.s.Error(w, r, http.StatusInternalServerError, "cannot read the open charges", err)
+		return
+	}
+	d := historyData{Runs: runs, Open: open, Running: map[int64]bool{}, Today: p.s.Deps().Clock.Now().Format("2006-01-02")}
 	p.mu.Lock()
 	for id := range p.running {
 		d.Running[id] = true

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -195,5 +196,41 @@ func TestChargeFromPreviewToLog(t *testing.T) {
 	_, hist := cs.get(t, c, "/charges")
 	if !strings.Contains(hist, ">admin<") {
 		t.Errorf("history does not list the admin run: %s", hist)
+	}
+}
+
+// A charge whose outcome is unknown or in review blocks its invoice; the
+// Charge page lists it so staff see it without opening every run.
+func TestChargePageListsOpenOutcomes(t *testing.T) {
+	cs := newChargeSite(t)
+	c := withSession(t, cs.srv.URL, cs.adminSID)
+	if _, body := cs.get(t, c, "/charges"); strings.Contains(body, "open outcome") {
+		t.Fatalf("open outcomes listed with none open")
+	}
+	ctx := context.Background()
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	for i, st := range []store.AttemptState{store.StateUnknown, store.StateReview} {
+		a := &store.ChargeAttempt{ChargeKey: fmt.Sprintf("invoice:%d", 900+i), Kind: store.KindInvoice, InvoiceID: int64(900 + i),
+			CustomerID: 1, Amount: 4200, Currency: "AUD", Reference: fmt.Sprintf("SPOPEN%012d", i)}
+		if err := cs.db.CreateAttempt(ctx, a, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := cs.db.TransitionAttempt(ctx, a.ID, []store.AttemptState{store.StateCreated}, store.StateSending, store.Change{Sent: true}, now, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := cs.db.TransitionAttempt(ctx, a.ID, []store.AttemptState{store.StateSending}, store.StateUnknown, store.Change{}, now, nil); err != nil {
+			t.Fatal(err)
+		}
+		if st == store.StateReview {
+			if err := cs.db.TransitionAttempt(ctx, a.ID, []store.AttemptState{store.StateUnknown}, store.StateReview, store.Change{Message: "check it at the gateway"}, now, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	_, body := cs.get(t, c, "/charges")
+	for _, want := range []string{"Charges with an open outcome", "SPOPEN000000000000", "SPOPEN000000000001", "invoice:901", `class="bad">review`, "check it at the gateway"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the Charge page lacks %q", want)
+		}
 	}
 }
