@@ -65,7 +65,7 @@ type Options struct {
 	Operator string
 	// LeaseID names this process on write-back claims. Default LeaseID().
 	LeaseID string
-	Hooks    Hooks
+	Hooks   Hooks
 }
 
 // Engine charges, settles, reconciles and writes back. It is safe for
