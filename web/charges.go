@@ -41,6 +41,7 @@ func setupCharges(s *Server) error {
 	s.Handle("POST /charges/{id}/cancel", s.RequireAdmin(http.HandlerFunc(p.cancel)))
 	s.Handle("POST /charges/attempts/{id}/refund", s.RequireAdmin(http.HandlerFunc(p.refund)))
 	s.Handle("POST /charges/attempts/{id}/retry", s.RequireAdmin(http.HandlerFunc(p.retry)))
+	s.Handle("POST /charges/attempts/{id}/decide", s.RequireAdmin(http.HandlerFunc(p.decide)))
 	s.AddNav(NavItem{Title: "Charge", Path: "/charges", Order: 20})
 	return nil
 }
@@ -381,4 +382,27 @@ func (p *chargePages) retry(w http.ResponseWriter, r *http.Request) {
 		p.s.Logger().Warn("write-back after a retry", zap.Error(err))
 	}
 	http.Redirect(w, r, fmt.Sprintf("%s/charges/%d", p.s.Prefix(), a.RunID), http.StatusSeeOther)
+}
+
+// decide records what staff found at the gateway about a charge whose
+// outcome is open (unknown or review).
+func (p *chargePages) decide(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		p.s.Error(w, r, http.StatusNotFound, "no such charge", nil)
+		return
+	}
+	en, err := p.engine(r.Context())
+	if err != nil {
+		p.s.Error(w, r, http.StatusServiceUnavailable, "the charge engine is not available (see the log)", err)
+		return
+	}
+	if _, err := en.ResolveReview(r.Context(), id, r.FormValue("decision"), "admin"); err != nil {
+		p.s.Error(w, r, http.StatusConflict, "Not decided: "+err.Error(), err)
+		return
+	}
+	if _, err := en.WriteBack(r.Context()); err != nil {
+		p.s.Logger().Warn("write-back after a review decision", zap.Error(err))
+	}
+	http.Redirect(w, r, p.s.Prefix()+"/charges", http.StatusSeeOther)
 }

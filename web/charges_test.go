@@ -228,9 +228,38 @@ func TestChargePageListsOpenOutcomes(t *testing.T) {
 		}
 	}
 	_, body := cs.get(t, c, "/charges")
-	for _, want := range []string{"Charges with an open outcome", "SPOPEN000000000000", "SPOPEN000000000001", "invoice:901", `class="bad">review`, "check it at the gateway"} {
+	for _, want := range []string{"Charges with an open outcome", "SPOPEN000000000000", "SPOPEN000000000001", "invoice:901", `class="bad">review`, "check it at the gateway", "Not charged"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the Charge page lacks %q", want)
 		}
+	}
+	// Staff found nothing at the gateway: the review is decided, audited,
+	// and the invoice is free to be charged again.
+	m := tokenRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no CSRF token on the Charge page")
+	}
+	review, err := cs.db.AttemptByReference(ctx, "SPOPEN000000000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.PostForm(fmt.Sprintf("%s/integrapay/charges/attempts/%d/decide", cs.srv.URL, review.ID),
+		url.Values{"csrf_token": {m[1]}, "decision": {"not_charged"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("decide: %d", resp.StatusCode)
+	}
+	got, _ := cs.db.GetAttempt(ctx, review.ID)
+	if got.State != store.StateDeclined || got.Code != charge.CodeNotSent {
+		t.Fatalf("after the decision: %s %s", got.State, got.Code)
+	}
+	if audit, _ := cs.db.AuditLog(ctx, "charge.review_decided", 5); len(audit) != 1 || audit[0].Fields["decision"] != "not_charged" {
+		t.Fatalf("audit %+v", audit)
+	}
+	if _, body := cs.get(t, c, "/charges"); strings.Contains(body, "SPOPEN000000000001") {
+		t.Error("the decided charge is still listed as open")
 	}
 }

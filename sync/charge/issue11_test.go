@@ -375,3 +375,60 @@ func TestRejectedBeforeWriteBackGoesStraightToReversed(t *testing.T) {
 		t.Fatalf("invoice %s", s)
 	}
 }
+
+// A BECS schedule answered 504 and never applied: no confirmed channel can
+// say so, so the attempt stays unknown, goes to review after
+// review_unknown_after_days business days (never back to chargeable by
+// itself), and is charged again only after a person decides.
+func TestUnresolvedGoesToReviewUntilAPersonDecides(t *testing.T) {
+	e := newEnv(t, gwIntegra)
+	cust := e.customer("Never Known", "bank")
+	inv := e.invoice(cust, "64.00", "")
+	e.sync()
+	e.ip.SetFault("payers/*/schedules/payments", integrapaysim.Fault{Method: "POST", Status: 504, Times: 1})
+	en := e.engine()
+	if res := e.nightly(en); res.Progress.Unknown != 1 {
+		t.Fatalf("run %+v", res.Progress)
+	}
+	a := e.attempts()[0]
+	for day := 0; day < 2; day++ {
+		e.advance(1)
+		e.cycle(en)
+		e.nightly(en)
+	}
+	if got, _ := e.db.GetAttempt(e.ctx, a.ID); got.State != store.StateUnknown {
+		t.Fatalf("after 2 business days: %s, want still unknown", got.State)
+	}
+	for day := 0; day < 5; day++ {
+		e.advance(1)
+		e.cycle(en)
+		e.nightly(en)
+	}
+	got, _ := e.db.GetAttempt(e.ctx, a.ID)
+	if got.State != store.StateReview {
+		t.Fatalf("after a week: %s, want review", got.State)
+	}
+	if n := e.bankDebits(cust); n != 0 {
+		t.Fatalf("%d debits while the first was open", n)
+	}
+	pv, _ := en.Preview(e.ctx, charge.Filters{})
+	if pv.Count != 0 || len(pv.Skipped) != 1 || !strings.Contains(pv.Skipped[0].Skip, "needs review") {
+		t.Fatalf("preview %+v", pv)
+	}
+	if audit, _ := e.db.AuditLog(e.ctx, "charge.review", 5); len(audit) != 1 {
+		t.Fatalf("audit %+v", audit)
+	}
+	// Staff checked the gateway portal: nothing there.
+	if _, err := en.ResolveReview(e.ctx, a.ID, charge.DecideNotCharged, "ops@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	e.nightly(en)
+	e.settleAll(en)
+	if n := e.bankDebits(cust); n != 1 {
+		t.Fatalf("%d debits after the decision, want 1", n)
+	}
+	if s, _ := e.invoiceStatus(inv); s != "paid" {
+		t.Fatalf("invoice %s", s)
+	}
+	e.checkLedgers()
+}

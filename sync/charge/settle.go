@@ -457,3 +457,58 @@ func (e *Engine) resurrect(ctx context.Context, a store.ChargeAttempt, o gateway
 		zap.Bool("superseded", other.ID != 0), zap.String("superseded_by", other.Reference))
 	return nil
 }
+
+// Decisions a person makes about an attempt in review.
+const (
+	// DecideNotCharged: the gateway has no such charge (checked in its
+	// portal); the attempt is declined and the document chargeable again.
+	DecideNotCharged = "not_charged"
+	// DecideCharged: the gateway took the money; the attempt is approved
+	// and written back to Splynx like any other.
+	DecideCharged = "charged"
+)
+
+// CodeStaffDecision marks a charge an operator confirmed at the gateway.
+const CodeStaffDecision = "STAFF"
+
+// ResolveReview records what a person found out at the gateway about an
+// attempt in review (or still unknown), and audits who decided it.
+func (e *Engine) ResolveReview(ctx context.Context, attemptID int64, decision, by string) (store.ChargeAttempt, error) {
+	a, err := e.db.GetAttempt(ctx, attemptID)
+	if err != nil {
+		return a, err
+	}
+	if a.State != store.StateReview && a.State != store.StateUnknown {
+		return a, fmt.Errorf("charge: %s is %s; only an unknown or review attempt can be decided", a.Reference, a.State)
+	}
+	from := []store.AttemptState{a.State}
+	now := e.now()
+	audit := func(tx *sql.Tx) error {
+		return e.db.Audit(ctx, tx, "charge.review_decided", map[string]any{"attempt_id": a.ID, "reference": a.Reference,
+			"customer_id": a.CustomerID, "charge": a.ChargeKey, "amount": money.Amount(a.Amount).String(),
+			"decision": decision, "by": by, "was": string(a.State)})
+	}
+	switch decision {
+	case DecideNotCharged:
+		// NOT_SENT: the planner may charge the document again. Should the
+		// feed show it after all, it is resurrected like any decline.
+		err = e.db.TransitionAttempt(ctx, a.ID, from, store.StateDeclined, store.Change{Reason: string(gateways.ReasonOther),
+			Code: CodeNotSent, Message: "not charged at the gateway (decided by " + by + ")", Resolved: true}, now, audit)
+	case DecideCharged:
+		err = e.db.TransitionAttempt(ctx, a.ID, from, store.StateApproved, store.Change{Code: CodeStaffDecision,
+			Message: "charged at the gateway (decided by " + by + ")", Resolved: true}, now, func(tx *sql.Tx) error {
+			if err := e.queueApproved(ctx, tx, a, now); err != nil {
+				return err
+			}
+			return audit(tx)
+		})
+	default:
+		return a, fmt.Errorf("charge: unknown decision %q (%s or %s)", decision, DecideNotCharged, DecideCharged)
+	}
+	if err != nil {
+		return a, err
+	}
+	e.log.Info("charge review decided", zap.Int64("attempt_id", a.ID), zap.String("reference", a.Reference),
+		zap.String("decision", decision), zap.String("by", by))
+	return e.db.GetAttempt(ctx, a.ID)
+}
