@@ -432,3 +432,27 @@ func TestUnresolvedGoesToReviewUntilAPersonDecides(t *testing.T) {
 	}
 	e.checkLedgers()
 }
+
+// (c, IPpay) A request IPpay refuses as malformed (921, not retryable) is
+// sent once over ten nights, not once a night.
+func TestHardDeclineNotChargedEveryNightIPpay(t *testing.T) {
+	e := newEnv(t, gwIPpay)
+	cust := e.customer("Format Error", "card")
+	e.invoice(cust, "21.00", "")
+	e.sync()
+	e.pp.SetFault(ippaysim.Fault{Types: []string{"SALE"}, EchoRequest: true})
+	en := e.engine()
+	for range 10 {
+		e.nightly(en)
+		e.cycle(en)
+		e.clk.Advance(24 * time.Hour)
+	}
+	as := e.attempts()
+	if len(as) != 1 || as[0].State != store.StateDeclined || as[0].Retryable {
+		t.Fatalf("ten nights made %d attempts (%+v), want one non-retryable decline", len(as), as)
+	}
+	pv, _ := en.Preview(e.ctx, charge.Filters{})
+	if pv.Count != 0 || len(pv.Skipped) != 1 || !strings.Contains(pv.Skipped[0].Skip, "not retryable") {
+		t.Fatalf("preview %+v", pv)
+	}
+}
