@@ -670,7 +670,7 @@ func TestDuplicateReferenceIsLookedUp(t *testing.T) {
 }
 
 func TestLateRejectionAfterSettlementComesThroughChanges(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, withInferred()) // the L status is inferred
 	m := e.saveBank("C1")
 	e.charge("SPLATE000000000001", m, 7729) // .29: settles, then DD claim
 	e.charge("SPLATE000000000002", m, 8000) // injected R7 after settlement
@@ -705,7 +705,7 @@ func TestLateRejectionAfterSettlementComesThroughChanges(t *testing.T) {
 }
 
 func TestLateChargebackOnACardPayment(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, withInferred()) // the L status is inferred
 	m := e.saveCard("C1")
 	e.charge("SPCB00000000000001", m, 9900)
 	e.sim.InjectLate("SPCB00000000000001", integrapaysim.Late{SubStatus: "R13", After: time.Hour})
