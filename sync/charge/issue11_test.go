@@ -456,3 +456,48 @@ func TestHardDeclineNotChargedEveryNightIPpay(t *testing.T) {
 		t.Fatalf("preview %+v", pv)
 	}
 }
+
+// late_settlement=refund: the superseded charge is recorded, then refunded
+// at the gateway; Splynx ends with the one payment on the invoice.
+func TestLateSettlementRefunded(t *testing.T) {
+	e := newEnv(t, gwIntegra)
+	e.set.LateSettlement = "refund"
+	cust := e.customer("Refund Me", "bank")
+	inv := e.invoice(cust, "40.00", "")
+	e.sync()
+	e.ip.SetFault("payers/*/schedules/payments", integrapaysim.Fault{Method: "POST", LoseResponse: true, Times: 1})
+	en := e.engine()
+	e.nightly(en)
+	a := e.attempts()[0]
+	if err := e.db.TransitionAttempt(e.ctx, a.ID, []store.AttemptState{store.StateUnknown}, store.StateDeclined,
+		store.Change{Code: charge.CodeNotSent, Resolved: true}, e.clk.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	e.nightly(en)
+	for range 6 {
+		e.advance(1)
+		e.cycle(en)
+	}
+	refunded := false
+	for _, en := range e.ip.Ledger() {
+		if en.Reference == a.Reference && en.Refunded == en.Amount {
+			refunded = true
+		}
+	}
+	if !refunded {
+		t.Fatalf("the superseded debit %s was not refunded: %+v", a.Reference, e.ip.Ledger())
+	}
+	var onInvoice int
+	for _, p := range e.sp.Payments() {
+		if p.InvoiceID == inv && p.Amount > 0 {
+			onInvoice++
+		}
+	}
+	if onInvoice != 1 {
+		t.Fatalf("payments on the invoice: %d, want 1: %+v", onInvoice, e.sp.Payments())
+	}
+	if s, _ := e.invoiceStatus(inv); s != "paid" {
+		t.Fatalf("invoice %s", s)
+	}
+	e.checkLedgers()
+}
