@@ -253,7 +253,11 @@ type Gateway interface {
 	// request, missing configuration); every other result is an Outcome,
 	// Unknown included.
 	Charge(ctx context.Context, req ChargeRequest) (Outcome, error)
-	// Lookup asks the gateway for the charge made with req.Reference.
+	// Lookup asks the gateway for the charge made with req.Reference. It
+	// returns ErrNotFound only when a channel the spec confirms answered
+	// explicitly that the gateway has no such charge; when every channel it
+	// could ask is inferred (or answered 404/405 for a path we guessed) it
+	// returns ErrInconclusive, which proves nothing either way.
 	// ErrNotFound means the gateway never received it.
 	Lookup(ctx context.Context, req LookupRequest) (Outcome, error)
 	// Changes returns status changes not yet acknowledged.
@@ -276,4 +280,8 @@ var (
 	ErrUnsupported    = errors.New("gateway: not supported")
 	ErrUnauthorized   = errors.New("gateway: credentials rejected")
 	ErrUnreachable    = errors.New("gateway: unreachable")
+	// ErrInconclusive: a lookup could not tell whether the gateway has the
+	// charge (only unconfirmed paths could be asked, or they answered 404 or
+	// 405). The charge stays unresolved; nothing may be sent again.
+	ErrInconclusive = errors.New("gateway: lookup inconclusive")
 )

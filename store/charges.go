@@ -21,9 +21,13 @@ type AttemptState string
 
 // Charge attempt states (DESIGN.md).
 const (
-	StateCreated  AttemptState = "created"
-	StateSending  AttemptState = "sending"
-	StateUnknown  AttemptState = "unknown"
+	StateCreated AttemptState = "created"
+	StateSending AttemptState = "sending"
+	StateUnknown AttemptState = "unknown"
+	// StateReview: still unknown after the review_unknown_after_days
+	// setting; blocks new charges of the document until a person decides
+	// (the status feed can still resolve it).
+	StateReview   AttemptState = "review"
 	StatePending  AttemptState = "pending"
 	StateApproved AttemptState = "approved"
 	StateDeclined AttemptState = "declined"
@@ -35,7 +39,7 @@ const (
 // same charge (the partial unique index charge_attempts_one_live).
 func (s AttemptState) Live() bool {
 	switch s {
-	case StateCreated, StateSending, StateUnknown, StatePending, StateApproved:
+	case StateCreated, StateSending, StateUnknown, StateReview, StatePending, StateApproved:
 		return true
 	}
 	return false
@@ -43,11 +47,15 @@ func (s AttemptState) Live() bool {
 
 // allowed lists the legal transitions. created→declined exists for a run
 // cancelled before the request left: nothing was sent, the row says so.
+// declined→pending|approved is the gateway's status feed showing that a
+// charge we held as declined (or never received) was taken after all.
 var allowed = map[AttemptState][]AttemptState{
 	StateCreated:  {StateSending, StateDeclined},
 	StateSending:  {StateApproved, StatePending, StateDeclined, StateUnknown},
-	StateUnknown:  {StateApproved, StatePending, StateDeclined},
+	StateUnknown:  {StateApproved, StatePending, StateDeclined, StateReview},
+	StateReview:   {StateApproved, StatePending, StateDeclined},
 	StatePending:  {StateApproved, StateDeclined},
+	StateDeclined: {StatePending, StateApproved},
 	StateApproved: {StateRecorded, StateReversed},
 	StateRecorded: {StateReversed},
 }
@@ -139,10 +147,14 @@ type ChargeAttempt struct {
 	NextCheckAt     time.Time
 	Checks          int
 	SplynxPaymentID int64
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
-	SentAt          time.Time
-	ResolvedAt      time.Time
+	// Superseded: the gateway took this attempt's money after another
+	// attempt had paid (or was paying) the document; the money goes to the
+	// customer's balance or back, never onto the document a second time.
+	Superseded bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	SentAt     time.Time
+	ResolvedAt time.Time
 }
 
 // Receipt is the Splynx payment receipt number for the attempt: the gateway
@@ -157,7 +169,7 @@ func (a ChargeAttempt) Receipt() string {
 const attemptCols = `id, charge_key, kind, invoice_id, proforma_id, item_number, customer_id, amount, fee, refunded,
  currency, COALESCE(method_id, 0), method_kind, reference, gateway_id, secondary_id, state, reason, code, message,
  retryable, review, attempt_no, COALESCE(retry_of, 0), retried, COALESCE(run_id, 0), settles_by, next_retry_at,
- next_check_at, checks, splynx_payment_id, created_at, updated_at, sent_at, resolved_at`
+ next_check_at, checks, splynx_payment_id, created_at, updated_at, sent_at, resolved_at, superseded`
 
 type scanner interface{ Scan(...any) error }
 
@@ -168,7 +180,7 @@ func scanAttempt(r scanner) (ChargeAttempt, error) {
 		&a.Amount, &a.Fee, &a.Refunded, &a.Currency, &a.MethodID, &a.MethodKind, &a.Reference, &a.GatewayID,
 		&a.SecondaryID, &state, &a.Reason, &a.Code, &a.Message, &a.Retryable, &a.Review, &a.AttemptNo,
 		&a.RetryOf, &a.Retried, &a.RunID, &settles, &nextRetry, &nextCheck, &a.Checks, &a.SplynxPaymentID,
-		&created, &updated, &sent, &resolved)
+		&created, &updated, &sent, &resolved, &a.Superseded)
 	if err != nil {
 		return a, err
 	}
@@ -250,6 +262,8 @@ type Change struct {
 	Resolved bool
 	// BumpChecks counts a reconciler lookup.
 	BumpChecks bool
+	// Supersede marks the attempt superseded (never cleared).
+	Supersede bool
 }
 
 // Transition moves attempt id from one of the states in from to to, inside
@@ -261,7 +275,10 @@ func Transition(ctx context.Context, tx *sql.Tx, id int64, from []AttemptState, 
 	args := []any{string(to), c.GatewayID, c.SecondaryID, c.Reason, c.Code, c.Message, c.Retryable, c.Review,
 		FormatTime(c.SettlesBy), FormatTime(c.NextRetryAt), FormatTime(c.NextCheckAt), c.SplynxPaymentID, c.Amount,
 		FormatTime(now)}
-	sent, resolved, checks := "sent_at", "resolved_at", "checks"
+	sent, resolved, checks, superseded := "sent_at", "resolved_at", "checks", "superseded"
+	if c.Supersede {
+		superseded = "1"
+	}
 	if c.Sent {
 		sent = "?"
 		args = append(args, FormatTime(now))
@@ -294,7 +311,8 @@ func Transition(ctx context.Context, tx *sql.Tx, id int64, from []AttemptState, 
  next_check_at = ?,
  splynx_payment_id = COALESCE(NULLIF(?, 0), splynx_payment_id),
  amount = COALESCE(NULLIF(?, 0), amount),
- updated_at = ?, sent_at = ` + sent + `, resolved_at = ` + resolved + `, checks = ` + checks + `
+ updated_at = ?, sent_at = ` + sent + `, resolved_at = ` + resolved + `, checks = ` + checks + `,
+ superseded = ` + superseded + `
  WHERE id = ? AND state IN (` + strings.Join(ph, ",") + `)`
 	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
@@ -471,4 +489,15 @@ func (db *DB) ListAttempts(ctx context.Context, f AttemptFilter) ([]ChargeAttemp
 // LatestAttempt returns the newest attempt of a charge (ErrNoRows if none).
 func (db *DB) LatestAttempt(ctx context.Context, chargeKey string) (ChargeAttempt, error) {
 	return db.oneAttempt(ctx, `WHERE charge_key = ? ORDER BY id DESC LIMIT 1`, chargeKey)
+}
+
+// OtherLiveAttempt returns another attempt of a's charge that is live or
+// recorded (it paid, or may be paying, the document); ID 0 when none.
+func (db *DB) OtherLiveAttempt(ctx context.Context, a ChargeAttempt) (ChargeAttempt, error) {
+	o, err := db.oneAttempt(ctx, `WHERE charge_key = ? AND id <> ? AND superseded = 0
+ AND state IN ('created','sending','unknown','review','pending','approved','recorded') ORDER BY id DESC LIMIT 1`, a.ChargeKey, a.ID)
+	if errors.Is(err, ErrNoRows) {
+		return ChargeAttempt{}, nil
+	}
+	return o, err
 }

@@ -443,15 +443,17 @@ func (db *DB) ListOutbox(ctx context.Context, attemptID int64) ([]OutboxItem, er
 	return out, rows.Err()
 }
 
-// ClaimOutbox leases a due pending item until until, so that two
-// write-back passes (the daemon's job and a CLI run) never work on the same
-// item at once. It reports whether this caller got it. A holder that dies
-// loses the lease when it expires; the next holder searches Splynx first.
-func (db *DB) ClaimOutbox(ctx context.Context, id int64, now, until time.Time) (bool, error) {
+// ClaimOutbox leases a due pending item until until for owner (a lease id
+// naming the process, see charge.LeaseID), so that two write-back passes
+// (the daemon's job and a CLI run) never work on the same item at once. It
+// reports whether this caller got it. A holder that dies loses the lease
+// when it expires, or at once when ReleaseDeadLeases sees it is dead; the
+// next holder searches Splynx first.
+func (db *DB) ClaimOutbox(ctx context.Context, id int64, now, until time.Time, owner string) (bool, error) {
 	var n int64
 	err := db.Write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE writeback_outbox SET next_try_at = ?
- WHERE id = ? AND status = 'pending' AND (next_try_at = '' OR next_try_at <= ?)`, FormatTime(until), id, FormatTime(now))
+		res, err := tx.ExecContext(ctx, `UPDATE writeback_outbox SET next_try_at = ?, lease_owner = ?
+ WHERE id = ? AND status = 'pending' AND (next_try_at = '' OR next_try_at <= ?)`, FormatTime(until), owner, id, FormatTime(now))
 		if err != nil {
 			return err
 		}
@@ -462,6 +464,72 @@ func (db *DB) ClaimOutbox(ctx context.Context, id int64, now, until time.Time) (
 		return false, fmt.Errorf("store: claim write-back %d: %w", id, err)
 	}
 	return n == 1, nil
+}
+
+// ErrWriteBackBusy: a write-back pass holds the item right now.
+var ErrWriteBackBusy = errors.New("store: write-back in progress")
+
+// CancelPaymentWriteBack cancels, in tx, the queued Splynx payment (and
+// service fee) of an attempt rejected before its write-back. It fails with
+// ErrWriteBackBusy when a pass holds the payment (its lease runs past now)
+// or the payment was already written.
+func CancelPaymentWriteBack(ctx context.Context, tx *sql.Tx, attemptID int64, now time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE writeback_outbox SET status = 'done', result_id = 0, done_at = ?,
+ last_error = 'cancelled: rejected before the write-back'
+ WHERE attempt_id = ? AND action = 'payment' AND status = 'pending' AND (next_try_at = '' OR next_try_at <= ?)`,
+		FormatTime(now), attemptID, FormatTime(now))
+	if err != nil {
+		return fmt.Errorf("store: cancel write-back of attempt %d: %w", attemptID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: payment of attempt %d", ErrWriteBackBusy, attemptID)
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE writeback_outbox SET status = 'done', result_id = 0, done_at = ?,
+ last_error = 'cancelled: rejected before the write-back'
+ WHERE attempt_id = ? AND action = 'fee' AND status = 'pending'`, FormatTime(now), attemptID)
+	return err
+}
+
+// ReleaseDeadLeases makes pending items leased (until after now) by an owner
+// that dead reports as gone due at once, and returns how many it freed.
+func (db *DB) ReleaseDeadLeases(ctx context.Context, now time.Time, dead func(owner string) bool) (int, error) {
+	rows, err := db.SQL().QueryContext(ctx, `SELECT DISTINCT lease_owner FROM writeback_outbox
+ WHERE status = 'pending' AND lease_owner <> '' AND next_try_at > ?`, FormatTime(now))
+	if err != nil {
+		return 0, fmt.Errorf("store: list write-back leases: %w", err)
+	}
+	var owners []string
+	for rows.Next() {
+		var o string
+		if err := rows.Scan(&o); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if dead(o) {
+			owners = append(owners, o)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	var freed int64
+	for _, o := range owners {
+		err := db.Write(ctx, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, `UPDATE writeback_outbox SET next_try_at = '', lease_owner = ''
+ WHERE status = 'pending' AND lease_owner = ? AND next_try_at > ?`, o, FormatTime(now))
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			freed += n
+			return nil
+		})
+		if err != nil {
+			return int(freed), fmt.Errorf("store: release write-back leases of %s: %w", o, err)
+		}
+	}
+	return int(freed), nil
 }
 
 // CompleteOutbox marks an item done inside tx with the Splynx id it produced.

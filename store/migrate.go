@@ -107,7 +107,11 @@ func (db *DB) migrateTo(ctx context.Context, ms []migration, known int) error {
 			continue
 		}
 		start := time.Now()
-		err := db.Write(ctx, func(tx *sql.Tx) error {
+		apply := db.Write
+		if strings.HasPrefix(m.sql, fkOffMarker) {
+			apply = db.writeNoFK
+		}
+		err := apply(ctx, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return err
 			}
@@ -122,4 +126,40 @@ func (db *DB) migrateTo(ctx context.Context, ms []migration, known int) error {
 			zap.Duration("took", time.Since(start)))
 	}
 	return nil
+}
+
+// fkOffMarker opens a migration that rebuilds a table other tables refer
+// to (SQLite cannot change a CHECK constraint in place). It runs with
+// foreign keys off, as SQLite's documented table rebuild requires, and
+// commits only if PRAGMA foreign_key_check then finds nothing.
+const fkOffMarker = "-- migrate: foreign_keys off"
+
+func (db *DB) writeNoFK(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`) //nolint:errcheck // restored on the same connection
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit a no-op
+	if err := fn(tx); err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		return err
+	}
+	bad := rows.Next()
+	rows.Close()
+	if bad {
+		return fmt.Errorf("store: foreign key check failed after the rebuild")
+	}
+	return tx.Commit()
 }

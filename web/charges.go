@@ -44,6 +44,7 @@ func (s *Server) registerCharges() error {
 	s.Handle("POST /charges/{id}/cancel", s.RequireAdmin(http.HandlerFunc(p.cancel)))
 	s.Handle("POST /charges/attempts/{id}/refund", s.RequireAdmin(http.HandlerFunc(p.refund)))
 	s.Handle("POST /charges/attempts/{id}/retry", s.RequireAdmin(http.HandlerFunc(p.retry)))
+	s.Handle("POST /charges/attempts/{id}/decide", s.RequireAdmin(http.HandlerFunc(p.decide)))
 	s.AddNav(NavItem{Title: "Charge", Path: "/charges", Order: 20})
 	return nil
 }
@@ -77,6 +78,7 @@ func filtersFrom(r *http.Request) (charge.Filters, error) {
 
 type historyData struct {
 	Runs    []store.ChargeRun
+	Open    []store.ChargeAttempt // unknown and review: they block their documents
 	Running map[int64]bool
 	Today   string
 	Error   string
@@ -93,7 +95,13 @@ func (p *chargePages) history(w http.ResponseWriter, r *http.Request) {
 		p.s.Error(w, r, http.StatusInternalServerError, "cannot read the charge history", err)
 		return
 	}
-	d := historyData{Runs: runs, Running: map[int64]bool{}, Today: p.s.Deps().Clock.Now().Format("2006-01-02")}
+	// Charges whose outcome is open block their documents: staff must see them.
+	open, err := db.ListAttempts(r.Context(), store.AttemptFilter{States: []store.AttemptState{store.StateReview, store.StateUnknown}, Limit: 200})
+	if err != nil {
+		p.s.Error(w, r, http.StatusInternalServerError, "cannot read the open charges", err)
+		return
+	}
+	d := historyData{Runs: runs, Open: open, Running: map[int64]bool{}, Today: p.s.Deps().Clock.Now().Format("2006-01-02")}
 	for _, id := range p.runs.RunningIDs() {
 		d.Running[id] = true
 	}
@@ -286,4 +294,27 @@ func (p *chargePages) retry(w http.ResponseWriter, r *http.Request) {
 		p.s.Logger().Warn("write-back after a retry", zap.Error(err))
 	}
 	http.Redirect(w, r, fmt.Sprintf("%s/charges/%d", p.s.Prefix(), a.RunID), http.StatusSeeOther)
+}
+
+// decide records what staff found at the gateway about a charge whose
+// outcome is open (unknown or review).
+func (p *chargePages) decide(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		p.s.Error(w, r, http.StatusNotFound, "no such charge", nil)
+		return
+	}
+	en, err := p.engine(r.Context())
+	if err != nil {
+		p.s.Error(w, r, http.StatusServiceUnavailable, "the charge engine is not available (see the log)", err)
+		return
+	}
+	if _, err := en.ResolveReview(r.Context(), id, r.FormValue("decision"), "admin"); err != nil {
+		p.s.Error(w, r, http.StatusConflict, "Not decided: "+err.Error(), err)
+		return
+	}
+	if _, err := en.WriteBack(r.Context()); err != nil {
+		p.s.Logger().Warn("write-back after a review decision", zap.Error(err))
+	}
+	http.Redirect(w, r, p.s.Prefix()+"/charges", http.StatusSeeOther)
 }

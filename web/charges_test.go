@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -195,5 +196,70 @@ func TestChargeFromPreviewToLog(t *testing.T) {
 	_, hist := cs.get(t, c, "/charges")
 	if !strings.Contains(hist, ">admin<") {
 		t.Errorf("history does not list the admin run: %s", hist)
+	}
+}
+
+// A charge whose outcome is unknown or in review blocks its invoice; the
+// Charge page lists it so staff see it without opening every run.
+func TestChargePageListsOpenOutcomes(t *testing.T) {
+	cs := newChargeSite(t)
+	c := withSession(t, cs.srv.URL, cs.adminSID)
+	if _, body := cs.get(t, c, "/charges"); strings.Contains(body, "open outcome") {
+		t.Fatalf("open outcomes listed with none open")
+	}
+	ctx := context.Background()
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	for i, st := range []store.AttemptState{store.StateUnknown, store.StateReview} {
+		a := &store.ChargeAttempt{ChargeKey: fmt.Sprintf("invoice:%d", 900+i), Kind: store.KindInvoice, InvoiceID: int64(900 + i),
+			CustomerID: 1, Amount: 4200, Currency: "AUD", Reference: fmt.Sprintf("SPOPEN%012d", i)}
+		if err := cs.db.CreateAttempt(ctx, a, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := cs.db.TransitionAttempt(ctx, a.ID, []store.AttemptState{store.StateCreated}, store.StateSending, store.Change{Sent: true}, now, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := cs.db.TransitionAttempt(ctx, a.ID, []store.AttemptState{store.StateSending}, store.StateUnknown, store.Change{}, now, nil); err != nil {
+			t.Fatal(err)
+		}
+		if st == store.StateReview {
+			if err := cs.db.TransitionAttempt(ctx, a.ID, []store.AttemptState{store.StateUnknown}, store.StateReview, store.Change{Message: "check it at the gateway"}, now, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	_, body := cs.get(t, c, "/charges")
+	for _, want := range []string{"Charges with an open outcome", "SPOPEN000000000000", "SPOPEN000000000001", "invoice:901", `class="bad">review`, "check it at the gateway", "Not charged"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the Charge page lacks %q", want)
+		}
+	}
+	// Staff found nothing at the gateway: the review is decided, audited,
+	// and the invoice is free to be charged again.
+	m := tokenRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no CSRF token on the Charge page")
+	}
+	review, err := cs.db.AttemptByReference(ctx, "SPOPEN000000000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.PostForm(fmt.Sprintf("%s/integrapay/charges/attempts/%d/decide", cs.srv.URL, review.ID),
+		url.Values{"csrf_token": {m[1]}, "decision": {"not_charged"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("decide: %d", resp.StatusCode)
+	}
+	got, _ := cs.db.GetAttempt(ctx, review.ID)
+	if got.State != store.StateDeclined || got.Code != charge.CodeNotSent {
+		t.Fatalf("after the decision: %s %s", got.State, got.Code)
+	}
+	if audit, _ := cs.db.AuditLog(ctx, "charge.review_decided", 5); len(audit) != 1 || audit[0].Fields["decision"] != "not_charged" {
+		t.Fatalf("audit %+v", audit)
+	}
+	if _, body := cs.get(t, c, "/charges"); strings.Contains(body, "SPOPEN000000000001") {
+		t.Error("the decided charge is still listed as open")
 	}
 }

@@ -58,6 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&cfg.Seed, "seed", 1, "random seed of the data and of fault injection")
 	fs.StringVar(&cfg.APIKey, "api-key", "sim-api-key", "API key the simulated Splynx accepts")
 	fs.StringVar(&cfg.APISecret, "api-secret", "sim-api-secret", "its secret")
+	fs.BoolVar(&cfg.Inferred, "inferred", false, "IntegraPay also serves the paths the spec does not confirm (bank-payments and schedule look-ups, L statuses)")
 	fixed := fs.Bool("fixed-clock", false, "keep the simulators' clock at 2026-11-02 09:00 UTC instead of following the wall clock")
 	faults := fs.String("faults", "", `Splynx API faults, e.g. "error=0.2,drop=0.05,latency=10ms" (keys: error, status, drop, drop_after, malformed, wrong_types, latency, path)`)
 	if err := fs.Parse(args); err != nil {

@@ -247,11 +247,13 @@ func recordOutcome(t transaction) (gateways.Outcome, bool) {
 	return o, late
 }
 
-// Lookup finds the charge made with req.Reference: a card payment through
-// transactions/card-payments/?reference=, a bank debit through
-// transactions/bank-payments/?reference= once the debit run has picked it
-// up, or as the payer's scheduled payment before that. The error matches
-// gateways.ErrNotFound when IntegraPay has none.
+// Lookup finds the charge made with req.Reference. Cards are looked up
+// through transactions/card-payments/?reference= (confirmed, spec §7.2): its
+// "none" is an answer (gateways.ErrNotFound). Bank debits can only be asked
+// about through paths no source confirms (transactions/bank-payments/ and
+// payers/{ref}/schedules/payments): a match there is used, but a miss, a 404
+// or a 405 proves nothing, so a bank lookup that finds nothing returns
+// gateways.ErrInconclusive and the caller waits for the transactions/new feed.
 func (c *Client) Lookup(ctx context.Context, req gateways.LookupRequest) (gateways.Outcome, error) {
 	if req.Reference == "" {
 		return gateways.Outcome{}, fmt.Errorf("integrapay: lookup: %w: empty reference", gateways.ErrInvalidDetails)
@@ -264,32 +266,56 @@ func (c *Client) Lookup(ctx context.Context, req gateways.LookupRequest) (gatewa
 	if req.Method.Kind == "" {
 		kinds = []gateways.MethodKind{gateways.Card, gateways.Bank}
 	}
+	var result error
 	for _, k := range kinds {
-		path := "transactions/card-payments/"
-		if k == gateways.Bank {
-			path = "transactions/bank-payments/"
-		}
-		o, err := c.findTransaction(ctx, path, req.Reference)
-		if err == nil {
-			c.log.Info("charge looked up", zap.String("reference", req.Reference), zap.String("transaction_id", o.GatewayID), zap.String("status", string(o.Status)))
-			return o, nil
-		}
-		if !errors.Is(err, gateways.ErrNotFound) {
-			return gateways.Outcome{}, err
-		}
-		if k == gateways.Bank && payerRef != "" {
-			o, err := c.findScheduled(ctx, payerRef, req.Reference)
+		if k != gateways.Bank {
+			o, err := c.findTransaction(ctx, "transactions/card-payments/", req.Reference)
 			if err == nil {
-				c.log.Info("charge looked up", zap.String("reference", req.Reference), zap.String("scheduled_payment_id", o.SecondaryID), zap.String("status", string(o.Status)))
+				c.log.Info("charge looked up", zap.String("reference", req.Reference), zap.String("transaction_id", o.GatewayID), zap.String("status", string(o.Status)))
 				return o, nil
 			}
 			if !errors.Is(err, gateways.ErrNotFound) {
 				return gateways.Outcome{}, err
 			}
+			if result == nil {
+				result = fmt.Errorf("integrapay: lookup %s: %w", req.Reference, gateways.ErrNotFound)
+			}
+			continue
 		}
+		o, err := c.findTransaction(ctx, "transactions/bank-payments/", req.Reference)
+		if err == nil {
+			c.log.Info("charge looked up", zap.String("reference", req.Reference), zap.String("transaction_id", o.GatewayID), zap.String("status", string(o.Status)), zap.String("path", "inferred"))
+			return o, nil
+		}
+		if !inferredMiss(err) {
+			return gateways.Outcome{}, err
+		}
+		if payerRef != "" {
+			o, err := c.findScheduled(ctx, payerRef, req.Reference)
+			if err == nil {
+				c.log.Info("charge looked up", zap.String("reference", req.Reference), zap.String("scheduled_payment_id", o.SecondaryID), zap.String("status", string(o.Status)), zap.String("path", "inferred"))
+				return o, nil
+			}
+			if !inferredMiss(err) {
+				return gateways.Outcome{}, err
+			}
+		}
+		// Only unconfirmed paths could be asked: a bank debit we cannot
+		// see may still be scheduled or settled.
+		result = fmt.Errorf("integrapay: lookup %s: bank debit not found through unconfirmed paths: %w", req.Reference, gateways.ErrInconclusive)
 	}
-	c.log.Info("charge not found", zap.String("reference", req.Reference))
-	return gateways.Outcome{}, fmt.Errorf("integrapay: lookup %s: %w", req.Reference, gateways.ErrNotFound)
+	c.log.Info("charge not found", zap.String("reference", req.Reference), zap.Bool("conclusive", errors.Is(result, gateways.ErrNotFound)))
+	return gateways.Outcome{}, result
+}
+
+// inferredMiss reports whether an answer from an unconfirmed path means
+// only "this path did not find it": a miss, 404 or 405.
+func inferredMiss(err error) bool {
+	if errors.Is(err, gateways.ErrNotFound) {
+		return true
+	}
+	var ae *APIError
+	return errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusMethodNotAllowed)
 }
 
 func (c *Client) findTransaction(ctx context.Context, path, ref string) (gateways.Outcome, error) {

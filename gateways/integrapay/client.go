@@ -10,24 +10,46 @@
 // body and nowhere else: not into a log line, an error string or a returned
 // value. Error bodies from the gateway are scrubbed before they are kept.
 //
-// Where specs/integrapay.md marks a path or shape as unconfirmed, the choice
-// made here (and served the same way by integrapaysim):
-//   - a card token is attached with POST payers/{ref}/accounts/card/token
-//     (the two sources that show the call use POST);
-//   - a bank debit is looked up with GET transactions/bank-payments/?reference=
-//     once the debit run has picked it up, and before that with
-//     GET payers/{ref}/schedules/payments?reference=; a lookup answer may be
-//     one object, a list, or a wrapped list;
-//   - refund answers are read as a real-time payment answer when they carry
-//     a statusCode, and as accepted when they do not;
-//   - the feed's L and LS statuses are late rejections (Late = true); an R
-//     after an S is a decline the caller recognises by its own state;
-//   - a missing payer may be answered 404 InvalidPayer/NotFound or 2xx {}
-//     (spec §5.3 [?]; one public client relies on {}): both are "not
-//     found", which leads to POST payers and never to a PUT;
-//   - whether PUT payers/{ref} merges or replaces is unknown [?], so every
-//     payer write carries every field the add-on keeps, empty ones too
-//     (Phone "", Line2 "", Country null when unknown).
+// Every path this client uses, relative to /businesses/{bid}/, with what
+// specs/integrapay.md says of it (C = confirmed by a cited source, I = our
+// inference) and what a 404 or 405 from it does. integrapaysim serves the I
+// paths only with Options.Inferred; the engine's tests run both ways.
+//
+//	call                    method path                                   spec          on 404 / 405
+//	login                   POST   {auth}/login                           C §2          error, nothing sent
+//	create payer            POST   payers                                 C §5.1        error
+//	get payer               GET    payers/{ref}                           C §5.3        payer not found (create it)
+//	update payer            PUT    payers/{ref}                           C §5.2        error
+//	set payer status        PUT    payers/{ref}/status                    C §5.3        error
+//	save bank account       PUT    payers/{ref}/accounts/bank-account     C §5.4        error
+//	tokenize card           POST   services/tokenize-card                 C §5.5 (S5)   error
+//	attach card token       POST   payers/{ref}/accounts/card/token       C §5.5        error
+//	remove payment details  DELETE payers/{ref}/accounts                  C §5.3        treated as already removed
+//	charge card             POST   payers/{ref}/transactions/card         C §6.1        declined (InvalidPayer: method needs update)
+//	schedule bank debit     POST   payers/{ref}/schedules/payments        C §6.3        declined; a lost answer is Unknown and is
+//	                                                                                    never re-sent (unique Reference is not known)
+//	status feed / ack       GET|POST transactions/new                     C §7.1        error; the next cycle asks again
+//	card lookup             GET    transactions/card-payments/?reference= C §7.2        gateways.ErrNotFound: the engine declines
+//	                                                                                    the attempt NOT_SENT after its grace period
+//	bank lookup             GET    transactions/bank-payments/?reference= I             gateways.ErrInconclusive: the attempt stays
+//	scheduled lookup        GET    payers/{ref}/schedules/payments?reference= I         unknown, blocks its document, goes to review
+//	                                                                                    after review_unknown_after_days; only the
+//	                                                                                    feed resolves it
+//	refund                  POST   transactions/{card|bank}-payments/{id}/refunds C §7.6 declined refund, shown to staff
+//
+// Other unconfirmed choices: a lookup answer may be one object, a list, or a
+// wrapped list; refund answers are read as a real-time payment answer when
+// they carry a statusCode, and as accepted when they do not; the feed's L
+// and LS statuses are late rejections (Late = true); an R after an S is a
+// decline the caller recognises by its own state. A 5xx (or 408, Timeout)
+// on a charge is Unknown, never a decline.
+//
+// Payer writes (issue 17): a missing payer may be answered 404
+// InvalidPayer/NotFound or 2xx {} (spec §5.3 [?]; one public client relies
+// on {}): both are "not found", which leads to POST payers and never to a
+// PUT. Whether PUT payers/{ref} merges or replaces is unknown [?], so every
+// payer write carries every field the add-on keeps, empty ones too (Phone
+// "", Line2 "", Country null when unknown).
 package integrapay
 
 import (

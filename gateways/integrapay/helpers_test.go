@@ -44,6 +44,11 @@ func withLookupShape(shape string) envOpt {
 	return func(o *integrapaysim.Options, _ *integrapay.Config) { o.LookupShape = shape }
 }
 
+// withInferred makes the simulator serve the unconfirmed paths too.
+func withInferred() envOpt {
+	return func(o *integrapaysim.Options, _ *integrapay.Config) { o.Inferred = true }
+}
+
 func newEnv(t *testing.T, opts ...envOpt) *env {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)) // Monday 20:00 in Sydney

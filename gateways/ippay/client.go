@@ -19,6 +19,31 @@
 //   - Responses are read leniently (root and element names in any case, any
 //     order, unknown elements skipped) and masked as they are read.
 //
+// IPpay has one path (POST {ippay_url}, XML); what varies is the
+// TransactionType. What specs/ippay.md says of each one used here (C / C+ =
+// confirmed by one / several sources, I = our inference), and what an HTTP
+// error (404, 405, any non-200) from the endpoint does:
+//
+//	use                  request                       spec                          on 404 / 405 / 5xx
+//	card charge          SALE, Token, Origin RECURRING C+ (Origin RECURRING: I)      Unknown, resolved by ENQ
+//	ACH debit            CHECK, ACH Token              C+                            Unknown, resolved by ENQ
+//	look-up              ENQ, same TransactionID       C (request); reply echoing    lookup error: the attempt stays
+//	                                                   the original: I; 025/940 for  unknown, blocks its document and goes
+//	                                                   an unknown id: I              to review after review_unknown_after_days
+//	save card / bank     TOKENIZE                      C+                            error, nothing saved
+//	refund card          VOID, then linked CREDIT      C / C+                        refund not done, shown to staff
+//	refund ACH           REVERSAL (VOIDACH first only  C+ (VOIDACH withdrawn: C)     refund not done, shown to staff
+//	                     with Config.VoidACH)
+//	connection check     PING                          C                             error
+//	ACH returns          GET {ippay_returns_url} CSV   I (format is ours)            error; without the setting ACH
+//	                                                                                 items mature after SettleDays
+//
+// ippaysim serves the returns report only with Options.Inferred. ENQ's
+// not-found answer (025) is inferred but relied on: an ENQ that says 025 is
+// taken as "never received" once the engine's grace period has passed.
+// An ENQ answer is money only when it reads as the plain original success
+// (see below).
+//
 // How sure each gateway behaviour is, after five public clients were run
 // against the simulator (issue 17); [C+] two or more sources, [C] one,
 // [?] none or conflicting:

@@ -60,6 +60,8 @@ type env struct {
 
 func newEnv(t *testing.T, opts ippaysim.Options, edit func(*Config)) *env {
 	t.Helper()
+	// The client tests cover the returns report, an inferred source.
+	opts.Inferred = true
 	sim := ippaysim.New(opts)
 	sim.AddTerminal(cardTerminal, false)
 	sim.AddTerminal(achTerminal, true)

@@ -56,6 +56,18 @@ type Settings struct {
 	RefundMode               string // delete | negative
 	DishonourFee             money.Amount
 	SplynxURL                string // public URL for links
+	// ReviewUnknownAfterDays: business days after its debit date an attempt
+	// whose outcome is still unknown goes to review (a person decides).
+	ReviewUnknownAfterDays int
+	// LateSettlement: what to do with money the gateway took on an attempt
+	// superseded by another that paid the document: balance | refund.
+	LateSettlement string
+	// AutoChargeMaxAgeDays: the nightly run charges only invoices created
+	// within this many days (0 = any age).
+	AutoChargeMaxAgeDays int
+	// AutoChargeDueReached: the nightly run charges only invoices whose due
+	// date has come.
+	AutoChargeDueReached bool
 
 	IntegraPayUsername    string
 	IntegraPayPassword    string
@@ -115,10 +127,10 @@ var Specs = []Spec{
 	{Key: "max_attempts", Default: "3", Desc: "most charge attempts per invoice", set: intRange(func(s *Settings) *int { return &s.MaxAttempts }, 1, 20)},
 	{Key: "charge_concurrency", Default: "8", Desc: "gateway calls in flight during a charge run", set: intRange(func(s *Settings) *int { return &s.ChargeConcurrency }, 1, 64)},
 	{Key: "gateway_rate_limit", Default: "10", Desc: "most gateway requests per second", set: intRange(func(s *Settings) *int { return &s.GatewayRateLimit }, 1, 1000)},
-	{Key: "service_fee_percent", Default: "0", Desc: "service fee added to a charge, percent (e.g. 1.5)", set: percentField(func(s *Settings) *int64 { return &s.ServiceFeePercent })},
+	{Key: "service_fee_percent", Default: "0", Desc: "service fee added to a charge when add_fee_to_request is 1, percent (e.g. 1.5)", set: percentField(func(s *Settings) *int64 { return &s.ServiceFeePercent })},
 	{Key: "fee_vat_percent", Default: "0", Desc: "VAT/GST on the service fee, percent", set: percentField(func(s *Settings) *int64 { return &s.FeeVATPercent })},
 	{Key: "fee_transaction_category", Default: "0", Desc: "Splynx transaction category id of fee transactions", set: intField(func(s *Settings) *int64 { return &s.FeeTransactionCategory }, 0)},
-	{Key: "add_fee_to_request", Default: "0", Desc: "1 = add the fee as a transaction in Splynx", set: boolField(func(s *Settings) *bool { return &s.AddFeeToRequest })},
+	{Key: "add_fee_to_request", Default: "0", Desc: "1 = add the service fee (and its VAT) to the amount charged and book it as a fee transaction in Splynx; 0 = charge the document only", set: boolField(func(s *Settings) *bool { return &s.AddFeeToRequest })},
 	{Key: "payment_statements", Default: "0", Desc: "1 = log each attempt as a Splynx payment statement record", set: boolField(func(s *Settings) *bool { return &s.PaymentStatements })},
 	{Key: "payment_statement_grouping", Default: "month", Desc: "one payment statement per month or per day", set: func(s *Settings, v string) error {
 		return oneOf(&s.PaymentStatementGrouping, v, "month", "day")
@@ -134,6 +146,12 @@ var Specs = []Spec{
 		s.DishonourFee = a
 		return nil
 	}},
+	{Key: "review_unknown_after_days", Default: "3", Desc: "business days after its debit date an unresolved charge goes to review (blocks the document until a person decides)", set: intRange(func(s *Settings) *int { return &s.ReviewUnknownAfterDays }, 1, 60)},
+	{Key: "late_settlement", Default: "balance", Desc: "money the gateway took on a charge after another charge paid the document: balance (Splynx payment on the customer's balance) or refund (recorded, then refunded)", set: func(s *Settings, v string) error {
+		return oneOf(&s.LateSettlement, v, "balance", "refund")
+	}},
+	{Key: "auto_charge_max_age_days", Default: "0", Desc: "nightly run: charge only invoices created within this many days (0 = any age)", set: intRange(func(s *Settings) *int { return &s.AutoChargeMaxAgeDays }, 0, 3650)},
+	{Key: "auto_charge_due_reached", Default: "0", Desc: "nightly run: 1 = charge only invoices whose due date has come", set: boolField(func(s *Settings) *bool { return &s.AutoChargeDueReached })},
 	{Key: "splynx_url", Desc: "public Splynx URL used in links (defaults to SPLYNXPAY_SPLYNX_URL)", set: func(s *Settings, v string) error {
 		if v != "" {
 			if err := checkURL(v); err != nil {

@@ -179,7 +179,7 @@ func nightlyChargeJob(ctx context.Context, app *App) error {
 		app.Log.Info("nightly charge skipped: auto_charge is off")
 		return nil
 	}
-	res, err := en.Run(ctx, charge.Filters{Mode: charge.ModeInvoices}, charge.RunOptions{Source: charge.SourceAuto, StartedBy: "schedule"})
+	res, err := en.Run(ctx, en.NightlyFilters(), charge.RunOptions{Source: charge.SourceAuto, StartedBy: "schedule"})
 	if err != nil {
 		return err
 	}

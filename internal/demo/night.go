@@ -63,7 +63,7 @@ func runNight(ctx context.Context, e *Env, w io.Writer) error {
 	fmt.Fprintln(w, "\nPreview (nothing charged yet):")
 	charge.PrintPreview(w, pv, false)
 
-	res, err := en.Run(ctx, charge.Filters{Mode: charge.ModeInvoices}, charge.RunOptions{Source: charge.SourceAuto, StartedBy: "demo"})
+	res, err := en.Run(ctx, en.NightlyFilters(), charge.RunOptions{Source: charge.SourceAuto, StartedBy: "demo"})
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,11 @@ type SimConfig struct {
 	// against the simulators (tokens the simulated Splynx issues expire
 	// relative to its own clock). Stop it with Close.
 	RealTime bool
+	// Inferred makes the IntegraPay simulator also serve the paths and
+	// behaviours the spec does not confirm (integrapaysim.Options.Inferred).
+	// The IPpay simulator always serves its returns report here, because
+	// the demo's module config points ippay_returns_url at it.
+	Inferred bool
 }
 
 // NewSims builds and seeds the simulators. The shared fake clock starts at
@@ -52,8 +57,8 @@ func NewSims(cfg SimConfig) *Sims {
 	s := &Sims{
 		Clock:      clk,
 		Splynx:     splynxsim.New(splynxsim.Options{Clock: clk}),
-		IntegraPay: integrapaysim.New(integrapaysim.Options{Clock: clk}),
-		IPpay:      ippaysim.New(ippaysim.Options{Clock: clk}),
+		IntegraPay: integrapaysim.New(integrapaysim.Options{Clock: clk, Inferred: cfg.Inferred}),
+		IPpay:      ippaysim.New(ippaysim.Options{Clock: clk, Inferred: true}),
 	}
 	s.Splynx.AddAPIKey(cfg.APIKey, cfg.APISecret)
 	s.Splynx.Seed(splynxsim.SeedConfig{Seed: cfg.Seed, Customers: cfg.Customers, Invoices: cfg.Invoices, Proformas: cfg.Proformas})

@@ -99,6 +99,33 @@ func SecretKey(key string) bool {
 	return false
 }
 
+// IDKey reports whether a field key names an identifier (transaction_id,
+// gatewayId, scheduled_payment_id, reference, receipt): not a secret, and
+// not to be masked like an account number.
+func IDKey(key string) bool {
+	k := strings.ToLower(camel.ReplaceAllString(key, "${1}_${2}"))
+	k = strings.NewReplacer("-", "_", ".", "_", " ", "_").Replace(k)
+	if SecretKey(key) {
+		return false
+	}
+	return k == "id" || strings.HasSuffix(k, "_id") || strings.HasSuffix(k, "_ids") ||
+		k == "reference" || strings.HasSuffix(k, "_reference") || k == "receipt"
+}
+
+// cardRun is a run of 12-19 digits, optionally spaced or dashed.
+var cardRun = regexp.MustCompile(`\d(?:[ -]?\d){11,18}`)
+
+// scrubCards masks only Luhn-valid card numbers in s.
+func scrubCards(s string) string {
+	return cardRun.ReplaceAllStringFunc(s, func(m string) string {
+		d := strings.NewReplacer(" ", "", "-", "").Replace(m)
+		if gateways.Luhn(d) {
+			return gateways.MaskPAN(d)
+		}
+		return m
+	})
+}
+
 // isoDate matches the leading date of a timestamp so dates in messages
 // ("2026-11-02") survive the digit scrubber.
 var isoDate = regexp.MustCompile(`\d{4}-\d{2}-\d{2}(?:[T ]\d{2}(?::\d{2}){1,2})?`)
@@ -151,6 +178,15 @@ func redactField(f zapcore.Field) (zapcore.Field, bool) {
 	}
 	switch f.Type {
 	case zapcore.StringType:
+		if IDKey(f.Key) {
+			// Gateway transaction ids, scheduled payment ids and our
+			// references are how an operator follows a payment: only a
+			// run that is a real card number is masked in them.
+			if s := scrubCards(f.String); s != f.String {
+				return zap.String(f.Key, s), true
+			}
+			return f, false
+		}
 		if s := Scrub(f.String); s != f.String {
 			return zap.String(f.Key, s), true
 		}

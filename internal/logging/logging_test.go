@@ -70,6 +70,14 @@ func TestRedaction(t *testing.T) {
 			"Card": Redacted, // the key alone marks it
 			"Bank": map[string]any{"Branch": "••••000", "AccountNumber": Redacted, "AccountName": "A Person", "AccountType": ""},
 		}}, []string{"4111111111111111", "737", "12345678", "062-000"}},
+		{"gateway ids stay readable", func(l *zap.Logger) {
+			l.Info("charge sent", zap.String("transaction_id", "2272290"), zap.String("secondary_id", "213813"),
+				zap.String("scheduled_payment_id", "2138130"), zap.String("gatewayId", "RT724943"),
+				zap.String("reference", "SPKFHA3BSWNW66V2E7"), zap.String("receipt", "22722901"),
+				zap.String("payment_id", "4111111111111111"), zap.String("account_number", "12345678"))
+		}, map[string]any{"transaction_id": "2272290", "secondary_id": "213813", "scheduled_payment_id": "2138130",
+			"gatewayId": "RT724943", "reference": "SPKFHA3BSWNW66V2E7", "receipt": "22722901",
+			"payment_id": "•••• 1111", "account_number": Redacted}, []string{"4111111111111111", "12345678"}},
 		{"fields bound with With", func(l *zap.Logger) {
 			l.With(zap.String("token", "abc"), zap.String("customer", "Bob 5555555555554444")).Info("x")
 		}, map[string]any{"token": Redacted, "customer": "Bob •••• 4444"}, []string{"abc", "5555555555554444"}},

@@ -53,14 +53,19 @@ type Options struct {
 	// StaleAfter: a row left in created/sending this long by a process that
 	// is not this engine cannot still be in flight. Default 5 minutes.
 	StaleAfter time.Duration
-	// NotFoundGrace: an unknown attempt the gateway still does not know this
-	// long after it was sent was never received. Default 15 minutes.
+	// NotFoundGrace: an unknown attempt that a confirmed lookup channel
+	// still says it does not know this long after it was sent was never
+	// received. Default 15 minutes. An inconclusive lookup (an unconfirmed
+	// path, a 404 or 405 from one) never declines anything: the attempt
+	// stays unknown and goes to review after review_unknown_after_days.
 	NotFoundGrace time.Duration
 	// ProgressEvery is how often a running run's counters are saved. Default 1s.
 	ProgressEvery time.Duration
 	// Operator goes into gateway audit fields. Default "splynx-pay".
 	Operator string
-	Hooks    Hooks
+	// LeaseID names this process on write-back claims. Default LeaseID().
+	LeaseID string
+	Hooks   Hooks
 }
 
 // Engine charges, settles, reconciles and writes back. It is safe for
@@ -105,6 +110,9 @@ func New(db *store.DB, sp *splynx.Client, gw gateways.Gateway, opts Options) *En
 	if opts.Operator == "" {
 		opts.Operator = "splynx-pay"
 	}
+	if opts.LeaseID == "" {
+		opts.LeaseID = LeaseID()
+	}
 	s := opts.Settings
 	if s.Currency == "" {
 		s.Currency = "AUD"
@@ -123,6 +131,12 @@ func New(db *store.DB, sp *splynx.Client, gw gateways.Gateway, opts Options) *En
 	}
 	if s.RefundMode == "" {
 		s.RefundMode = "delete"
+	}
+	if s.ReviewUnknownAfterDays <= 0 {
+		s.ReviewUnknownAfterDays = 3
+	}
+	if s.LateSettlement == "" {
+		s.LateSettlement = "balance"
 	}
 	return &Engine{db: db, sp: sp, gw: gw, opts: opts, set: s, clk: opts.Clock,
 		log: opts.Logger.Named("charge"), loc: opts.Location, owned: map[int64]struct{}{}}

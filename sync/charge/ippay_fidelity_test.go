@@ -44,6 +44,10 @@ func TestLostSaleVoidedByIPpayIsNotRecorded(t *testing.T) {
 // restarted daemon again: the engine gives IPpay's client its database for
 // the acks (issue 11 §3).
 func TestIPpayReturnAcksSurviveRestart(t *testing.T) {
+	// The returns report is an inferred IPpay feature: served only with
+	// the simulator's inferred behaviours on.
+	inferredOn = true
+	t.Cleanup(func() { inferredOn = false })
 	e := newEnv(t, gwIPpay)
 	cust := e.customer("Returned Debit", "bank")
 	e.invoice(cust, "40.00", "")

@@ -312,6 +312,9 @@ func TestDishonourFeeOnceAfterLostAnswer(t *testing.T) {
 // IPpay ACH: approved once the return window passes; a return after that
 // reverses it, and an imported returns file applies idempotently.
 func TestACHReturns(t *testing.T) {
+	// The returns report is an inferred source (specs/ippay.md).
+	inferredOn = true
+	t.Cleanup(func() { inferredOn = false })
 	e := newEnv(t, gwIPpay)
 	ok := e.customer("ACH Fine", "bank")
 	bad := e.customer("ACH Returned", "bank")
@@ -439,12 +442,13 @@ func TestPayerSync(t *testing.T) {
 }
 
 // Fees (service fee + VAT, off by default) are charged with the invoice and
-// booked as a Splynx debit; with payment_statements each recorded charge is
+// booked as a Splynx debit when add_fee_to_request is on; with payment_statements each recorded charge is
 // logged in the statement "<Gateway> mm/YYYY".
 func TestFeesAndPaymentStatements(t *testing.T) {
 	e := newEnv(t, gwIntegra)
 	e.set.ServiceFeePercent = 250 // 2.50%
 	e.set.FeeVATPercent = 1000    // 10% of the fee
+	e.set.AddFeeToRequest = true
 	e.set.PaymentStatements = true
 	c := e.customer("Fee Payer", "card")
 	inv := e.invoice(c, "100.00", "")
@@ -479,5 +483,32 @@ func TestFeesAndPaymentStatements(t *testing.T) {
 	recs := e.sp.BankStatementRecords()
 	if len(sts) != 1 || sts[0].Title != "IntegraPay 11/2026" || len(recs) != 1 || recs[0].PaymentID != a.SplynxPaymentID {
 		t.Errorf("statements %+v records %+v", sts, recs)
+	}
+}
+
+// add_fee_to_request off (the default): a service fee percentage is not
+// added to what the customer is charged, and no fee transaction is booked.
+func TestFeeNotAddedToRequestByDefault(t *testing.T) {
+	e := newEnv(t, gwIntegra)
+	e.set.ServiceFeePercent = 250
+	c := e.customer("No Fee Added", "card")
+	inv := e.invoice(c, "100.00", "")
+	e.sync()
+	en := e.engine()
+	if _, err := en.Run(e.ctx, charge.Filters{}, charge.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.settleAll(en)
+	e.checkLedgers()
+	if a := e.attempts()[0]; a.Amount != 10000 || a.Fee != 0 {
+		t.Fatalf("charged %d with fee %d, want 10000 and no fee", a.Amount, a.Fee)
+	}
+	for _, tr := range e.sp.Transactions() {
+		if tr.CustomerID == c && tr.Type == "debit" && tr.Total != 10000 {
+			t.Errorf("unexpected debit %+v", tr)
+		}
+	}
+	if s, _ := e.invoiceStatus(inv); s != "paid" {
+		t.Errorf("invoice %s", s)
 	}
 }

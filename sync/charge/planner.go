@@ -40,6 +40,25 @@ type Filters struct {
 	Number     string `json:"number,omitempty"`
 	// IDs narrows to these invoice (or proforma) ids: the admin's selection.
 	IDs []int64 `json:"ids,omitempty"`
+	// DueBy keeps only invoices whose due date (date_till) is on or before
+	// this day (YYYY-MM-DD): "due date reached".
+	DueBy string `json:"due_by,omitempty"`
+}
+
+// NightlyFilters are the filters of the scheduled (auto_charge) run: every
+// unpaid invoice, narrowed by auto_charge_max_age_days (created within that
+// many days) and auto_charge_due_reached (due date come). With both at
+// their defaults it is every unpaid invoice, however old.
+func (e *Engine) NightlyFilters() Filters {
+	f := Filters{Mode: ModeInvoices}
+	today := e.now().In(e.loc)
+	if n := e.set.AutoChargeMaxAgeDays; n > 0 {
+		f.From = today.AddDate(0, 0, -n).Format("2006-01-02")
+	}
+	if e.set.AutoChargeDueReached {
+		f.DueBy = today.Format("2006-01-02")
+	}
+	return f
 }
 
 // JSON renders the filters for the run row.
@@ -54,7 +73,7 @@ func (f Filters) validate() error {
 	default:
 		return fmt.Errorf("charge: unknown mode %q (invoices, proformas or balance)", f.Mode)
 	}
-	for _, d := range []string{f.From, f.To} {
+	for _, d := range []string{f.From, f.To, f.DueBy} {
 		if d == "" {
 			continue
 		}
@@ -229,21 +248,25 @@ func (e *Engine) skipReason(it Item, x rowExtra, blocked map[string]string) stri
 			}
 		}
 	}
-	if !x.hasMethod {
-		return "customer payment account is empty (no active saved payment method)"
-	}
 	if why, ok := blocked[it.ChargeKey]; ok {
 		return why
+	}
+	if !x.hasMethod {
+		return "customer payment account is empty (no active saved payment method)"
 	}
 	return ""
 }
 
-// blockedKeys returns the charges another attempt already covers: a live
-// attempt, or a declined one whose retry is scheduled or exhausted.
+// blockedKeys returns the charges the planner must not charge again, with
+// the reason: a live attempt (unknown and review included: an unresolved
+// charge blocks the document), max_attempts automatic attempts made, a
+// retry already scheduled, or a non-retryable decline with the method the
+// customer still has (charging resumes when the method is replaced or staff
+// retry by hand).
 func (e *Engine) blockedKeys(ctx context.Context) (map[string]string, error) {
 	out := map[string]string{}
 	rows, err := e.db.SQL().QueryContext(ctx, `SELECT charge_key, state, reference FROM charge_attempts
- WHERE state IN ('created','sending','unknown','pending','approved')`)
+ WHERE state IN ('created','sending','unknown','review','pending','approved') AND superseded = 0`)
 	if err != nil {
 		return nil, fmt.Errorf("charge: plan: read live attempts: %w", err)
 	}
@@ -253,37 +276,54 @@ func (e *Engine) blockedKeys(ctx context.Context) (map[string]string, error) {
 			rows.Close()
 			return nil, err
 		}
-		out[k] = fmt.Sprintf("attempt %s is %s", ref, st)
+		switch store.AttemptState(st) {
+		case store.StateReview:
+			out[k] = fmt.Sprintf("attempt %s needs review: its outcome at the gateway is unknown", ref)
+		case store.StateUnknown:
+			out[k] = fmt.Sprintf("attempt %s is unknown: waiting for the gateway to say what happened", ref)
+		default:
+			out[k] = fmt.Sprintf("attempt %s is %s", ref, st)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// The newest attempt of each charge decides about retries. Declines that
-	// never reached the gateway do not count.
-	rows, err = e.db.SQL().QueryContext(ctx, `SELECT a.charge_key, a.reference, a.retryable, a.retried, a.attempt_no, a.next_retry_at
+	// The newest attempt of each charge that reached the gateway decides;
+	// declines that never did (NOT_SENT) do not count. Every attempt made
+	// by a batch (nightly, admin Charge, CLI and retry runs) counts against
+	// max_attempts; one charge made by hand (a portal payment, "pay from
+	// profile", an admin's retry) does not.
+	rows, err = e.db.SQL().QueryContext(ctx, `SELECT a.charge_key, a.reference, a.retryable, a.retried, a.next_retry_at,
+ COALESCE(a.method_id, 0), a.code, a.reason,
+ COALESCE((SELECT m.id FROM saved_methods m WHERE m.customer_id = a.customer_id AND m.status = 'active'), 0),
+ (SELECT COUNT(*) FROM charge_attempts x LEFT JOIN charge_runs r ON r.id = x.run_id
+   WHERE x.charge_key = a.charge_key AND x.code <> ? AND x.superseded = 0 AND COALESCE(r.mode, '') <> 'single')
  FROM charge_attempts a
- JOIN (SELECT charge_key, MAX(id) AS id FROM charge_attempts WHERE code <> ? GROUP BY charge_key) l ON l.id = a.id
- WHERE a.state = 'declined'`, CodeNotSent)
+ JOIN (SELECT charge_key, MAX(id) AS id FROM charge_attempts WHERE code <> ? AND superseded = 0 GROUP BY charge_key) l ON l.id = a.id
+ WHERE a.state = 'declined'`, CodeNotSent, CodeNotSent)
 	if err != nil {
 		return nil, fmt.Errorf("charge: plan: read declined attempts: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var k, ref, next string
+		var k, ref, next, code, reason string
 		var retryable, retried bool
-		var no int
-		if err := rows.Scan(&k, &ref, &retryable, &retried, &no, &next); err != nil {
+		var method, active int64
+		var auto int
+		if err := rows.Scan(&k, &ref, &retryable, &retried, &next, &method, &code, &reason, &active, &auto); err != nil {
 			return nil, err
 		}
 		if _, live := out[k]; live {
 			continue
 		}
 		switch {
-		case retryable && !retried && no < e.set.MaxAttempts && next != "":
+		case !retryable && method != 0 && method == active:
+			out[k] = fmt.Sprintf("attempt %s declined (%s %s), not retryable: waiting for a new payment method or a manual retry", ref, code, reason)
+		case auto >= e.set.MaxAttempts:
+			out[k] = fmt.Sprintf("attempt %s declined; %d attempts made by charge runs (max_attempts %d)", ref, auto, e.set.MaxAttempts)
+		case retryable && !retried && next != "":
 			out[k] = fmt.Sprintf("attempt %s declined; retry scheduled for %s", ref, store.ParseTime(next).In(e.loc).Format("2006-01-02"))
-		case retryable && no >= e.set.MaxAttempts:
-			out[k] = fmt.Sprintf("attempt %s declined; %d attempts made", ref, no)
 		}
 	}
 	return out, rows.Err()
@@ -325,6 +365,10 @@ func (e *Engine) queryDocs(ctx context.Context, f Filters, invoices bool) ([]Ite
 	if f.To != "" {
 		where = append(where, "d.date_created <= ?")
 		args = append(args, f.To)
+	}
+	if f.DueBy != "" && invoices {
+		where = append(where, "d.date_till <> '' AND substr(d.date_till, 1, 10) <= ?")
+		args = append(args, f.DueBy)
 	}
 	inInts("c.partner_id", f.Partners, &where, &args)
 	inInts("c.location_id", f.Locations, &where, &args)

@@ -88,3 +88,44 @@ func TestPlannerFilters(t *testing.T) {
 		}
 	}
 }
+
+// The nightly run's period settings: by default every unpaid invoice
+// however old (today's behaviour); auto_charge_max_age_days and
+// auto_charge_due_reached narrow it like the Charge dialog's period.
+func TestNightlyPeriodSettings(t *testing.T) {
+	e := newEnv(t, gwIntegra) // the clock is 2026-11-02
+	c := e.customer("Period Test", "card")
+	add := func(created, till time.Time) int64 {
+		return e.sp.AddInvoice(splynxsim.Invoice{CustomerID: c, Total: money.MustParse("10.00"), Status: "not_paid",
+			DateCreated: created, DateTill: till, Items: []splynxsim.InvoiceItem{{Description: "x", Quantity: 1,
+				Price: money.MustParse("10.00")}}})
+	}
+	old := add(time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 8, 15, 0, 0, 0, 0, time.UTC))
+	dueNow := add(time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC))
+	notYet := add(time.Date(2026, 10, 30, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 14, 0, 0, 0, 0, time.UTC))
+	e.sync()
+	planned := func() []int64 {
+		t.Helper()
+		en := e.engine()
+		pv, err := en.Preview(e.ctx, en.NightlyFilters())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for _, it := range pv.Items {
+			ids = append(ids, it.InvoiceID)
+		}
+		return ids
+	}
+	if got := planned(); len(got) != 3 {
+		t.Fatalf("default nightly run plans %v, want all three", got)
+	}
+	e.set.AutoChargeMaxAgeDays = 30
+	if got := planned(); len(got) != 2 || got[0] != dueNow || got[1] != notYet {
+		t.Fatalf("within 30 days: %v, want [%d %d] (not %d)", got, dueNow, notYet, old)
+	}
+	e.set.AutoChargeDueReached = true
+	if got := planned(); len(got) != 1 || got[0] != dueNow {
+		t.Fatalf("due date reached: %v, want [%d]", got, dueNow)
+	}
+}

@@ -337,10 +337,13 @@ func (e *Engine) currentDue(ctx context.Context, it Item) (int64, string, error)
 	return 0, "", fmt.Errorf("unknown charge kind %q", it.Kind)
 }
 
-// fees returns the service fee plus its VAT on amount (both settings, off
-// by default).
+// fees returns the service fee plus its VAT on amount when
+// add_fee_to_request is on: the customer is charged the fee with the
+// document and it is booked as a Splynx fee transaction, so the payment of
+// document + fee nets out. With add_fee_to_request off (the default) the
+// customer is charged the document only and the merchant bears any fee.
 func (e *Engine) fees(amount int64) int64 {
-	if e.set.ServiceFeePercent <= 0 {
+	if e.set.ServiceFeePercent <= 0 || !e.set.AddFeeToRequest {
 		return 0
 	}
 	fee := money.Amount(amount).Percent(e.set.ServiceFeePercent)

@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/money"
 	"github.com/splynx-pay/splynx-pay/store"
 )
@@ -21,6 +23,7 @@ type ReconcileStats struct {
 	Resolved   int // unknown rows the gateway answered for
 	NotSent    int // unknown rows the gateway never received
 	StillUnkwn int
+	Review     int // unknown rows moved to review (a person decides)
 	Runs       int // runs of dead processes marked interrupted
 }
 
@@ -95,7 +98,20 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileStats, error) {
 			}
 			continue
 		case err != nil:
-			e.log.Warn("charge lookup failed", zap.String("reference", a.Reference), zap.Error(err))
+			if errors.Is(err, gateways.ErrInconclusive) {
+				e.log.Info("charge lookup inconclusive; waiting for the status feed", zap.String("reference", a.Reference),
+					zap.Int64("attempt_id", a.ID), zap.Error(err))
+			} else {
+				e.log.Warn("charge lookup failed", zap.String("reference", a.Reference), zap.Error(err))
+			}
+			moved, rerr := e.toReview(ctx, a, err)
+			if rerr != nil {
+				return st, rerr
+			}
+			if moved {
+				st.Review++
+				continue
+			}
 			st.StillUnkwn++
 			if err := e.db.SetNextCheck(ctx, a.ID, store.StateUnknown, e.now().Add(e.backoff(a.Checks)), e.now()); err != nil {
 				return st, err
@@ -103,6 +119,14 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileStats, error) {
 			continue
 		}
 		if o.Status == gateways.Unknown || o.Status == "" {
+			moved, rerr := e.toReview(ctx, a, o.Err)
+			if rerr != nil {
+				return st, rerr
+			}
+			if moved {
+				st.Review++
+				continue
+			}
 			st.StillUnkwn++
 		} else {
 			st.Resolved++
@@ -112,6 +136,45 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileStats, error) {
 		}
 	}
 	return st, nil
+}
+
+// reviewAt is when an attempt still unresolved goes to review: the
+// review_unknown_after_days setting in business days after it was sent (the
+// debit date of a scheduled payment is the day it is sent).
+func (e *Engine) reviewAt(a store.ChargeAttempt) time.Time {
+	sent := a.SentAt
+	if sent.IsZero() {
+		sent = a.CreatedAt
+	}
+	return clock.AddBusinessDays(sent.In(e.loc), e.set.ReviewUnknownAfterDays)
+}
+
+// toReview moves an unknown attempt whose review time has come to review:
+// it keeps blocking new charges of the document and waits for a person (or
+// the status feed). It reports whether it moved the row.
+func (e *Engine) toReview(ctx context.Context, a store.ChargeAttempt, why error) (bool, error) {
+	if e.now().Before(e.reviewAt(a)) {
+		return false, nil
+	}
+	msg := "outcome still unknown; a person must check it at the gateway"
+	if why != nil {
+		msg += ": " + gateways.ScrubDigits(why.Error())
+	}
+	err := e.db.TransitionAttempt(ctx, a.ID, []store.AttemptState{store.StateUnknown}, store.StateReview,
+		store.Change{Message: msg, Review: true}, e.now(), func(tx *sql.Tx) error {
+			return e.db.Audit(ctx, tx, "charge.review", map[string]any{"attempt_id": a.ID, "reference": a.Reference,
+				"customer_id": a.CustomerID, "charge": a.ChargeKey, "amount": money.Amount(a.Amount).String(),
+				"sent_at": store.FormatTime(a.SentAt)})
+		})
+	if errors.Is(err, store.ErrStateChanged) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	e.log.Warn("charge attempt needs review", zap.Int64("attempt_id", a.ID), zap.String("reference", a.Reference),
+		zap.String("charge", a.ChargeKey), zap.Int64("customer_id", a.CustomerID))
+	return true, nil
 }
 
 // SettleStats counts what Settle applied.
@@ -209,29 +272,35 @@ func (e *Engine) applyChange(ctx context.Context, ch gateways.StatusChange, st *
 	if err != nil {
 		return false, err
 	}
-	live := []store.AttemptState{store.StateSending, store.StateUnknown, store.StatePending}
+	live := []store.AttemptState{store.StateSending, store.StateUnknown, store.StateReview, store.StatePending}
 	switch o.Status {
 	case gateways.Approved:
 		switch a.State {
-		case store.StateSending, store.StateUnknown, store.StatePending:
+		case store.StateSending, store.StateUnknown, store.StateReview, store.StatePending:
 			if _, err := e.apply(ctx, a, live, o); err != nil {
 				return false, err
 			}
 			st.Settled++
 			return true, nil
 		case store.StateDeclined:
-			// We told Splynx nothing, the gateway says the money came in:
-			// never swallow that; a person must look.
-			e.log.Error("charge: gateway settled a charge we hold as declined", zap.String("reference", a.Reference),
-				zap.Int64("attempt_id", a.ID))
-			_ = e.db.Audit(ctx, nil, "charge.conflict", map[string]any{"attempt_id": a.ID, "reference": a.Reference,
-				"state": string(a.State), "gateway_status": string(o.Status)})
-			return false, fmt.Errorf("attempt %s is declined but the gateway settled it", a.Reference)
+			// We held it as declined (or never received) and the gateway
+			// took the money: record it, never swallow it.
+			if err := e.resurrect(ctx, a, o); err != nil {
+				return false, err
+			}
+			st.Settled++
+			return true, nil
 		}
 		return false, nil
 	case gateways.Pending:
-		if a.State == store.StateSending || a.State == store.StateUnknown {
+		switch a.State {
+		case store.StateSending, store.StateUnknown, store.StateReview:
 			if _, err := e.apply(ctx, a, live, o); err != nil {
+				return false, err
+			}
+			return true, nil
+		case store.StateDeclined:
+			if err := e.resurrect(ctx, a, o); err != nil {
 				return false, err
 			}
 			return true, nil
@@ -243,14 +312,23 @@ func (e *Engine) applyChange(ctx context.Context, ch gateways.StatusChange, st *
 		return false, nil
 	case gateways.Declined:
 		switch a.State {
-		case store.StateSending, store.StateUnknown, store.StatePending:
+		case store.StateSending, store.StateUnknown, store.StateReview, store.StatePending:
 			if _, err := e.apply(ctx, a, live, o); err != nil {
 				return false, err
 			}
 			st.Rejected++
 			return true, nil
 		case store.StateApproved:
-			// Splynx must have the payment before it can be taken away.
+			// Rejected before its payment reached Splynx: straight to
+			// reversed, the queued payment cancelled, nothing written and
+			// deleted again. Only when a write-back pass holds the payment
+			// right now does it finish first and then get reversed.
+			if err := e.reverse(ctx, a, ch); err == nil {
+				st.Reversed++
+				return true, nil
+			} else if !errors.Is(err, store.ErrWriteBackBusy) {
+				return false, err
+			}
 			if err := e.writeBackAttempt(ctx, a.ID); err != nil {
 				return false, err
 			}
@@ -270,8 +348,10 @@ func (e *Engine) applyChange(ctx context.Context, ch gateways.StatusChange, st *
 	return false, nil
 }
 
-// reverse records a late dishonour or chargeback of a recorded charge: the
-// Splynx payment is queued for deletion (the invoice opens again), the
+// reverse records a late dishonour or chargeback of a recorded charge (the
+// Splynx payment is queued for deletion, the invoice opens again), or the
+// rejection of an approved charge not yet written back (its queued payment
+// is cancelled; store.ErrWriteBackBusy when a pass holds it right now). The
 // reversal is kept, and a dishonour fee is queued if configured.
 func (e *Engine) reverse(ctx context.Context, a store.ChargeAttempt, ch gateways.StatusChange) error {
 	o := ch.Outcome
@@ -284,13 +364,19 @@ func (e *Engine) reverse(ctx context.Context, a store.ChargeAttempt, ch gateways
 	if reason == "" {
 		reason = string(gateways.ReasonOther)
 	}
-	err := e.db.TransitionAttempt(ctx, a.ID, []store.AttemptState{store.StateRecorded}, store.StateReversed,
+	err := e.db.TransitionAttempt(ctx, a.ID, []store.AttemptState{a.State}, store.StateReversed,
 		store.Change{Reason: reason, Code: o.Code, Message: gateways.ScrubDigits(o.Message)}, now, func(tx *sql.Tx) error {
 			if _, err := store.InsertReversal(ctx, tx, store.Reversal{AttemptID: a.ID, Kind: kind, GatewayID: o.GatewayID,
 				Amount: a.Amount, Reason: reason, Code: o.Code, SplynxPaymentID: a.SplynxPaymentID}, now); err != nil {
 				return err
 			}
-			if err := store.Enqueue(ctx, tx, store.OutboxItem{AttemptID: a.ID, Action: store.OutboxDeletePayment}, now); err != nil {
+			if a.State == store.StateApproved {
+				// Nothing is in Splynx yet: cancel the queued payment
+				// (and its fee) instead of writing and deleting it.
+				if err := store.CancelPaymentWriteBack(ctx, tx, a.ID, now); err != nil {
+					return err
+				}
+			} else if err := store.Enqueue(ctx, tx, store.OutboxItem{AttemptID: a.ID, Action: store.OutboxDeletePayment}, now); err != nil {
 				return err
 			}
 			if err := e.db.Audit(ctx, tx, "charge."+kind, map[string]any{"attempt_id": a.ID, "reference": a.Reference,
@@ -321,4 +407,108 @@ func (e *Engine) reverse(ctx context.Context, a store.ChargeAttempt, ch gateways
 	e.log.Info("charge reversed", zap.Int64("attempt_id", a.ID), zap.String("reference", a.Reference),
 		zap.String("kind", kind), zap.String("reason", reason), zap.String("code", o.Code))
 	return nil
+}
+
+// resurrect follows a charge we hold as declined that the gateway's status
+// feed shows as taken (pending or settled): the attempt becomes pending or
+// approved again and is written back like any other. When another attempt
+// already paid (or is paying) the same document, this one is superseded:
+// its payment goes to the customer's balance, or is refunded when the
+// late_settlement setting says so. Either way it is audited.
+func (e *Engine) resurrect(ctx context.Context, a store.ChargeAttempt, o gateways.Outcome) error {
+	other, err := e.db.OtherLiveAttempt(ctx, a)
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	c := store.Change{GatewayID: o.GatewayID, SecondaryID: o.SecondaryID, Message: "the gateway took this charge after we held it as declined",
+		Review: true, Supersede: other.ID != 0, Retryable: false}
+	to := store.StatePending
+	var then func(tx *sql.Tx) error
+	if o.Status == gateways.Approved {
+		to, c.Resolved = store.StateApproved, true
+		then = func(tx *sql.Tx) error {
+			a.Superseded = a.Superseded || other.ID != 0
+			return e.queueApproved(ctx, tx, a, now)
+		}
+	} else {
+		c.SettlesBy = o.SettlesBy
+	}
+	audit := func(tx *sql.Tx) error {
+		if then != nil {
+			if err := then(tx); err != nil {
+				return err
+			}
+		}
+		return e.db.Audit(ctx, tx, "charge.late_settlement", map[string]any{"attempt_id": a.ID, "reference": a.Reference,
+			"customer_id": a.CustomerID, "charge": a.ChargeKey, "amount": money.Amount(a.Amount).String(),
+			"was": string(a.State), "was_code": a.Code, "gateway_status": string(o.Status), "gateway_id": o.GatewayID,
+			"superseded_by": other.Reference, "late_settlement": e.set.LateSettlement})
+	}
+	err = e.db.TransitionAttempt(ctx, a.ID, []store.AttemptState{store.StateDeclined}, to, c, now, audit)
+	if errors.Is(err, store.ErrStateChanged) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	e.log.Warn("charge: the gateway took a charge we held as declined; following it", zap.Int64("attempt_id", a.ID),
+		zap.String("reference", a.Reference), zap.String("charge", a.ChargeKey), zap.String("state", string(to)),
+		zap.Bool("superseded", other.ID != 0), zap.String("superseded_by", other.Reference))
+	return nil
+}
+
+// Decisions a person makes about an attempt in review.
+const (
+	// DecideNotCharged: the gateway has no such charge (checked in its
+	// portal); the attempt is declined and the document chargeable again.
+	DecideNotCharged = "not_charged"
+	// DecideCharged: the gateway took the money; the attempt is approved
+	// and written back to Splynx like any other.
+	DecideCharged = "charged"
+)
+
+// CodeStaffDecision marks a charge an operator confirmed at the gateway.
+const CodeStaffDecision = "STAFF"
+
+// ResolveReview records what a person found out at the gateway about an
+// attempt in review (or still unknown), and audits who decided it.
+func (e *Engine) ResolveReview(ctx context.Context, attemptID int64, decision, by string) (store.ChargeAttempt, error) {
+	a, err := e.db.GetAttempt(ctx, attemptID)
+	if err != nil {
+		return a, err
+	}
+	if a.State != store.StateReview && a.State != store.StateUnknown {
+		return a, fmt.Errorf("charge: %s is %s; only an unknown or review attempt can be decided", a.Reference, a.State)
+	}
+	from := []store.AttemptState{a.State}
+	now := e.now()
+	audit := func(tx *sql.Tx) error {
+		return e.db.Audit(ctx, tx, "charge.review_decided", map[string]any{"attempt_id": a.ID, "reference": a.Reference,
+			"customer_id": a.CustomerID, "charge": a.ChargeKey, "amount": money.Amount(a.Amount).String(),
+			"decision": decision, "by": by, "was": string(a.State)})
+	}
+	switch decision {
+	case DecideNotCharged:
+		// NOT_SENT: the planner may charge the document again. Should the
+		// feed show it after all, it is resurrected like any decline.
+		err = e.db.TransitionAttempt(ctx, a.ID, from, store.StateDeclined, store.Change{Reason: string(gateways.ReasonOther),
+			Code: CodeNotSent, Message: "not charged at the gateway (decided by " + by + ")", Resolved: true}, now, audit)
+	case DecideCharged:
+		err = e.db.TransitionAttempt(ctx, a.ID, from, store.StateApproved, store.Change{Code: CodeStaffDecision,
+			Message: "charged at the gateway (decided by " + by + ")", Resolved: true}, now, func(tx *sql.Tx) error {
+			if err := e.queueApproved(ctx, tx, a, now); err != nil {
+				return err
+			}
+			return audit(tx)
+		})
+	default:
+		return a, fmt.Errorf("charge: unknown decision %q (%s or %s)", decision, DecideNotCharged, DecideCharged)
+	}
+	if err != nil {
+		return a, err
+	}
+	e.log.Info("charge review decided", zap.Int64("attempt_id", a.ID), zap.String("reference", a.Reference),
+		zap.String("decision", decision), zap.String("by", by))
+	return e.db.GetAttempt(ctx, a.ID)
 }

@@ -34,6 +34,13 @@ const maxOutboxTries = 40
 // commit never makes a second one), deletions for reversals, fees.
 func (e *Engine) WriteBack(ctx context.Context) (WriteBackStats, error) {
 	var st WriteBackStats
+	// Items a dead process of this host had claimed are taken back now,
+	// not when their lease expires.
+	if n, err := e.db.ReleaseDeadLeases(ctx, e.now(), func(o string) bool { return leaseDead(o, e.opts.LeaseID) }); err != nil {
+		return st, err
+	} else if n > 0 {
+		e.log.Info("write-back: took back the claims of a dead process", zap.Int("items", n))
+	}
 	seen := map[int64]bool{}
 	for {
 		items, err := e.db.DueOutbox(ctx, e.now(), 500)
@@ -90,7 +97,7 @@ func (e *Engine) writeBackAttempt(ctx context.Context, attemptID int64) error {
 const outboxLease = 5 * time.Minute
 
 func (e *Engine) doOutbox(ctx context.Context, it store.OutboxItem, st *WriteBackStats) error {
-	ok, err := e.db.ClaimOutbox(context.WithoutCancel(ctx), it.ID, e.now(), e.now().Add(outboxLease))
+	ok, err := e.db.ClaimOutbox(context.WithoutCancel(ctx), it.ID, e.now(), e.now().Add(outboxLease), e.opts.LeaseID)
 	if err != nil || !ok {
 		return err // !ok: another pass holds it
 	}
@@ -196,10 +203,16 @@ func (e *Engine) writePayment(ctx context.Context, it store.OutboxItem, a store.
 			ReceiptNumber: receipt, Date: e.now().In(e.loc), Amount: money.Amount(a.Amount),
 			Comment: fmt.Sprintf("%s ref %s", e.gw.Name(), a.Reference),
 			Field1:  a.GatewayID, Field2: a.Reference, Field3: a.SecondaryID, Field4: a.MethodKind}
-		switch a.Kind {
-		case store.KindInvoice:
+		switch {
+		case a.Superseded:
+			// Another attempt paid the document: this money is the
+			// customer's, on their balance (late_settlement decides whether
+			// it is then refunded).
+			pc.Comment = fmt.Sprintf("%s ref %s: taken after %s was paid by another charge; credited to the balance",
+				e.gw.Name(), a.Reference, a.ItemNumber)
+		case a.Kind == store.KindInvoice:
 			pc.InvoiceID = a.InvoiceID
-		case store.KindProforma:
+		case a.Kind == store.KindProforma:
 			pc.RequestID = a.ProformaID
 		}
 		if pc.PaymentType == 0 {
@@ -231,7 +244,17 @@ func (e *Engine) writePayment(ctx context.Context, it store.OutboxItem, a store.
 		return err
 	}
 	e.log.Info("charge recorded in Splynx", zap.Int64("attempt_id", a.ID), zap.String("reference", a.Reference),
-		zap.Int64("payment_id", pid), zap.Int64("customer_id", a.CustomerID))
+		zap.Int64("payment_id", pid), zap.Int64("customer_id", a.CustomerID), zap.Bool("superseded", a.Superseded))
+	if a.Superseded && e.set.LateSettlement == "refund" {
+		// Recorded first, so a failed refund leaves the money visible on
+		// the balance rather than nowhere.
+		if _, err := e.Refund(ctx, a.ID, a.Amount, "taken after the document was paid by another charge"); err != nil {
+			e.log.Error("charge: refund of a superseded charge failed; the money stays on the balance",
+				zap.String("reference", a.Reference), zap.Error(err))
+			_ = e.db.Audit(ctx, nil, "charge.late_settlement_refund_failed", map[string]any{"attempt_id": a.ID,
+				"reference": a.Reference, "error": gateways.ScrubDigits(err.Error())})
+		}
+	}
 	return nil
 }
 

@@ -20,6 +20,9 @@ type Fault struct {
 	// TooManyRequests, 500 InternalServerError, 503 ServiceUnavailable,
 	// 504 Timeout, ...) without processing the request.
 	Status int
+	// AfterApply, with Status, processes the request first (a charge is
+	// applied) and then answers Status: a gateway that fails after acting.
+	AfterApply bool
 	// Body, with Status, replaces the error body (tests of clients that
 	// must scrub echoed details).
 	Body string

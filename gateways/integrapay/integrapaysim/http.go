@@ -70,7 +70,7 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 
 	if f != nil {
 		sleep(r, f.Latency)
-		if f.Status != 0 {
+		if f.Status != 0 && !f.AfterApply {
 			code, msg := errorCodeFor(f.Status)
 			s.setStatus(idx, f.Status)
 			if f.Body != "" {
@@ -92,6 +92,11 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 
 	switch {
 	case f == nil:
+	case f.Status != 0 && f.AfterApply:
+		s.setStatus(idx, f.Status)
+		code, msg := errorCodeFor(f.Status)
+		writeError(w, fail(f.Status, code, msg, "Server Error"))
+		return
 	case f.LoseResponse:
 		dropConnection(w)
 		return
@@ -113,6 +118,20 @@ func (s *Sim) setStatus(idx, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests[idx].Status = status
+}
+
+// inferredPath reports the paths no source confirms (spec §6.3, §7.2): the
+// bank-payments lookup and the scheduled-payment look-ups and delete.
+func inferredPath(rel []string, m string) bool {
+	switch {
+	case match(rel, "transactions", "bank-payments") && m == http.MethodGet:
+		return true
+	case match(rel, "payers", "*", "schedules", "payments") && m == http.MethodGet:
+		return true
+	case match(rel, "payers", "*", "schedules", "payments", "*"):
+		return true
+	}
+	return false
 }
 
 // route dispatches a request; called with s.mu held.
@@ -166,6 +185,8 @@ func (s *Sim) route(w http.ResponseWriter, r *http.Request, segs []string, body 
 		e = s.chargeCard(w, bid, rel[1], body, now)
 	case match(rel, "payers", "*", "schedules", "payments") && m == http.MethodPost:
 		e = s.schedulePayment(w, bid, rel[1], body, now)
+	case !s.opts.Inferred && inferredPath(rel, m):
+		e = fail(http.StatusNotFound, "NotFound", "No resource with that identifier", strings.Join(rel, "/"))
 	case match(rel, "payers", "*", "schedules", "payments") && m == http.MethodGet:
 		e = s.listSchedules(w, bid, rel[1], r.URL.Query().Get("reference"))
 	case match(rel, "payers", "*", "schedules", "payments", "*") && (m == http.MethodGet || m == http.MethodDelete):
@@ -735,7 +756,9 @@ func (s *Sim) schedulePayment(w http.ResponseWriter, bid, ref string, body []byt
 		return fail(http.StatusBadRequest, "InvalidPaymentMethod", "The payer has no payment details", "Payer")
 	}
 	if in.Reference != "" {
-		if s.refs[bid+"/"+in.Reference] {
+		// Whether schedules enforce a unique Reference is not known (spec
+		// §6.4): only the inferred mode refuses a reuse.
+		if s.refs[bid+"/"+in.Reference] && s.opts.Inferred {
 			return fail(http.StatusConflict, "DuplicateTransaction", "A transaction with the same identifier already exists", "Reference")
 		}
 		s.refs[bid+"/"+in.Reference] = true

@@ -82,6 +82,15 @@ type Options struct {
 	NoDefaultCredentials bool
 	// Fidelity: behaviours public clients showed (issue 17); fidelity.go.
 	Fidelity Fidelity
+	// Inferred serves the paths and behaviours specs/integrapay.md does not
+	// confirm: GET transactions/bank-payments/?reference=, GET
+	// payers/{ref}/schedules/payments[/{id}], DELETE of a scheduled payment,
+	// and DuplicateTransaction for a scheduled payment's reused Reference.
+	// Off (the default) those paths answer 404 like any unknown path and a
+	// reused schedule Reference schedules a second debit, and a late
+	// rejection is an R after the S instead of L, which is the
+	// strictest reading of the spec: money code must be right either way.
+	Inferred bool
 }
 
 // Late describes a rejection after settlement.
@@ -330,6 +339,7 @@ func (s *Sim) InjectLateIn(businessID, reference string, l Late) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l = l.withDefaults()
+	l.Status = s.lateStatus(l.Status)
 	s.late[businessID+"/"+reference] = l
 	for _, t := range s.txs {
 		if t.bid == businessID && t.reference == reference && t.kind != "refund" {
@@ -349,6 +359,16 @@ func (l Late) withDefaults() Late {
 		l.After = 48 * time.Hour
 	}
 	return l
+}
+
+// lateStatus is the status of a late rejection: L is seen only in a third
+// party's simulator (spec §7.4), so without Options.Inferred a late
+// rejection is an R after the S, the one status the spec confirms.
+func (s *Sim) lateStatus(st string) string {
+	if st == "L" && !s.opts.Inferred {
+		return "R"
+	}
+	return st
 }
 
 // addLate appends a late rejection after the transaction's settlement.
@@ -448,7 +468,7 @@ func (s *Sim) advance(now time.Time) {
 			} else {
 				t.events = append(t.events, event{at: settle, status: "S"})
 				if late {
-					t.events = append(t.events, event{at: clock.AddBusinessDays(settle, 2), status: "L", sub: "R12"})
+					t.events = append(t.events, event{at: clock.AddBusinessDays(settle, 2), status: s.lateStatus("L"), sub: "R12"})
 				}
 			}
 		}

@@ -19,8 +19,18 @@ type rig struct {
 	tok string
 }
 
+// newRig serves the inferred paths too (most tests here exercise them);
+// newStrictRig serves only what the spec confirms.
 func newRig(t *testing.T) *rig {
-	sim := integrapaysim.New(integrapaysim.Options{})
+	return newRigWith(t, integrapaysim.Options{Inferred: true})
+}
+
+func newStrictRig(t *testing.T) *rig {
+	return newRigWith(t, integrapaysim.Options{})
+}
+
+func newRigWith(t *testing.T, o integrapaysim.Options) *rig {
+	sim := integrapaysim.New(o)
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 	r := &rig{t: t, sim: sim, srv: srv}
@@ -227,5 +237,37 @@ func TestFaultsCountAndMatchPatterns(t *testing.T) {
 	// Faults on other paths leave these alone.
 	if status, _ := r.api("POST", "payers", `{"UniqueReference":"C9","FamilyOrBusinessName":"X"}`); status != 200 {
 		t.Fatalf("create: %d", status)
+	}
+}
+
+// TestInferredPathsOffByDefault: without Options.Inferred the unconfirmed
+// look-ups answer 404 like any unknown path, and a reused schedule Reference
+// is a second debit (whether the gateway refuses it is not known).
+func TestInferredPathsOffByDefault(t *testing.T) {
+	r := newStrictRig(t)
+	r.api("POST", "payers", `{"UniqueReference":"C1","FamilyOrBusinessName":"Citizen"}`)
+	r.api("PUT", "payers/C1/accounts/bank-account", `{"AccountBranch":"062000","AccountNumber":"12345678","AccountName":"J CITIZEN","AccountType":"SAVINGS"}`)
+	for i := 0; i < 2; i++ {
+		if status, body := r.api("POST", "payers/C1/schedules/payments", `{"Date":"2026-11-09","Amount":10.00,"Reference":"TWICE"}`); status != 200 {
+			t.Fatalf("schedule %d: %d %v", i, status, body)
+		}
+	}
+	for _, p := range []string{"payers/C1/schedules/payments?reference=TWICE", "payers/C1/schedules/payments/213813",
+		"transactions/bank-payments/?reference=TWICE"} {
+		if status, body := r.api("GET", p, ""); status != 404 || body["errorCode"] != "NotFound" {
+			t.Fatalf("GET %s: %d %v", p, status, body)
+		}
+	}
+	if status, _ := r.api("DELETE", "payers/C1/schedules/payments/213813", ""); status != 404 {
+		t.Fatalf("DELETE schedule: %d", status)
+	}
+	n := 0
+	for _, en := range r.sim.Ledger() {
+		if en.Reference == "TWICE" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("ledger rows for TWICE = %d, want 2", n)
 	}
 }

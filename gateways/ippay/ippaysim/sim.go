@@ -64,6 +64,10 @@ type Options struct {
 	// What real clients showed about the gateway (issue 17); see
 	// fidelity.go. The zero value is what the public clients observed.
 	Fidelity Fidelity
+	// Inferred serves what specs/ippay.md does not confirm: the ACH returns
+	// report at GET /returns.csv (its format is our guess at an IPpay
+	// reporting export). Off (the default) that path answers 404.
+	Inferred bool
 }
 
 // Fault is injected into matching requests.
@@ -422,6 +426,10 @@ func (s *Sim) serveXML(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) serveReturns(w http.ResponseWriter, r *http.Request) {
+	if !s.opts.Inferred {
+		http.NotFound(w, r)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)

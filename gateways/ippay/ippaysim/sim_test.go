@@ -259,7 +259,7 @@ func TestDuplicates(t *testing.T) {
 }
 
 func TestACHLifecycleAndReturns(t *testing.T) {
-	e := newSimEnv(t, Options{ACHSettleDays: 2, Fidelity: Fidelity{VoidACH: true}})
+	e := newSimEnv(t, Options{ACHSettleDays: 2, Inferred: true, Fidelity: Fidelity{VoidACH: true}})
 	tok := e.tokenizeBank()
 	check := func(id, amount string) parsed {
 		return e.post(doc("ippay", "TransactionType", "CHECK", "TerminalID", "ACH", "TransactionID", id, "raw",
@@ -322,6 +322,20 @@ func TestACHLifecycleAndReturns(t *testing.T) {
 	resp.Body.Close()
 	if want := "TransactionID,ReturnCode,ReturnDate,Amount\r\nK1,R01,2026-11-03,10.51\r\n"; string(b) != want {
 		t.Errorf("returns report %q, want %q", b, want)
+	}
+}
+
+// The returns report is our inference of an IPpay export: without
+// Options.Inferred the simulator does not serve it.
+func TestReturnsReportOnlyWhenInferred(t *testing.T) {
+	e := newSimEnv(t, Options{})
+	resp, err := e.srv.Client().Get(e.srv.URL + "/returns.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("returns report without Inferred: %d, want 404", resp.StatusCode)
 	}
 }
 
