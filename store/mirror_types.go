@@ -2,14 +2,10 @@ package store
 
 import (
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/splynx-pay/splynx-pay/internal/money"
 )
-
-// ErrNotFound is returned by the Get* queries when the mirror has no such record.
-var ErrNotFound = errors.New("store: not found")
 
 // Splynx text formats. Dates and datetimes are kept as Splynx sends them
 // (Splynx's local time, no zone), parsed here as UTC wall-clock values.
