@@ -51,7 +51,7 @@ var (
 			if err != nil {
 				panic(err)
 			}
-			return invoiceHash(v, a)
+			return documentHash(v, a, true)
 		},
 		items: func(v *Invoice) *[]Item { return &v.Items },
 	}
@@ -59,7 +59,7 @@ var (
 		setID: func(p *Proforma, id int64) { p.ID = id },
 		write: (*MirrorWriter).Proformas,
 		read:  (*DB).GetProforma,
-		hash:  proformaHash,
+		hash:  func(p *Proforma) int64 { v := p.asInvoice(); return documentHash(&v, "", false) },
 		items: func(p *Proforma) *[]Item { return &p.Items },
 	}
 	guardPaymentMethod = guarded[PaymentMethod]{

@@ -85,20 +85,23 @@ func customerHash(c *Customer, attrs string) int64 {
 	return h.sum()
 }
 
-func invoiceHash(v *Invoice, attrs string) int64 {
+// documentHash fingerprints an invoice, or with invoice false a proforma
+// (an invoice row without due, type and attributes).
+func documentHash(v *Invoice, attrs string, invoice bool) int64 {
 	h := newFNV()
 	h.num(v.CustomerID).str(v.Number).date(v.DateCreated).dateTime(v.RealCreateDatetime).
-		dateTime(v.DateUpdated).date(v.DatePayment).date(v.DateTill).
-		num(int64(v.Total)).num(int64(v.Due)).str(v.Status).num(v.PaymentID).str(v.Type).str(v.Note).str(v.Memo).
-		str(attrs)
-	return h.sum()
-}
-
-func proformaHash(p *Proforma) int64 {
-	h := newFNV()
-	h.num(p.CustomerID).str(p.Number).date(p.DateCreated).dateTime(p.RealCreateDatetime).
-		dateTime(p.DateUpdated).date(p.DatePayment).date(p.DateTill).
-		num(int64(p.Total)).str(p.Status).num(p.PaymentID).str(p.Note).str(p.Memo)
+		dateTime(v.DateUpdated).date(v.DatePayment).date(v.DateTill).num(int64(v.Total))
+	if invoice {
+		h.num(int64(v.Due))
+	}
+	h.str(v.Status).num(v.PaymentID)
+	if invoice {
+		h.str(v.Type)
+	}
+	h.str(v.Note).str(v.Memo)
+	if invoice {
+		h.str(attrs)
+	}
 	return h.sum()
 }
 

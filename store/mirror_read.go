@@ -103,61 +103,24 @@ func (db *DB) GetBilling(ctx context.Context, customerID int64) (Billing, error)
 	return b, nil
 }
 
-const invoiceCols = `i.id, i.customer_id, i.number, i.date_created, i.real_create_datetime, i.date_updated,
-	i.date_payment, i.date_till, i.total, i.due, i.status, i.payment_id, i.type, i.note, i.memo, i.additional_json, i.synced_at`
-
 func scanInvoice(sc interface{ Scan(...any) error }) (Invoice, error) {
-	var v Invoice
-	var created, realCreated, updated, paid, till, attrs, synced string
-	var total, due int64
-	err := sc.Scan(&v.ID, &v.CustomerID, &v.Number, &created, &realCreated, &updated, &paid, &till, &total, &due,
-		&v.Status, &v.PaymentID, &v.Type, &v.Note, &v.Memo, &attrs, &synced)
-	if err != nil {
-		return v, err
-	}
-	v.DateCreated = parseDate(created)
-	v.RealCreateDatetime = parseDateTime(realCreated)
-	v.DateUpdated = parseDateTime(updated)
-	v.DatePayment = parseDate(paid)
-	v.DateTill = parseDate(till)
-	v.Total = money.Amount(total)
-	v.Due = money.Amount(due)
-	v.Additional = decodeAttrs(attrs)
-	v.SyncedAt, _ = time.Parse(time.RFC3339, synced)
-	return v, nil
+	return invoiceTable.scanDocument(sc)
 }
 
-const proformaCols = `i.id, i.customer_id, i.number, i.date_created, i.real_create_datetime, i.date_updated,
-	i.date_payment, i.date_till, i.total, i.status, i.payment_id, i.note, i.memo, i.synced_at`
-
 func scanProforma(sc interface{ Scan(...any) error }) (Proforma, error) {
-	var v Proforma
-	var created, realCreated, updated, paid, till, synced string
-	var total int64
-	err := sc.Scan(&v.ID, &v.CustomerID, &v.Number, &created, &realCreated, &updated, &paid, &till, &total,
-		&v.Status, &v.PaymentID, &v.Note, &v.Memo, &synced)
-	if err != nil {
-		return v, err
-	}
-	v.DateCreated = parseDate(created)
-	v.RealCreateDatetime = parseDateTime(realCreated)
-	v.DateUpdated = parseDateTime(updated)
-	v.DatePayment = parseDate(paid)
-	v.DateTill = parseDate(till)
-	v.Total = money.Amount(total)
-	v.SyncedAt, _ = time.Parse(time.RFC3339, synced)
-	return v, nil
+	v, err := proformaTable.scanDocument(sc)
+	return v.asProforma(), err
 }
 
 // GetInvoice reads one mirrored invoice with its items (ErrNotFound if absent).
 func (db *DB) GetInvoice(ctx context.Context, id int64) (Invoice, error) {
-	return getDocument(ctx, db, "invoices", "invoice", invoiceCols, id, scanInvoice,
+	return getDocument(ctx, db, invoiceTable, id, scanInvoice,
 		func(v *Invoice) *[]Item { return &v.Items })
 }
 
 // GetInvoiceByNumber reads one mirrored invoice by its number (ErrNotFound if absent).
 func (db *DB) GetInvoiceByNumber(ctx context.Context, number string) (Invoice, error) {
-	id, err := db.documentIDByNumber(ctx, "invoices", "invoice", number)
+	id, err := db.documentIDByNumber(ctx, invoiceTable, number)
 	if err != nil {
 		return Invoice{}, err
 	}
@@ -166,13 +129,13 @@ func (db *DB) GetInvoiceByNumber(ctx context.Context, number string) (Invoice, e
 
 // GetProforma reads one mirrored proforma with its items (ErrNotFound if absent).
 func (db *DB) GetProforma(ctx context.Context, id int64) (Proforma, error) {
-	return getDocument(ctx, db, "proformas", "proforma", proformaCols, id, scanProforma,
+	return getDocument(ctx, db, proformaTable, id, scanProforma,
 		func(v *Proforma) *[]Item { return &v.Items })
 }
 
 // GetProformaByNumber reads one mirrored proforma by its number (ErrNotFound if absent).
 func (db *DB) GetProformaByNumber(ctx context.Context, number string) (Proforma, error) {
-	id, err := db.documentIDByNumber(ctx, "proformas", "proforma", number)
+	id, err := db.documentIDByNumber(ctx, proformaTable, number)
 	if err != nil {
 		return Proforma{}, err
 	}
@@ -181,18 +144,18 @@ func (db *DB) GetProformaByNumber(ctx context.Context, number string) (Proforma,
 
 // getDocument reads one invoice or proforma (table; what names it in
 // errors) with its lines.
-func getDocument[T any](ctx context.Context, db *DB, table, what, cols string, id int64,
+func getDocument[T any](ctx context.Context, db *DB, t *docTable, id int64,
 	scan func(interface{ Scan(...any) error }) (T, error), lines func(*T) *[]Item) (T, error) {
-	v, err := scan(db.read.QueryRowContext(ctx, `SELECT `+cols+` FROM `+table+` i WHERE i.id = ?`, id))
+	v, err := scan(db.read.QueryRowContext(ctx, `SELECT `+t.cols+` FROM `+t.name+` i WHERE i.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return v, fmt.Errorf("%w: %s %d", ErrNotFound, what, id)
+		return v, fmt.Errorf("%w: %s %d", ErrNotFound, t.what, id)
 	}
 	if err != nil {
-		return v, fmt.Errorf("store: get %s %d: %w", what, id, err)
+		return v, fmt.Errorf("store: get %s %d: %w", t.what, id, err)
 	}
-	items, err := db.items(ctx, table, []int64{id})
+	items, err := db.items(ctx, t.name, []int64{id})
 	if err != nil {
-		return v, fmt.Errorf("store: get %s %d items: %w", what, id, err)
+		return v, fmt.Errorf("store: get %s %d items: %w", t.what, id, err)
 	}
 	*lines(&v) = items[id]
 	return v, nil
@@ -200,14 +163,14 @@ func getDocument[T any](ctx context.Context, db *DB, table, what, cols string, i
 
 // documentIDByNumber finds the lowest id of an invoice or proforma with the
 // given number.
-func (db *DB) documentIDByNumber(ctx context.Context, table, what, number string) (int64, error) {
+func (db *DB) documentIDByNumber(ctx context.Context, t *docTable, number string) (int64, error) {
 	var id int64
-	err := db.read.QueryRowContext(ctx, `SELECT id FROM `+table+` WHERE number = ? ORDER BY id LIMIT 1`, number).Scan(&id)
+	err := db.read.QueryRowContext(ctx, `SELECT id FROM `+t.name+` WHERE number = ? ORDER BY id LIMIT 1`, number).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("%w: %s number %q", ErrNotFound, what, number)
+		return 0, fmt.Errorf("%w: %s number %q", ErrNotFound, t.what, number)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("store: get %s by number: %w", what, err)
+		return 0, fmt.Errorf("store: get %s by number: %w", t.what, err)
 	}
 	return id, nil
 }
@@ -249,19 +212,20 @@ func (db *DB) items(ctx context.Context, table string, ids []int64) (map[int64][
 // ListInvoices returns one page of matching invoices ordered by id; pass the
 // last id of a page as AfterID to get the next.
 func (db *DB) ListInvoices(ctx context.Context, f InvoiceFilter) ([]Invoice, error) {
-	return listDocuments(ctx, db, "invoices", invoiceCols, f, true, scanInvoice,
+	return listDocuments(ctx, db, invoiceTable, f, scanInvoice,
 		func(v *Invoice) (int64, *[]Item) { return v.ID, &v.Items })
 }
 
 // listDocuments pages through invoices or proformas (the same filter, query
 // and line handling) and, with f.WithItems, attaches each row's lines.
-func listDocuments[T any](ctx context.Context, db *DB, table, cols string, f InvoiceFilter, invoices bool,
+func listDocuments[T any](ctx context.Context, db *DB, t *docTable, f InvoiceFilter,
 	scan func(interface{ Scan(...any) error }) (T, error), lines func(*T) (int64, *[]Item)) ([]T, error) {
-	joins, w, err := f.where(invoices)
+	table := t.name
+	joins, w, err := f.where(t.invoices)
 	if err != nil {
 		return nil, err
 	}
-	q := `SELECT ` + cols + ` FROM ` + table + ` i` + joins + w.sql() + ` ORDER BY i.id LIMIT ?`
+	q := `SELECT ` + t.cols + ` FROM ` + table + ` i` + joins + w.sql() + ` ORDER BY i.id LIMIT ?`
 	rows, err := db.read.QueryContext(ctx, q, append(w.args, limitOr(f.Limit))...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list %s: %w", table, err)
@@ -311,7 +275,7 @@ func (db *DB) CountInvoices(ctx context.Context, f InvoiceFilter) (int, error) {
 
 // ListProformas returns one page of matching proformas ordered by id.
 func (db *DB) ListProformas(ctx context.Context, f InvoiceFilter) ([]Proforma, error) {
-	return listDocuments(ctx, db, "proformas", proformaCols, f, false, scanProforma,
+	return listDocuments(ctx, db, proformaTable, f, scanProforma,
 		func(v *Proforma) (int64, *[]Item) { return v.ID, &v.Items })
 }
 

@@ -131,25 +131,6 @@ var (
 		`ON CONFLICT(customer_id) DO UPDATE SET enabled=excluded.enabled, type=excluded.type, deposit=excluded.deposit,
 		payment_method=excluded.payment_method, billing_date=excluded.billing_date, billing_due=excluded.billing_due,
 		min_balance=excluded.min_balance, sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
-	invoiceRow = rowSQL{"invoices", `INSERT INTO invoices(id, customer_id, number, date_created, real_create_datetime,
-		date_updated, date_payment, date_till, total, due, status, payment_id, type, note, memo, additional_json,
-		items, row_hash, items_hash, sync_gen, synced_at)`, 21,
-		`ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, number=excluded.number,
-		date_created=excluded.date_created, real_create_datetime=excluded.real_create_datetime,
-		date_updated=excluded.date_updated, date_payment=excluded.date_payment, date_till=excluded.date_till,
-		total=excluded.total, due=excluded.due, status=excluded.status, payment_id=excluded.payment_id,
-		type=excluded.type, note=excluded.note, memo=excluded.memo, additional_json=excluded.additional_json,
-		items=excluded.items, row_hash=excluded.row_hash, items_hash=excluded.items_hash, sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
-	proformaRow = rowSQL{"proformas", `INSERT INTO proformas(id, customer_id, number, date_created,
-		real_create_datetime, date_updated, date_payment, date_till, total, status, payment_id, note, memo,
-		items, row_hash, items_hash, sync_gen, synced_at)`, 18,
-		`ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, number=excluded.number,
-		date_created=excluded.date_created, real_create_datetime=excluded.real_create_datetime,
-		date_updated=excluded.date_updated, date_payment=excluded.date_payment, date_till=excluded.date_till,
-		total=excluded.total, status=excluded.status, payment_id=excluded.payment_id,
-		note=excluded.note, memo=excluded.memo, items=excluded.items, row_hash=excluded.row_hash,
-		items_hash=excluded.items_hash,
-		sync_gen=excluded.sync_gen, synced_at=excluded.synced_at`}
 	paymentMethodRow = rowSQL{"payment_methods", `INSERT INTO payment_methods(id, name, is_active, name_1, name_2,
 		name_3, name_4, name_5, sync_gen, synced_at)`, 10,
 		`ON CONFLICT(id) DO UPDATE SET name=excluded.name, is_active=excluded.is_active, name_1=excluded.name_1,
@@ -348,61 +329,7 @@ func (w *MirrorWriter) Billing(ctx context.Context, b Billing) error {
 // Invoices inserts or replaces invoices with their items, rewriting only
 // what changed (see Customers).
 func (w *MirrorWriter) Invoices(ctx context.Context, vs []Invoice) error {
-	vs = lastByID(vs, func(v *Invoice) int64 { return v.ID })
-	ids := make([]int64, len(vs))
-	for i := range vs {
-		ids[i] = vs[i].ID
-	}
-	old, err := w.existing(ctx, "invoices", `SELECT id, row_hash, items_hash,
-		customer_id || '|' || status || '|' || date_created || '|' || number FROM invoices`, ids)
-	if err != nil {
-		return fmt.Errorf("store: read invoices before update: %w", err)
-	}
-	type row struct {
-		v           *Invoice
-		attrs       string
-		hash, items int64
-	}
-	var upsert []row
-	for i := range vs {
-		v := &vs[i]
-		a, err := encodeAttrs(v.Additional)
-		if err != nil {
-			return fmt.Errorf("store: invoice %d: encode additional attributes: %w", v.ID, err)
-		}
-		r := row{v: v, attrs: a, items: itemsHashOf(v.Items), hash: invoiceHash(v, a)}
-		o, ok := old[v.ID]
-		switch {
-		case !ok || o.key != strconv.FormatInt(v.CustomerID, 10)+"|"+v.Status+"|"+FormatDate(v.DateCreated)+"|"+v.Number:
-			upsert = append(upsert, r)
-		case o.hash == r.hash && o.itemsHash == r.items:
-			if err := w.stamp(ctx, "invoices", v.ID); err != nil {
-				return err
-			}
-			continue
-		default:
-			if err := w.exec(ctx, "update invoices", `UPDATE invoices SET real_create_datetime=?, date_updated=?,
-				date_payment=?, date_till=?, total=?, due=?, payment_id=?, type=?, note=?, memo=?, additional_json=?,
-				items=?, row_hash=?, items_hash=?, sync_gen=?, synced_at=? WHERE id=?`,
-				FormatDateTime(v.RealCreateDatetime), FormatDateTime(v.DateUpdated), FormatDate(v.DatePayment),
-				FormatDate(v.DateTill), int64(v.Total), int64(v.Due), v.PaymentID, v.Type, v.Note, v.Memo, a,
-				w.itemsText(v.Items), r.hash, r.items, w.gen, w.syncedAt, v.ID); err != nil {
-				return fmt.Errorf("store: update invoice %d: %w", v.ID, err)
-			}
-		}
-	}
-	err = w.rows(ctx, invoiceRow, len(upsert), func(i int, a []any) []any {
-		r := &upsert[i]
-		v := r.v
-		return append(a, v.ID, v.CustomerID, v.Number, FormatDate(v.DateCreated), FormatDateTime(v.RealCreateDatetime),
-			FormatDateTime(v.DateUpdated), FormatDate(v.DatePayment), FormatDate(v.DateTill), int64(v.Total),
-			int64(v.Due), v.Status, v.PaymentID, v.Type, v.Note, v.Memo, r.attrs, w.itemsText(v.Items), r.hash, r.items,
-			w.gen, w.syncedAt)
-	})
-	if err != nil {
-		return fmt.Errorf("store: upsert invoices: %w", err)
-	}
-	return nil
+	return w.documents(ctx, invoiceTable, lastByID(vs, func(v *Invoice) int64 { return v.ID }))
 }
 
 // Invoice inserts or replaces one invoice and all its items.
@@ -414,59 +341,68 @@ func (w *MirrorWriter) Invoice(ctx context.Context, v Invoice) error {
 // what changed (see Customers).
 func (w *MirrorWriter) Proformas(ctx context.Context, ps []Proforma) error {
 	ps = lastByID(ps, func(p *Proforma) int64 { return p.ID })
-	ids := make([]int64, len(ps))
+	vs := make([]Invoice, len(ps))
 	for i := range ps {
-		ids[i] = ps[i].ID
+		vs[i] = ps[i].asInvoice()
 	}
-	old, err := w.existing(ctx, "proformas", `SELECT id, row_hash, items_hash,
-		customer_id || '|' || status || '|' || date_created || '|' || number FROM proformas`, ids)
-	if err != nil {
-		return fmt.Errorf("store: read proformas before update: %w", err)
-	}
-	type row struct {
-		p           *Proforma
-		hash, items int64
-	}
-	var upsert []row
-	for i := range ps {
-		p := &ps[i]
-		r := row{p: p, items: itemsHashOf(p.Items), hash: proformaHash(p)}
-		o, ok := old[p.ID]
-		switch {
-		case !ok || o.key != strconv.FormatInt(p.CustomerID, 10)+"|"+p.Status+"|"+FormatDate(p.DateCreated)+"|"+p.Number:
-			upsert = append(upsert, r)
-		case o.hash == r.hash && o.itemsHash == r.items:
-			if err := w.stamp(ctx, "proformas", p.ID); err != nil {
-				return err
-			}
-			continue
-		default:
-			if err := w.exec(ctx, "update proformas", `UPDATE proformas SET real_create_datetime=?, date_updated=?,
-				date_payment=?, date_till=?, total=?, payment_id=?, note=?, memo=?, items=?, row_hash=?, items_hash=?,
-				sync_gen=?, synced_at=? WHERE id=?`,
-				FormatDateTime(p.RealCreateDatetime), FormatDateTime(p.DateUpdated), FormatDate(p.DatePayment),
-				FormatDate(p.DateTill), int64(p.Total), p.PaymentID, p.Note, p.Memo, w.itemsText(p.Items), r.hash, r.items,
-				w.gen, w.syncedAt, p.ID); err != nil {
-				return fmt.Errorf("store: update proforma %d: %w", p.ID, err)
-			}
-		}
-	}
-	err = w.rows(ctx, proformaRow, len(upsert), func(i int, a []any) []any {
-		r := &upsert[i]
-		p := r.p
-		return append(a, p.ID, p.CustomerID, p.Number, FormatDate(p.DateCreated), FormatDateTime(p.RealCreateDatetime),
-			FormatDateTime(p.DateUpdated), FormatDate(p.DatePayment), FormatDate(p.DateTill), int64(p.Total), p.Status,
-			p.PaymentID, p.Note, p.Memo, w.itemsText(p.Items), r.hash, r.items, w.gen, w.syncedAt)
-	})
-	if err != nil {
-		return fmt.Errorf("store: upsert proformas: %w", err)
-	}
-	return nil
+	return w.documents(ctx, proformaTable, vs)
 }
 
 // Proforma inserts or replaces one proforma and all its items.
 func (w *MirrorWriter) Proforma(ctx context.Context, p Proforma) error {
 	return w.Proformas(ctx, []Proforma{p})
+}
+
+// documents writes invoice-shaped rows to t, ids already unique.
+func (w *MirrorWriter) documents(ctx context.Context, t *docTable, vs []Invoice) error {
+	ids := make([]int64, len(vs))
+	for i := range vs {
+		ids[i] = vs[i].ID
+	}
+	old, err := w.existing(ctx, t.name, `SELECT id, row_hash, items_hash,
+		customer_id || '|' || status || '|' || date_created || '|' || number FROM `+t.name, ids)
+	if err != nil {
+		return fmt.Errorf("store: read %s before update: %w", t.name, err)
+	}
+	type row struct {
+		v           *Invoice
+		attrs       string
+		hash, items int64
+	}
+	var upsert []row
+	for i := range vs {
+		v := &vs[i]
+		var a string
+		if t.invoices {
+			if a, err = encodeAttrs(v.Additional); err != nil {
+				return fmt.Errorf("store: %s %d: encode additional attributes: %w", t.what, v.ID, err)
+			}
+		}
+		r := row{v: v, attrs: a, items: itemsHashOf(v.Items), hash: documentHash(v, a, t.invoices)}
+		o, ok := old[v.ID]
+		switch {
+		case !ok || o.key != strconv.FormatInt(v.CustomerID, 10)+"|"+v.Status+"|"+FormatDate(v.DateCreated)+"|"+v.Number:
+			upsert = append(upsert, r)
+		case o.hash == r.hash && o.itemsHash == r.items:
+			if err := w.stamp(ctx, t.name, v.ID); err != nil {
+				return err
+			}
+		default:
+			args := append(t.docValues(make([]any, 0, 17), v, a, false), w.itemsText(v.Items), r.hash, r.items,
+				w.gen, w.syncedAt, v.ID)
+			if err := w.exec(ctx, "update "+t.name, t.update, args...); err != nil {
+				return fmt.Errorf("store: update %s %d: %w", t.what, v.ID, err)
+			}
+		}
+	}
+	err = w.rows(ctx, t.row, len(upsert), func(i int, a []any) []any {
+		r := &upsert[i]
+		return append(t.docValues(a, r.v, r.attrs, true), w.itemsText(r.v.Items), r.hash, r.items, w.gen, w.syncedAt)
+	})
+	if err != nil {
+		return fmt.Errorf("store: upsert %s: %w", t.name, err)
+	}
+	return nil
 }
 
 // PaymentMethods inserts or replaces payment methods.
@@ -550,36 +486,30 @@ func (w *MirrorWriter) MoneyChanged(ctx context.Context, invs []Invoice, pfs []P
 		}
 		return out, nil
 	}
+	pvs := make([]Invoice, len(pfs))
+	for i := range pfs {
+		pvs[i] = pfs[i].asInvoice()
+	}
 	var customers []int64
-	if len(invs) > 0 {
-		ids := make([]int64, len(invs))
-		for i := range invs {
-			ids[i] = invs[i].ID
+	for _, d := range []struct {
+		t  *docTable
+		vs []Invoice
+	}{{invoiceTable, invs}, {proformaTable, pvs}} {
+		if len(d.vs) == 0 {
+			continue
 		}
-		old, err := read("invoices", ids, true)
+		ids := make([]int64, len(d.vs))
+		for i := range d.vs {
+			ids[i] = d.vs[i].ID
+		}
+		old, err := read(d.t.name, ids, d.t.invoices)
 		if err != nil {
-			return nil, fmt.Errorf("store: read invoices before update: %w", err)
+			return nil, fmt.Errorf("store: read %s before update: %w", d.t.name, err)
 		}
-		for _, v := range invs {
+		for _, v := range d.vs {
 			o, ok := old[v.ID]
 			if !ok || o.total != int64(v.Total) || o.due != int64(v.Due) || o.payment != v.PaymentID || o.status != v.Status {
 				customers = append(customers, v.CustomerID)
-			}
-		}
-	}
-	if len(pfs) > 0 {
-		ids := make([]int64, len(pfs))
-		for i := range pfs {
-			ids[i] = pfs[i].ID
-		}
-		old, err := read("proformas", ids, false)
-		if err != nil {
-			return nil, fmt.Errorf("store: read proformas before update: %w", err)
-		}
-		for _, p := range pfs {
-			o, ok := old[p.ID]
-			if !ok || o.total != int64(p.Total) || o.payment != p.PaymentID || o.status != p.Status {
-				customers = append(customers, p.CustomerID)
 			}
 		}
 	}
