@@ -108,18 +108,12 @@ func (w *where) add(cond string, args ...any) {
 	w.args = append(w.args, args...)
 }
 
-func (w *where) in(col string, vs []int64) {
-	if len(vs) == 0 {
-		return
-	}
-	ph := strings.TrimSuffix(strings.Repeat("?,", len(vs)), ",")
-	w.conds = append(w.conds, col+" IN ("+ph+")")
-	for _, v := range vs {
-		w.args = append(w.args, v)
-	}
-}
+func (w *where) in(col string, vs []int64) { whereIn(w, col, vs) }
 
-func (w *where) inStr(col string, vs []string) {
+func (w *where) inStr(col string, vs []string) { whereIn(w, col, vs) }
+
+// whereIn adds "col IN (vs...)"; no values, no condition.
+func whereIn[T any](w *where, col string, vs []T) {
 	if len(vs) == 0 {
 		return
 	}

@@ -52,15 +52,7 @@ func (h *fnv) dateTime(t time.Time) *fnv {
 		return h.str("")
 	}
 	var b [19]byte
-	out := appendDate(b[:0], t)
-	hh, mm, ss := t.Clock()
-	out = append(out, ' ')
-	out = append2(out, hh)
-	out = append(out, ':')
-	out = append2(out, mm)
-	out = append(out, ':')
-	out = append2(out, ss)
-	return h.bytes(out)
+	return h.bytes(appendDateTime(b[:0], t))
 }
 
 func (h *fnv) bytes(s []byte) *fnv {

@@ -44,22 +44,9 @@ func (db *DB) DeferIndexes(ctx context.Context, tables ...string) ([]string, err
 			if any > 0 {
 				continue
 			}
-			rows, err := tx.QueryContext(ctx,
+			idx, err := indexDefs(ctx, tx,
 				`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`, t)
 			if err != nil {
-				return err
-			}
-			var idx [][2]string
-			for rows.Next() {
-				var n, q string
-				if err := rows.Scan(&n, &q); err != nil {
-					rows.Close()
-					return err
-				}
-				idx = append(idx, [2]string{n, q})
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
 				return err
 			}
 			for _, ix := range idx {
@@ -96,21 +83,8 @@ func (db *DB) RestoreIndexes(ctx context.Context) error {
 	start := time.Now()
 	restored := 0
 	err := db.Write(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM mirror_deferred_indexes ORDER BY name`)
+		idx, err := indexDefs(ctx, tx, `SELECT name, sql FROM mirror_deferred_indexes ORDER BY name`)
 		if err != nil {
-			return err
-		}
-		var idx [][2]string
-		for rows.Next() {
-			var n, q string
-			if err := rows.Scan(&n, &q); err != nil {
-				rows.Close()
-				return err
-			}
-			idx = append(idx, [2]string{n, q})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, ix := range idx {
@@ -133,4 +107,22 @@ func (db *DB) RestoreIndexes(ctx context.Context) error {
 		db.log.Info("mirror indexes rebuilt", zap.Int("indexes", restored), zap.Duration("took", time.Since(start)))
 	}
 	return nil
+}
+
+// indexDefs reads (name, CREATE statement) pairs selected by q.
+func indexDefs(ctx context.Context, tx *sql.Tx, q string, args ...any) ([][2]string, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var idx [][2]string
+	for rows.Next() {
+		var n, q string
+		if err := rows.Scan(&n, &q); err != nil {
+			return nil, err
+		}
+		idx = append(idx, [2]string{n, q})
+	}
+	return idx, rows.Err()
 }

@@ -126,15 +126,19 @@ func FormatDateTime(t time.Time) string {
 		return ""
 	}
 	var b [19]byte
-	out := appendDate(b[:0], t)
+	return string(appendDateTime(b[:0], t))
+}
+
+// appendDateTime is t.Format(DateTimeLayout) the way appendDate is.
+func appendDateTime(b []byte, t time.Time) []byte {
+	b = appendDate(b, t)
 	h, m, s := t.Clock()
-	out = append(out, ' ')
-	out = append2(out, h)
-	out = append(out, ':')
-	out = append2(out, m)
-	out = append(out, ':')
-	out = append2(out, s)
-	return string(out)
+	b = append(b, ' ')
+	b = append2(b, h)
+	b = append(b, ':')
+	b = append2(b, m)
+	b = append(b, ':')
+	return append2(b, s)
 }
 
 // appendDate is t.Format(DateLayout) without the layout interpreter; the
