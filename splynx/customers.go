@@ -161,12 +161,7 @@ func (pa *PaymentAccount) UnmarshalJSON(b []byte) error {
 		case "customer_id":
 			err = out.CustomerID.UnmarshalJSON(v)
 		default:
-			rest, ok := strings.CutPrefix(k, "field_")
-			if n, convErr := strconv.Atoi(rest); ok && convErr == nil && n >= 1 && n <= 10 {
-				var t text
-				err = t.UnmarshalJSON(v)
-				out.Fields[n-1] = string(t)
-			}
+			err = tenFields(&out.Fields, k, v)
 		}
 		if err != nil {
 			return err
@@ -209,12 +204,7 @@ func (d *PaymentAccountDef) UnmarshalJSON(b []byte) error {
 			err = t.UnmarshalJSON(v)
 			out.Title = string(t)
 		default:
-			rest, ok := strings.CutPrefix(k, "field_")
-			if n, convErr := strconv.Atoi(rest); ok && convErr == nil && n >= 1 && n <= 10 {
-				var t text
-				err = t.UnmarshalJSON(v)
-				out.Fields[n-1] = string(t)
-			}
+			err = tenFields(&out.Fields, k, v)
 		}
 		if err != nil {
 			return err
@@ -222,6 +212,20 @@ func (d *PaymentAccountDef) UnmarshalJSON(b []byte) error {
 	}
 	*d = out
 	return nil
+}
+
+// tenFields stores the value of key k in fields when k is field_1 ..
+// field_10, and ignores any other key.
+func tenFields(fields *[10]string, k string, v []byte) error {
+	rest, ok := strings.CutPrefix(k, "field_")
+	n, err := strconv.Atoi(rest)
+	if !ok || err != nil || n < 1 || n > 10 {
+		return nil
+	}
+	var t text
+	err = t.UnmarshalJSON(v)
+	fields[n-1] = string(t)
+	return err
 }
 
 func accountQuery(customerID, accountID int64) string {

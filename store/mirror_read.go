@@ -120,11 +120,7 @@ func (db *DB) GetInvoice(ctx context.Context, id int64) (Invoice, error) {
 
 // GetInvoiceByNumber reads one mirrored invoice by its number (ErrNotFound if absent).
 func (db *DB) GetInvoiceByNumber(ctx context.Context, number string) (Invoice, error) {
-	id, err := db.documentIDByNumber(ctx, invoiceTable, number)
-	if err != nil {
-		return Invoice{}, err
-	}
-	return db.GetInvoice(ctx, id)
+	return byNumber(ctx, db, invoiceTable, number, db.GetInvoice)
 }
 
 // GetProforma reads one mirrored proforma with its items (ErrNotFound if absent).
@@ -135,11 +131,7 @@ func (db *DB) GetProforma(ctx context.Context, id int64) (Proforma, error) {
 
 // GetProformaByNumber reads one mirrored proforma by its number (ErrNotFound if absent).
 func (db *DB) GetProformaByNumber(ctx context.Context, number string) (Proforma, error) {
-	id, err := db.documentIDByNumber(ctx, proformaTable, number)
-	if err != nil {
-		return Proforma{}, err
-	}
-	return db.GetProforma(ctx, id)
+	return byNumber(ctx, db, proformaTable, number, db.GetProforma)
 }
 
 // getDocument reads one invoice or proforma (table; what names it in
@@ -159,6 +151,18 @@ func getDocument[T any](ctx context.Context, db *DB, t *docTable, id int64,
 	}
 	*lines(&v) = items[id]
 	return v, nil
+}
+
+// byNumber reads, with get, the invoice or proforma of t with the lowest id
+// among those with the given number.
+func byNumber[T any](ctx context.Context, db *DB, t *docTable, number string,
+	get func(context.Context, int64) (T, error)) (T, error) {
+	var zero T
+	id, err := db.documentIDByNumber(ctx, t, number)
+	if err != nil {
+		return zero, err
+	}
+	return get(ctx, id)
 }
 
 // documentIDByNumber finds the lowest id of an invoice or proforma with the

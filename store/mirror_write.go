@@ -231,33 +231,49 @@ func (w *MirrorWriter) existing(ctx context.Context, table, q string, ids []int6
 		return nil, nil
 	}
 	out := make(map[int64]rowState, len(ids))
+	err := w.eachByID(ctx, quick, q, ids, func(rows *sql.Rows) error {
+		var id int64
+		var st rowState
+		if err := rows.Scan(&id, &st.hash, &st.itemsHash, &st.key); err != nil {
+			return err
+		}
+		out[id] = st
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachByID runs q (a SELECT without WHERE) in the writer's transaction for
+// the given ids, maxParams at a time, calling scan on each row; ctxFor gives
+// each statement's context (quick, or ctx as it is).
+func (w *MirrorWriter) eachByID(ctx context.Context, ctxFor func(context.Context) (context.Context, error), q string,
+	ids []int64, scan func(*sql.Rows) error) error {
 	for start := 0; start < len(ids); start += maxParams {
-		part := ids[start:min(start+maxParams, len(ids))]
 		var wh where
-		wh.in("id", part)
-		qctx, err := quick(ctx)
+		wh.in("id", ids[start:min(start+maxParams, len(ids))])
+		qctx, err := ctxFor(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		rows, err := w.tx.QueryContext(qctx, q+wh.sql(), wh.args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for rows.Next() {
-			var id int64
-			var st rowState
-			if err := rows.Scan(&id, &st.hash, &st.itemsHash, &st.key); err != nil {
+			if err := scan(rows); err != nil {
 				rows.Close()
-				return nil, err
+				return err
 			}
-			out[id] = st
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // stamp marks an unchanged row as seen by this pass, writing nothing when
@@ -458,31 +474,23 @@ func (w *MirrorWriter) MoneyChanged(ctx context.Context, invs []Invoice, pfs []P
 	}
 	read := func(table string, ids []int64, withDue bool) (map[int64]state, error) {
 		out := make(map[int64]state, len(ids))
-		for start := 0; start < len(ids); start += maxParams {
-			part := ids[start:min(start+maxParams, len(ids))]
-			var wh where
-			wh.in("id", part)
-			due := "0"
-			if withDue {
-				due = "due"
-			}
-			rows, err := w.tx.QueryContext(ctx, `SELECT id, total, `+due+`, payment_id, status FROM `+table+wh.sql(), wh.args...)
-			if err != nil {
-				return nil, err
-			}
-			for rows.Next() {
+		due := "0"
+		if withDue {
+			due = "due"
+		}
+		asIs := func(ctx context.Context) (context.Context, error) { return ctx, nil }
+		err := w.eachByID(ctx, asIs, `SELECT id, total, `+due+`, payment_id, status FROM `+table, ids,
+			func(rows *sql.Rows) error {
 				var id int64
 				var s state
 				if err := rows.Scan(&id, &s.total, &s.due, &s.payment, &s.status); err != nil {
-					rows.Close()
-					return nil, err
+					return err
 				}
 				out[id] = s
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return nil, err
-			}
+				return nil
+			})
+		if err != nil {
+			return nil, err
 		}
 		return out, nil
 	}
