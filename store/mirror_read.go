@@ -329,30 +329,46 @@ func (db *DB) CustomerIDs(ctx context.Context, afterID int64, gen int64, limit i
 		args = append(args, gen)
 	}
 	q += ` ORDER BY id LIMIT ?`
-	rows, err := db.read.QueryContext(ctx, q, append(args, limitOr(limit))...)
+	out, err := db.idList(ctx, q, append(args, limitOr(limit))...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list customer ids: %w", err)
+	}
+	return out, nil
+}
+
+// idList reads the single id column q selects.
+func (db *DB) idList(ctx context.Context, q string, args ...any) ([]int64, error) {
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("store: list customer ids: %w", err)
+			return nil, err
 		}
 		out = append(out, id)
 	}
 	return out, rows.Err()
 }
 
-// MaxID is the largest id in a mirror table (0 when empty).
-func (db *DB) MaxID(ctx context.Context, table string) (int64, error) {
-	col := "id"
+// idColumn is the key column of a mirror table ("" for another table).
+func idColumn(table string) string {
 	switch table {
 	case "customers", "invoices", "proformas", "payment_methods":
+		return "id"
 	case "billing":
-		col = "customer_id"
-	default:
+		return "customer_id"
+	}
+	return ""
+}
+
+// MaxID is the largest id in a mirror table (0 when empty).
+func (db *DB) MaxID(ctx context.Context, table string) (int64, error) {
+	col := idColumn(table)
+	if col == "" {
 		return 0, fmt.Errorf("store: max id: unknown mirror table %q", table)
 	}
 	var id sql.NullInt64
@@ -366,27 +382,14 @@ func (db *DB) MaxID(ctx context.Context, table string) (int64, error) {
 // table's rows that the full pass of generation gen has not written: the
 // candidates for deletion, which the pass re-checks with Splynx first.
 func (db *DB) StaleIDs(ctx context.Context, table string, gen, afterID int64, limit int) ([]int64, error) {
-	col := "id"
-	switch table {
-	case "customers", "invoices", "proformas", "payment_methods":
-	case "billing":
-		col = "customer_id"
-	default:
+	col := idColumn(table)
+	if col == "" {
 		return nil, fmt.Errorf("store: stale ids: unknown mirror table %q", table)
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+col+` FROM `+table+` WHERE sync_gen < ? AND `+col+` > ? ORDER BY `+
+	out, err := db.idList(ctx, `SELECT `+col+` FROM `+table+` WHERE sync_gen < ? AND `+col+` > ? ORDER BY `+
 		col+` LIMIT ?`, gen, afterID, limitOr(limit))
 	if err != nil {
 		return nil, fmt.Errorf("store: stale ids of %s: %w", table, err)
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("store: stale ids of %s: %w", table, err)
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return out, nil
 }
