@@ -357,6 +357,15 @@ func (c *Client) personLogin(ctx context.Context, authType string, body map[stri
 	return &cc, nil
 }
 
+// Identity is what a token login says about who holds the token.
+type Identity struct {
+	AuthType    string // api_key | admin | customer | session
+	CustomerID  int64  // set when the token belongs to a customer and the server says so
+	AdminID     int64  // set when the token belongs to an administrator and the server says so
+	Login       string
+	Permissions json.RawMessage
+}
+
 // Identity says who the Client acts as. For a Client made by New it is the
 // API key (AuthType "api_key" or "signature"); for LoginCustomer /
 // LoginAdmin / LoginSession it carries what the token answer said.

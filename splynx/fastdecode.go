@@ -334,50 +334,93 @@ func scanItems(s *scanner, dst *[]InvoiceItem) error {
 	return nil
 }
 
+// docFields points at the fields an Invoice and a Proforma share, so that
+// one switch decodes them for both.
+type docFields struct {
+	id, customerID, paymentID           *ID
+	number, status, note, memo, addedBy *string
+	dateCreated, datePayment, dateTill  *Date
+	realCreateDatetime, dateUpdated     *DateTime
+	total                               *Money
+	isSent                              *Flag
+	items                               *[]InvoiceItem
+	attrs                               *map[string]string
+}
+
+// scanField decodes key k if it is a shared field; ok is false otherwise.
+func (d *docFields) scanField(s *scanner, k []byte) (ok bool, err error) {
+	switch string(k) { // no allocation: the conversion only feeds comparisons
+	case "id":
+		return true, scanInto(s, d.id)
+	case "customer_id":
+		return true, scanInto(s, d.customerID)
+	case "number":
+		return true, scanText(s, d.number)
+	case "date_created":
+		return true, scanInto(s, d.dateCreated)
+	case "real_create_datetime":
+		return true, scanInto(s, d.realCreateDatetime)
+	case "date_updated":
+		return true, scanInto(s, d.dateUpdated)
+	case "date_payment":
+		return true, scanInto(s, d.datePayment)
+	case "date_till":
+		return true, scanInto(s, d.dateTill)
+	case "total":
+		return true, scanInto(s, d.total)
+	case "payment_id":
+		return true, scanInto(s, d.paymentID)
+	case "status":
+		return true, scanText(s, d.status)
+	case "is_sent":
+		return true, scanInto(s, d.isSent)
+	case "note":
+		return true, scanText(s, d.note)
+	case "memo":
+		return true, scanText(s, d.memo)
+	case "added_by":
+		return true, scanText(s, d.addedBy)
+	case "items":
+		return true, scanItems(s, d.items)
+	case "additional_attributes":
+		return true, scanAttrs(s, d.attrs)
+	}
+	return false, nil
+}
+
 func (inv *Invoice) scanFrom(s *scanner) error {
 	*inv = Invoice{}
+	d := docFields{id: &inv.ID, customerID: &inv.CustomerID, paymentID: &inv.PaymentID, number: &inv.Number,
+		status: &inv.Status, note: &inv.Note, memo: &inv.Memo, addedBy: &inv.AddedBy, dateCreated: &inv.DateCreated,
+		datePayment: &inv.DatePayment, dateTill: &inv.DateTill, realCreateDatetime: &inv.RealCreateDatetime,
+		dateUpdated: &inv.DateUpdated, total: &inv.Total, isSent: &inv.IsSent, items: &inv.Items,
+		attrs: &inv.AdditionalAttributes}
 	return s.fields(func(k []byte) error {
 		switch string(k) { // no allocation: the conversion only feeds comparisons
-		case "id":
-			return scanInto(s, &inv.ID)
-		case "customer_id":
-			return scanInto(s, &inv.CustomerID)
-		case "number":
-			return scanText(s, &inv.Number)
-		case "date_created":
-			return scanInto(s, &inv.DateCreated)
-		case "real_create_datetime":
-			return scanInto(s, &inv.RealCreateDatetime)
-		case "date_updated":
-			return scanInto(s, &inv.DateUpdated)
-		case "date_payment":
-			return scanInto(s, &inv.DatePayment)
-		case "date_till":
-			return scanInto(s, &inv.DateTill)
-		case "total":
-			return scanInto(s, &inv.Total)
 		case "due":
 			return scanInto(s, &inv.Due)
-		case "payment_id":
-			return scanInto(s, &inv.PaymentID)
-		case "status":
-			return scanText(s, &inv.Status)
 		case "type":
 			return scanText(s, &inv.Type)
 		case "payd_from_deposit":
 			return scanInto(s, &inv.PaidFromDeposit)
-		case "is_sent":
-			return scanInto(s, &inv.IsSent)
-		case "note":
-			return scanText(s, &inv.Note)
-		case "memo":
-			return scanText(s, &inv.Memo)
-		case "added_by":
-			return scanText(s, &inv.AddedBy)
-		case "items":
-			return scanItems(s, &inv.Items)
-		case "additional_attributes":
-			return scanAttrs(s, &inv.AdditionalAttributes)
+		}
+		if ok, err := d.scanField(s, k); ok {
+			return err
+		}
+		return scanSkip(s)
+	})
+}
+
+func (p *Proforma) scanFrom(s *scanner) error {
+	*p = Proforma{}
+	d := docFields{id: &p.ID, customerID: &p.CustomerID, paymentID: &p.PaymentID, number: &p.Number,
+		status: &p.Status, note: &p.Note, memo: &p.Memo, addedBy: &p.AddedBy, dateCreated: &p.DateCreated,
+		datePayment: &p.DatePayment, dateTill: &p.DateTill, realCreateDatetime: &p.RealCreateDatetime,
+		dateUpdated: &p.DateUpdated, total: &p.Total, isSent: &p.IsSent, items: &p.Items,
+		attrs: &p.AdditionalAttributes}
+	return s.fields(func(k []byte) error {
+		if ok, err := d.scanField(s, k); ok {
+			return err
 		}
 		return scanSkip(s)
 	})
@@ -405,49 +448,6 @@ func (it *InvoiceItem) scanFrom(s *scanner) error {
 			return scanInto(s, &it.PeriodTo)
 		case "categoryIdForTransaction":
 			return scanInto(s, &it.CategoryIDForTransaction)
-		}
-		return scanSkip(s)
-	})
-}
-
-func (p *Proforma) scanFrom(s *scanner) error {
-	*p = Proforma{}
-	return s.fields(func(k []byte) error {
-		switch string(k) { // no allocation: the conversion only feeds comparisons
-		case "id":
-			return scanInto(s, &p.ID)
-		case "customer_id":
-			return scanInto(s, &p.CustomerID)
-		case "number":
-			return scanText(s, &p.Number)
-		case "date_created":
-			return scanInto(s, &p.DateCreated)
-		case "real_create_datetime":
-			return scanInto(s, &p.RealCreateDatetime)
-		case "date_updated":
-			return scanInto(s, &p.DateUpdated)
-		case "date_payment":
-			return scanInto(s, &p.DatePayment)
-		case "date_till":
-			return scanInto(s, &p.DateTill)
-		case "total":
-			return scanInto(s, &p.Total)
-		case "payment_id":
-			return scanInto(s, &p.PaymentID)
-		case "status":
-			return scanText(s, &p.Status)
-		case "is_sent":
-			return scanInto(s, &p.IsSent)
-		case "note":
-			return scanText(s, &p.Note)
-		case "memo":
-			return scanText(s, &p.Memo)
-		case "added_by":
-			return scanText(s, &p.AddedBy)
-		case "items":
-			return scanItems(s, &p.Items)
-		case "additional_attributes":
-			return scanAttrs(s, &p.AdditionalAttributes)
 		}
 		return scanSkip(s)
 	})

@@ -472,6 +472,12 @@ func scalarText(b []byte) (string, bool) {
 	}
 }
 
+// Each record's UnmarshalJSON decodes into the record itself but routes its
+// string fields through *text pointers aimed at those same fields, so a
+// number or null where Splynx usually sends a string still decodes, with no
+// second copy of the struct. Loose ids, flags, money and dates carry their
+// own UnmarshalJSON.
+
 // text is a string field that may arrive as a number, boolean or null
 // (Splynx sends numeric logins, invoice numbers and zip codes either way).
 type text string

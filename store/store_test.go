@@ -177,13 +177,7 @@ func date(s string) time.Time {
 
 func seedMirror(t *testing.T, db *DB, gen int64) {
 	t.Helper()
-	ctx := context.Background()
-	err := db.Write(ctx, func(tx *sql.Tx) error {
-		w, err := NewMirrorWriter(ctx, tx, gen, time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
-		if err != nil {
-			return err
-		}
-		defer w.Close()
+	writeMirror(t, db, gen, func(ctx context.Context, w *MirrorWriter) error {
 		for _, c := range []Customer{
 			{ID: 1, Login: "alice", Name: "Alice", Status: "active", PartnerID: 1, LocationID: 10,
 				LastUpdate: time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC), Additional: map[string]string{"autopay": "1"}},
@@ -226,9 +220,6 @@ func seedMirror(t *testing.T, db *DB, gen int64) {
 		}
 		return w.PaymentMethod(ctx, PaymentMethod{ID: 3, Name: "Credit card", IsActive: true, Names: [5]string{"Number", "Transaction ID"}})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestMirrorRoundTrip(t *testing.T) {

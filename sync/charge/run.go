@@ -373,7 +373,7 @@ func (e *Engine) chargeItem(ctx context.Context, runID int64, it Item, prev *sto
 	}
 	dbctx := context.WithoutCancel(ctx)
 	m, err := e.db.ActiveMethod(dbctx, it.CustomerID)
-	if errors.Is(err, store.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, "customer payment account is empty (no active saved payment method)", nil
 	}
 	if err != nil {

@@ -248,14 +248,14 @@ func (e *Engine) ApplyChanges(ctx context.Context, chs []gateways.StatusChange, 
 func (e *Engine) findAttempt(ctx context.Context, o gateways.Outcome) (store.ChargeAttempt, error) {
 	if o.Reference != "" {
 		a, err := e.db.AttemptByReference(ctx, o.Reference)
-		if err == nil || !errors.Is(err, store.ErrNoRows) {
+		if err == nil || !errors.Is(err, store.ErrNotFound) {
 			return a, err
 		}
 	}
 	if o.GatewayID != "" {
 		return e.db.AttemptByGatewayID(ctx, o.GatewayID)
 	}
-	return store.ChargeAttempt{}, fmt.Errorf("%w: change without reference or gateway id", store.ErrNoRows)
+	return store.ChargeAttempt{}, fmt.Errorf("%w: change without reference or gateway id", store.ErrNotFound)
 }
 
 // applyChange applies one change idempotently: a change already reflected
@@ -263,7 +263,7 @@ func (e *Engine) findAttempt(ctx context.Context, o gateways.Outcome) (store.Cha
 func (e *Engine) applyChange(ctx context.Context, ch gateways.StatusChange, st *SettleStats) (bool, error) {
 	o := ch.Outcome
 	a, err := e.findAttempt(ctx, o)
-	if errors.Is(err, store.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		st.Unmatched++
 		e.log.Info("charge: status change for an unknown charge", zap.String("reference", o.Reference),
 			zap.String("gateway_id", o.GatewayID), zap.String("status", string(o.Status)))

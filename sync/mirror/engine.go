@@ -576,29 +576,30 @@ func (e *Engine) listCustomers(p *pass, base []splynx.Cond, after int64) error {
 }
 
 func (e *Engine) listInvoices(p *pass, base []splynx.Cond, after int64) error {
-	b := p.batcher()
-	err := listing(p, e.c.ListInvoices, base, after, "id", func(v splynx.Invoice) int64 { return int64(v.ID) },
-		func(v splynx.Invoice) error {
-			sv := convertInvoice(v)
-			p.seen(&p.marks.invoices, sv.DateUpdated)
-			return b.add(func(bt *batch) { bt.invoices = append(bt.invoices, sv) })
-		})
-	if err != nil {
-		return fmt.Errorf("invoices: %w", err)
-	}
-	return b.flush()
+	return listDocuments(p, e.c.ListInvoices, base, after, "invoices", func(v splynx.Invoice) int64 { return int64(v.ID) },
+		convertInvoice, func(v *store.Invoice) time.Time { return v.DateUpdated }, &p.marks.invoices,
+		func(bt *batch, v store.Invoice) { bt.invoices = append(bt.invoices, v) })
 }
 
 func (e *Engine) listProformas(p *pass, base []splynx.Cond, after int64) error {
+	return listDocuments(p, e.c.ListProformas, base, after, "proformas", func(v splynx.Proforma) int64 { return int64(v.ID) },
+		convertProforma, func(v *store.Proforma) time.Time { return v.DateUpdated }, &p.marks.proformas,
+		func(bt *batch, v store.Proforma) { bt.proformas = append(bt.proformas, v) })
+}
+
+// listDocuments lists invoices or proformas (what) into the pass's batches,
+// noting each one's update stamp in mark.
+func listDocuments[S, D any](p *pass, list func(context.Context, splynx.Search) iter.Seq2[S, error],
+	base []splynx.Cond, after int64, what string, id func(S) int64, convert func(S) D, updated func(*D) time.Time,
+	mark *time.Time, add func(*batch, D)) error {
 	b := p.batcher()
-	err := listing(p, e.c.ListProformas, base, after, "id", func(v splynx.Proforma) int64 { return int64(v.ID) },
-		func(v splynx.Proforma) error {
-			sv := convertProforma(v)
-			p.seen(&p.marks.proformas, sv.DateUpdated)
-			return b.add(func(bt *batch) { bt.proformas = append(bt.proformas, sv) })
-		})
+	err := listing(p, list, base, after, "id", id, func(v S) error {
+		sv := convert(v)
+		p.seen(mark, updated(&sv))
+		return b.add(func(bt *batch) { add(bt, sv) })
+	})
 	if err != nil {
-		return fmt.Errorf("proformas: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return b.flush()
 }
