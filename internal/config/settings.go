@@ -57,6 +57,13 @@ type Settings struct {
 	DishonourFee             money.Amount
 	SplynxURL                string // public URL for links
 
+	// Customer pages (issue 13).
+	PortalSessionCookie string       // name of the Splynx portal session cookie
+	PortalIdleMinutes   int          // our own customer session's idle timeout
+	RefillMin           money.Amount // smallest balance refill
+	RefillMax           money.Amount // largest balance refill
+	DirectPayRateLimit  int          // direct-pay page requests per minute per IP
+
 	IntegraPayUsername    string
 	IntegraPayPassword    string
 	IntegraPayBusinessID  string
@@ -143,6 +150,17 @@ var Specs = []Spec{
 		s.SplynxURL = strings.TrimRight(v, "/")
 		return nil
 	}},
+	{Key: "portal_session_cookie", Default: "PHPSESSID", Desc: "name of the Splynx customer portal's session cookie, exchanged with Splynx to know who opens the payment pages", set: func(s *Settings, v string) error {
+		if v == "" || strings.ContainsAny(v, " ;,=\t\"") {
+			return fmt.Errorf("want a cookie name")
+		}
+		s.PortalSessionCookie = v
+		return nil
+	}},
+	{Key: "portal_idle_minutes", Default: "30", Desc: "minutes without a click after which a customer's payment-page session ends", set: intRange(func(s *Settings) *int { return &s.PortalIdleMinutes }, 1, 1440)},
+	{Key: "refill_min", Default: "5.00", Desc: "smallest balance refill a customer may make", set: amountField(func(s *Settings) *money.Amount { return &s.RefillMin })},
+	{Key: "refill_max", Default: "1000.00", Desc: "largest balance refill a customer may make", set: amountField(func(s *Settings) *money.Amount { return &s.RefillMax })},
+	{Key: "direct_pay_rate_limit", Default: "30", Desc: "direct payment link requests per minute from one IP address (then 429)", set: intRange(func(s *Settings) *int { return &s.DirectPayRateLimit }, 1, 10000)},
 
 	{Key: "integrapay_username", Addon: IntegraPay, Desc: "IntegraPay API username", set: strField(func(s *Settings) *string { return &s.IntegraPayUsername })},
 	{Key: "integrapay_password", Addon: IntegraPay, Secret: true, Desc: "IntegraPay API password", set: strField(func(s *Settings) *string { return &s.IntegraPayPassword })},
@@ -232,6 +250,9 @@ func ParseSettingsFor(k Kind, module map[string]string, env map[string]string) (
 		}
 		s.Source[sp.Key] = src
 		s.Raw[sp.Key] = v
+	}
+	if s.RefillMin > s.RefillMax {
+		return s, &Error{Setting: "refill_min", Value: s.Raw["refill_min"], Reason: "is above refill_max " + s.Raw["refill_max"]}
 	}
 	if k == IntegraPay || k == "" {
 		hosts := integraPayHosts[s.IntegraPayEnvironment]
@@ -410,6 +431,17 @@ func intRange(f func(*Settings) *int, lo, hi int) func(*Settings, string) error 
 			return fmt.Errorf("want a whole number from %d to %d", lo, hi)
 		}
 		*f(s) = n
+		return nil
+	}
+}
+
+func amountField(f func(*Settings) *money.Amount) func(*Settings, string) error {
+	return func(s *Settings, v string) error {
+		a, err := money.Parse(v)
+		if err != nil || a <= 0 {
+			return fmt.Errorf("want a positive amount such as 5.00")
+		}
+		*f(s) = a
 		return nil
 	}
 }
