@@ -15,6 +15,7 @@ type PortalSession struct {
 	CustomerID int64
 	Via        string // splynx | login
 	IP         string
+	Origin     string // via=splynx: hash of the Splynx portal session
 	CreatedAt  time.Time
 	LastSeen   time.Time
 }
@@ -29,8 +30,8 @@ func sessionKey(id string) string {
 // browser holds; only its hash is written).
 func (db *DB) CreatePortalSession(ctx context.Context, id string, s PortalSession, now time.Time) error {
 	return db.Write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO portal_sessions (id_hash, customer_id, via, ip, created_at, last_seen)
- VALUES (?,?,?,?,?,?)`, sessionKey(id), s.CustomerID, s.Via, s.IP, FormatTime(now), FormatTime(now))
+		_, err := tx.ExecContext(ctx, `INSERT INTO portal_sessions (id_hash, customer_id, via, ip, origin, created_at, last_seen)
+ VALUES (?,?,?,?,?,?,?)`, sessionKey(id), s.CustomerID, s.Via, s.IP, s.Origin, FormatTime(now), FormatTime(now))
 		if err != nil {
 			return fmt.Errorf("store: create portal session of customer %d: %w", s.CustomerID, err)
 		}
@@ -46,8 +47,8 @@ func (db *DB) PortalSessionByID(ctx context.Context, id string, idle, touchEvery
 	var s PortalSession
 	var created, seen string
 	key := sessionKey(id)
-	err := db.SQL().QueryRowContext(ctx, `SELECT customer_id, via, ip, created_at, last_seen FROM portal_sessions WHERE id_hash = ?`, key).
-		Scan(&s.CustomerID, &s.Via, &s.IP, &created, &seen)
+	err := db.SQL().QueryRowContext(ctx, `SELECT customer_id, via, ip, origin, created_at, last_seen FROM portal_sessions WHERE id_hash = ?`, key).
+		Scan(&s.CustomerID, &s.Via, &s.IP, &s.Origin, &created, &seen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("%w: portal session", ErrNoRows)
 	}

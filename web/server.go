@@ -142,7 +142,8 @@ func New(opts Options) (*Server, error) {
 	s.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	s.setupStatic()
 	s.Handle("GET /status", s.RequireAdmin(http.HandlerFunc(s.status)))
-	s.Handle("GET /{$}", http.RedirectHandler(s.opts.Prefix+"/status", http.StatusSeeOther))
+	// GET /{$} is the customers' balance refill (portal.go), which sends
+	// administrators on to /status.
 	s.AddNav(NavItem{Title: "Status", Path: "/status", Order: 0})
 	for _, setup := range pageSetups {
 		if err := setup(s); err != nil {

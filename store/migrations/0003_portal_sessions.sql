@@ -7,6 +7,9 @@ CREATE TABLE portal_sessions (
     -- How the visitor proved who they are: splynx (portal session cookie) or login (our form).
     via         TEXT    NOT NULL CHECK (via IN ('splynx', 'login')),
     ip          TEXT    NOT NULL DEFAULT '',
+    -- For via=splynx: a hash of the portal session it came from, so another
+    -- portal login in the same browser is noticed.
+    origin      TEXT    NOT NULL DEFAULT '',
     created_at  TEXT    NOT NULL,
     last_seen   TEXT    NOT NULL
 );
