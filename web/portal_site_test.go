@@ -299,3 +299,8 @@ func (ps *portalSite) splynxPaid() (n int, cents int64) {
 }
 
 var attemptLinkRE = regexp.MustCompile(`/payments/(\d+)$`)
+
+var (
+	onceFieldRE = regexp.MustCompile(`name="once" value="([A-Z2-7]+)"`)
+	actionRE    = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
+)

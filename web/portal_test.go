@@ -277,3 +277,247 @@ func TestPortalGatewayTimeoutIsCheckedThenSettled(t *testing.T) {
 		})
 	}
 }
+
+func TestPortalBankAccountNeedsTheAuthorisation(t *testing.T) {
+	for _, k := range bothAddons {
+		t.Run(string(k), func(t *testing.T) {
+			ps := newPortalSite(t, k)
+			c := ps.visitor(ps.johnSID)
+			page := ps.get(c, "/methods")
+			title := "Direct Debit Request service agreement"
+			if k == config.IPpay {
+				title = "ACH debit authorization"
+			}
+			if !strings.Contains(page.body, title) || !strings.Contains(page.body, agreementFor(k).Version) {
+				t.Fatalf("methods page lacks the %s: %.400s", title, page.body)
+			}
+			// Not accepted: nothing saved, the name kept, the numbers not.
+			f := ps.bankForm()
+			f.Del("accept")
+			a := ps.post(c, "/methods", "/methods/bank", f)
+			if a.code != http.StatusUnprocessableEntity || !strings.Contains(a.body, "tick the box to accept") ||
+				!strings.Contains(a.body, `value="John Smith"`) || strings.Contains(a.body, testAUAcct) || strings.Contains(a.body, testUSAcct) {
+				t.Fatalf("not accepted: %d %.600s", a.code, a.body)
+			}
+			// A bad routing number / BSB.
+			f = ps.bankForm()
+			if k == config.IPpay {
+				f.Set("routing", "021000022")
+			} else {
+				f.Set("bsb", "06200")
+			}
+			if a := ps.post(c, "/methods", "/methods/bank", f); a.code != http.StatusUnprocessableEntity ||
+				!(strings.Contains(a.body, "not a valid routing number") || strings.Contains(a.body, "The BSB has 6 digits")) {
+				t.Fatalf("bad branch: %d %.600s", a.code, a.body)
+			}
+			if ms, _ := ps.db.ListMethods(t.Context(), ps.john); len(ms) != 0 {
+				t.Fatalf("saved despite errors: %+v", ms)
+			}
+			a = ps.post(c, "/methods", "/methods/bank", ps.bankForm())
+			if a.code != http.StatusSeeOther {
+				t.Fatalf("save bank: %d %.600s", a.code, a.body)
+			}
+			m, err := ps.db.ActiveMethod(t.Context(), ps.john)
+			if err != nil || m.Kind != "bank" || m.AuthText != agreementFor(k).Version || m.AuthIP != "127.0.0.1" ||
+				!m.AuthAcceptedAt.Equal(ps.clk.Now()) {
+				t.Fatalf("saved method: %+v %v", m, err)
+			}
+			if k == config.IPpay && m.AuthSEC != "WEB" {
+				t.Fatalf("SEC %q", m.AuthSEC)
+			}
+			// Pay the proforma by bank: pending, 2-5 business days.
+			pay := fmt.Sprintf("/pay/proforma/%d", ps.pf1)
+			res := ps.follow(c, ps.post(c, pay, pay, url.Values{"use": {"saved"}, "amount": {"40.00"}}))
+			if !strings.Contains(res.body, "Bank debits take 2–5 business days") {
+				t.Fatalf("bank payment result: %.800s", res.body)
+			}
+			if n, cents := ps.ledger(); n != 1 || cents != 4000 {
+				t.Fatalf("ledger: %d, %d cents", n, cents)
+			}
+			if n, _ := ps.splynxPaid(); n != 0 {
+				t.Fatal("a pending bank debit was recorded in Splynx")
+			}
+		})
+	}
+}
+
+func TestPortalCardFormErrors(t *testing.T) {
+	ps := newPortalSite(t, config.IntegraPay)
+	c := ps.visitor(ps.johnSID)
+	cases := []struct {
+		name  string
+		edit  func(url.Values)
+		want  string
+		field string
+	}{
+		{"bad Luhn", func(f url.Values) { f.Set("card_number", "4111111111111112") }, "This card number is not valid", ""},
+		{"letters", func(f url.Values) { f.Set("card_number", "4111abcd11111111") }, "This card number is not valid", ""},
+		{"expired", func(f url.Values) { f.Set("exp_month", "10"); f.Set("exp_year", "2026") }, "This card has expired", ""},
+		{"no CVV", func(f url.Values) { f.Del("cvv") }, "security code", ""},
+		{"long CVV", func(f url.Values) { f.Set("cvv", "12345") }, "3 or 4 digits", ""},
+		{"no name", func(f url.Values) { f.Set("card_name", " ") }, "Enter the name on the card", ""},
+	}
+	for _, tc := range cases {
+		f := cardValues(testCard)
+		tc.edit(f)
+		a := ps.post(c, "/methods", "/methods/card", f)
+		if a.code != http.StatusUnprocessableEntity || !strings.Contains(a.body, tc.want) {
+			t.Errorf("%s: %d, want %q: %.300s", tc.name, a.code, tc.want, a.body)
+		}
+		if strings.Contains(a.body, testCard) || strings.Contains(a.body, "4111abcd") || strings.Contains(a.body, `value="`+testCVV+`"`) {
+			t.Errorf("%s: the card number or CVV was put back into the page", tc.name)
+		}
+	}
+	// The current month is still good.
+	f := cardValues(testCard)
+	f.Set("exp_month", "11")
+	f.Set("exp_year", "2026")
+	if a := ps.post(c, "/methods", "/methods/card", f); a.code != http.StatusSeeOther {
+		t.Fatalf("card expiring this month: %d %.300s", a.code, a.body)
+	}
+}
+
+func TestPortalRefill(t *testing.T) {
+	for _, k := range bothAddons {
+		t.Run(string(k), func(t *testing.T) {
+			ps := newPortalSite(t, k)
+			c := ps.visitor(ps.johnSID)
+			for _, bad := range []string{"1e3", "-5", "12.345", "", "99999999999", "1,000", "4.99", "1000.01", "0x10", " 12 . 5"} {
+				a := ps.post(c, "/", "/", url.Values{"amount": {bad}, "type": {"card"}})
+				if a.code != http.StatusUnprocessableEntity || !strings.Contains(a.body, `class="error"`) {
+					t.Errorf("amount %q: %d %.200s", bad, a.code, a.body)
+				}
+			}
+			// No saved card: the second step asks for the details.
+			a := ps.post(c, "/", "/", url.Values{"amount": {"20"}, "type": {"card"}})
+			if a.code != http.StatusOK || !strings.Contains(a.body, "Card number") || !strings.Contains(a.body, `value="20"`) {
+				t.Fatalf("details step: %d %.500s", a.code, a.body)
+			}
+			once := onceFieldRE.FindStringSubmatch(a.body)[1]
+			f := cardValues(testCard)
+			f.Set("amount", "20")
+			f.Set("type", "card")
+			f.Set("details", "1")
+			f.Set("save", "1")
+			f.Set("once", once)
+			res := ps.post(c, "/", "/", f)
+			if page := ps.follow(c, res); !strings.Contains(page.body, "Payment approved") || !strings.Contains(page.body, "Balance top-up") {
+				t.Fatalf("refill result: %.600s", page.body)
+			}
+			// The same form again (double click, resubmit): the same top-up.
+			again := ps.post(c, "/", "/", f)
+			if again.location != res.location {
+				t.Fatalf("second submit went to %q, not %q", again.location, res.location)
+			}
+			if n, cents := ps.ledger(); n != 1 || cents != 2000 {
+				t.Fatalf("ledger: %d, %d cents", n, cents)
+			}
+			if n, cents := ps.splynxPaid(); n != 1 || cents != 2000 {
+				t.Fatalf("splynx: %d, %d cents", n, cents)
+			}
+			// With the card saved, a fresh form charges it at once.
+			if a := ps.post(c, "/", "/", url.Values{"amount": {"7.50"}, "type": {"card"}}); a.code != http.StatusSeeOther {
+				t.Fatalf("second refill: %d %.300s", a.code, a.body)
+			}
+			if n, cents := ps.ledger(); n != 2 || cents != 2750 {
+				t.Fatalf("ledger: %d, %d cents", n, cents)
+			}
+		})
+	}
+}
+
+func TestDirectPayLinks(t *testing.T) {
+	ps := newPortalSite(t, config.IntegraPay, func(m map[string]string) { m["direct_pay_rate_limit"] = "40" })
+	c := ps.visitor("")
+	links := []struct {
+		path string
+		doc  int64
+		want string
+	}{
+		{"/direct-pay-invoice?item_id=2026110001", ps.inv1, "25.00"},
+		{fmt.Sprintf("/direct-pay-invoice-by-id?item_id=%d", ps.inv2), ps.inv2, "30.00"},
+		{"/direct-pay-proforma?item_id=PF-0007", ps.pf1, "40.00"},
+		{fmt.Sprintf("/direct-pay-proforma-by-id?item_id=%d", ps.pf1), ps.pf1, "40.00"},
+	}
+	var paid int64
+	for i, l := range links {
+		a := ps.get(c, l.path)
+		if i == 3 {
+			// Paid by the link before: the same payment is shown.
+			if a.code != http.StatusSeeOther || !strings.Contains(a.location, "/direct-pay/result?ref=") {
+				t.Fatalf("%s after paying: %d %q", l.path, a.code, a.location)
+			}
+			continue
+		}
+		if a.code != http.StatusOK || !strings.Contains(a.body, "J*** S****") || !strings.Contains(a.body, l.want) ||
+			strings.Contains(a.body, "John") || strings.Contains(a.body, "john@") {
+			t.Fatalf("%s: %d %.600s", l.path, a.code, a.body)
+		}
+		action := actionRE.FindStringSubmatch(a.body)
+		if action == nil {
+			t.Fatalf("%s: no pay form", l.path)
+		}
+		f := cardValues(testCard)
+		f.Set("use", "new")
+		f.Set("new_kind", "card")
+		f.Set("amount", l.want)
+		f.Set("csrf_token", tokenRE.FindStringSubmatch(a.body)[1])
+		res := ps.do(c, http.MethodPost, strings.TrimPrefix(action[1], ps.prefix), f)
+		page := ps.follow(c, res)
+		if !strings.Contains(page.body, "Payment approved") {
+			t.Fatalf("%s result: %.600s", l.path, page.body)
+		}
+		paid += map[string]int64{"25.00": 2500, "30.00": 3000, "40.00": 4000}[l.want]
+	}
+	if n, cents := ps.ledger(); n != 3 || cents != paid {
+		t.Fatalf("ledger: %d, %d cents (want %d)", n, cents, paid)
+	}
+	if n, cents := ps.splynxPaid(); n != 3 || cents != paid {
+		t.Fatalf("splynx: %d, %d cents", n, cents)
+	}
+	// Unchecked "save": the card was used once and not kept.
+	if ms, _ := ps.db.ListMethods(t.Context(), ps.john, store.MethodActive); len(ms) != 0 {
+		t.Fatalf("one-off card kept: %+v", ms)
+	}
+	for _, bad := range []struct {
+		path string
+		code int
+	}{
+		{"/direct-pay-invoice", http.StatusBadRequest},
+		{"/direct-pay-invoice?item_id=%27%3B--", http.StatusBadRequest},
+		{"/direct-pay-invoice-by-id?item_id=abc", http.StatusBadRequest},
+		{"/direct-pay-invoice?item_id=NOPE-1", http.StatusNotFound},
+		{"/direct-pay-invoice-by-id?item_id=999999", http.StatusNotFound},
+		{fmt.Sprintf("/direct-pay-invoice-by-id?item_id=%d", ps.paidInv), http.StatusOK},
+	} {
+		if a := ps.get(c, bad.path); a.code != bad.code {
+			t.Errorf("%s: %d, want %d", bad.path, a.code, bad.code)
+		}
+	}
+}
+
+func TestDirectPayRateLimit(t *testing.T) {
+	ps := newPortalSite(t, config.IntegraPay, func(m map[string]string) { m["direct_pay_rate_limit"] = "5" })
+	c := ps.visitor("")
+	var codes []int
+	for i := range 7 {
+		codes = append(codes, ps.get(c, fmt.Sprintf("/direct-pay-invoice-by-id?item_id=%d", 1000+i)).code)
+	}
+	last := ps.get(c, "/direct-pay-invoice?item_id=2026110001")
+	if codes[4] != http.StatusNotFound || codes[5] != http.StatusTooManyRequests || last.code != http.StatusTooManyRequests ||
+		!strings.Contains(last.body, "Too many requests") {
+		t.Fatalf("codes %v, then %d %q", codes, last.code, last.body)
+	}
+}
+
+func TestPortalWidget(t *testing.T) {
+	ps := newPortalSite(t, config.IPpay)
+	a := ps.get(ps.visitor(ps.johnSID), "/widget")
+	if a.code != http.StatusOK || strings.Contains(a.body, "<html") || !strings.Contains(a.body, "Invoice 2026110001") ||
+		!strings.Contains(a.body, fmt.Sprintf(`href="/ippay/pay/invoice/%d"`, ps.inv1)) || strings.Contains(a.body, "2026110003") {
+		t.Fatalf("widget: %d %.600s", a.code, a.body)
+	}
+	if a := ps.get(ps.visitor(""), "/widget"); a.code != http.StatusOK || !strings.Contains(a.body, "Pay your invoices online") {
+		t.Fatalf("anonymous widget: %d %.300s", a.code, a.body)
+	}
+}
