@@ -302,6 +302,14 @@ func (p *portal) charge(w http.ResponseWriter, r *http.Request, b *backend, d do
 			return
 		}
 	case "new":
+		if direct && pd.Method != nil {
+			// A link must not replace the customer's saved method.
+			again(http.StatusUnprocessableEntity, "To pay with other details, log in to your customer portal.")
+			return
+		}
+		if direct {
+			pd.Save = false
+		}
 		m, cf, bf, msg := p.saveNew(r.Context(), r, b, d.CustomerID, pd.NewKind)
 		if msg != "" {
 			pd.Card, pd.Bank = cf, bf
@@ -311,7 +319,9 @@ func (p *portal) charge(w http.ResponseWriter, r *http.Request, b *backend, d do
 			again(http.StatusUnprocessableEntity, msg)
 			return
 		}
-		oneOff = !pd.Save && m.Kind == string(gateways.Card)
+		// Unticked "save" can only mean "not kept" when nothing was saved
+		// before: new details replace a saved method (the page says so).
+		oneOff = !pd.Save && pd.Method == nil && m.Kind == string(gateways.Card)
 		pd.Method = &m
 	default:
 		again(http.StatusUnprocessableEntity, "Choose how to pay.")
@@ -521,7 +531,10 @@ func (p *portal) refillPage(w http.ResponseWriter, r *http.Request, b *backend, 
 
 func (p *portal) refill(w http.ResponseWriter, r *http.Request, b *backend, v visitor) {
 	d := p.refillData(r, b, v)
-	d.Amount, d.Type, d.Save = strings.TrimSpace(r.PostFormValue("amount")), r.PostFormValue("type"), r.PostFormValue("save") == "1"
+	d.Amount, d.Type = strings.TrimSpace(r.PostFormValue("amount")), r.PostFormValue("type")
+	if r.PostFormValue("details") == "1" {
+		d.Save = r.PostFormValue("save") == "1"
+	}
 	if once := r.PostFormValue("once"); onceRE.MatchString(once) {
 		d.Once = once
 	}
@@ -565,7 +578,7 @@ func (p *portal) refill(w http.ResponseWriter, r *http.Request, b *backend, v vi
 			show(http.StatusUnprocessableEntity)
 			return
 		}
-		oneOff = !d.Save && m.Kind == string(gateways.Card)
+		oneOff = !d.Save && d.Method == nil && m.Kind == string(gateways.Card)
 	}
 	a, skip, err := b.en.ChargeOne(context.WithoutCancel(r.Context()), charge.Item{Kind: store.KindRefill, ChargeKey: key,
 		CustomerID: v.CustomerID, Amount: amount}, charge.SourcePortal, "customer "+strconv.FormatInt(v.CustomerID, 10))

@@ -521,3 +521,44 @@ func TestPortalWidget(t *testing.T) {
 		t.Fatalf("anonymous widget: %d %.300s", a.code, a.body)
 	}
 }
+
+func TestDirectPayCannotReplaceTheSavedMethod(t *testing.T) {
+	ps := newPortalSite(t, config.IPpay)
+	john := ps.visitor(ps.johnSID)
+	ps.post(john, "/methods", "/methods/card", cardValues(testCard))
+	before, _ := ps.db.ActiveMethod(t.Context(), ps.john)
+	c := ps.visitor("")
+	page := ps.get(c, "/direct-pay-invoice?item_id=2026110001")
+	if !strings.Contains(page.body, "Pay with the saved card") || strings.Contains(page.body, `name="card_number"`) {
+		t.Fatalf("direct page with a saved card: %.600s", page.body)
+	}
+	f := cardValues(testCard2)
+	f.Set("use", "new")
+	f.Set("new_kind", "card")
+	f.Set("amount", "25.00")
+	f.Set("csrf_token", tokenRE.FindStringSubmatch(page.body)[1])
+	if a := ps.do(c, http.MethodPost, fmt.Sprintf("/direct-pay/invoice/%d", ps.inv1), f); a.code != http.StatusUnprocessableEntity {
+		t.Fatalf("new details by link: %d %.300s", a.code, a.body)
+	}
+	if after, _ := ps.db.ActiveMethod(t.Context(), ps.john); after.ID != before.ID {
+		t.Fatalf("the link replaced the saved method: %+v", after)
+	}
+	// The saved card after the confirm click.
+	f = url.Values{"use": {"saved"}, "amount": {"25.00"}, "csrf_token": {tokenRE.FindStringSubmatch(page.body)[1]}}
+	res := ps.follow(c, ps.do(c, http.MethodPost, fmt.Sprintf("/direct-pay/invoice/%d", ps.inv1), f))
+	if !strings.Contains(res.body, "Payment approved") || strings.Contains(res.body, "Back to payments") {
+		t.Fatalf("direct result: %.600s", res.body)
+	}
+	if n, cents := ps.ledger(); n != 1 || cents != 2500 {
+		t.Fatalf("ledger: %d, %d", n, cents)
+	}
+	// A changed amount is confirmed again, not charged.
+	f.Set("amount", "1.00")
+	if a := ps.do(c, http.MethodPost, fmt.Sprintf("/direct-pay/invoice/%d", ps.inv2), f); a.code != http.StatusConflict ||
+		!strings.Contains(a.body, "The amount due has changed to 30.00") {
+		t.Fatalf("stale amount: %d %.300s", a.code, a.body)
+	}
+	if n, _ := ps.ledger(); n != 1 {
+		t.Fatal("charged a stale amount")
+	}
+}
