@@ -520,7 +520,11 @@ func (p *portal) refillData(r *http.Request, b *backend, v visitor) refillData {
 		d.Type = d.Method.Kind
 	}
 	if bl, err := b.db.GetBilling(r.Context(), v.CustomerID); err == nil {
-		d.Balance = bl.Deposit.String()
+		if bl.Deposit < 0 {
+			d.Balance = "You owe " + (-bl.Deposit).String()
+		} else {
+			d.Balance = "Your balance is " + bl.Deposit.String()
+		}
 	}
 	return d
 }
