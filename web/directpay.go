@@ -136,6 +136,16 @@ func (p *portal) direct(kind string, byID, post bool) http.Handler {
 			p.fail(w, r, http.StatusBadRequest, "This payment link is not complete. Please use the link from your invoice e-mail.", nil)
 			return
 		}
+		sig := r.URL.Query().Get("sig")
+		if post {
+			sig = r.PostFormValue("sig")
+		}
+		if !linkOK(b.set, kind, byID, item, sig) {
+			p.s.Logger().Warn("direct payment link with a bad or missing signature", zap.String("kind", kind),
+				zap.String("item", item), zap.Bool("signed", sig != ""), zap.String("ip", clientIP(r)))
+			p.fail(w, r, http.StatusForbidden, "This payment link is not valid. Please use the link from your invoice e-mail, or log in to your customer portal to pay.", nil)
+			return
+		}
 		id, found, err := findDoc(r.Context(), b, kind, item, byID)
 		if err != nil {
 			p.fail(w, r, http.StatusServiceUnavailable, "We could not load this invoice right now. Please try again in a few minutes.", err)
@@ -172,6 +182,9 @@ func (p *portal) direct(kind string, byID, post bool) http.Handler {
 			name = sc.Name
 		}
 		pd.Masked = maskName(name)
+		if b.set.DirectPayLinkKey != "" {
+			pd.Sig = linkSig(b.set.DirectPayLinkKey, kind, true, strconv.FormatInt(d.ID, 10))
+		}
 		p.render(w, r, http.StatusOK, "pay.html", "Pay "+d.Label(), portalPage{Gateway: b.gatewayName(), Visitor: visitor{}, Body: pd})
 	})
 }

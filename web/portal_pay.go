@@ -178,6 +178,7 @@ type payData struct {
 	Action   string // form action under the prefix
 	Direct   bool   // a direct payment link (no login)
 	Masked   string // the customer's masked name (direct links)
+	Sig      string // the pay form's link signature (signed direct links)
 }
 
 func docKind(s string) (string, bool) {
@@ -283,6 +284,7 @@ func (p *portal) charge(w http.ResponseWriter, r *http.Request, b *backend, d do
 	if direct {
 		pd.Action = directAction(d)
 		pd.Masked = r.PostFormValue("masked")
+		pd.Sig = r.PostFormValue("sig")
 	}
 	pd.Use, pd.NewKind, pd.Save = r.PostFormValue("use"), r.PostFormValue("new_kind"), r.PostFormValue("save") == "1"
 	again := func(status int, msg string) {

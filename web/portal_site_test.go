@@ -329,3 +329,5 @@ func (t teeWriter) Write(b []byte) (int, error) {
 	_, _ = t.copy.Write(b)
 	return t.ResponseWriter.Write(b)
 }
+
+var regexpSig = regexp.MustCompile(`name="sig" value="([^"]+)"`)

@@ -562,3 +562,55 @@ func TestDirectPayCannotReplaceTheSavedMethod(t *testing.T) {
 		t.Fatal("charged a stale amount")
 	}
 }
+
+func TestDirectPaySignedLinks(t *testing.T) {
+	const key = "0123456789abcdef-link-key"
+	ps := newPortalSite(t, config.IntegraPay, func(m map[string]string) {
+		m["direct_pay_link_key"] = key
+		m["direct_pay_require_signature"] = "1"
+	})
+	c := ps.visitor("")
+	signed, err := DirectPayPath("invoice", false, "2026110001", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID, _ := DirectPayPath("proforma", true, fmt.Sprint(ps.pf1), key)
+	for _, bad := range []string{
+		"/direct-pay-invoice?item_id=2026110001",                            // unsigned
+		strings.Replace(signed, "2026110001", "2026110002", 1),              // another invoice, same signature
+		signed[:len(signed)-2] + "xx",                                       // tampered signature
+		strings.Replace(byID, "proforma-by-id", "invoice-by-id", 1),         // the signature of another kind
+		"/direct-pay-invoice?item_id=2026110001&sig=" + url.QueryEscape(""), // empty
+	} {
+		if a := ps.get(c, bad); a.code != http.StatusForbidden || !strings.Contains(a.body, "This payment link is not valid") {
+			t.Errorf("%s: %d %.200s", bad, a.code, a.body)
+		}
+	}
+	page := ps.get(c, signed)
+	if page.code != http.StatusOK || !strings.Contains(page.body, `name="sig"`) {
+		t.Fatalf("signed link: %d %.400s", page.code, page.body)
+	}
+	if a := ps.get(c, byID); a.code != http.StatusOK || !strings.Contains(a.body, "PF-0007") {
+		t.Fatalf("signed by-id link: %d", a.code)
+	}
+	// The pay form carries its own signature; without it the POST is refused.
+	f := cardValues(testCard)
+	f.Set("use", "new")
+	f.Set("new_kind", "card")
+	f.Set("amount", "25.00")
+	f.Set("csrf_token", tokenRE.FindStringSubmatch(page.body)[1])
+	action := fmt.Sprintf("/direct-pay/invoice/%d", ps.inv1)
+	if a := ps.do(c, http.MethodPost, action, f); a.code != http.StatusForbidden {
+		t.Fatalf("unsigned pay form: %d", a.code)
+	}
+	f.Set("sig", regexpSig.FindStringSubmatch(page.body)[1])
+	if a := ps.follow(c, ps.do(c, http.MethodPost, action, f)); !strings.Contains(a.body, "Payment approved") {
+		t.Fatalf("signed pay: %.400s", a.body)
+	}
+	if n, cents := ps.ledger(); n != 1 || cents != 2500 {
+		t.Fatalf("ledger: %d, %d", n, cents)
+	}
+	if _, err := DirectPayPath("invoice", true, "12a", key); err == nil {
+		t.Fatal("DirectPayPath took a non-numeric id")
+	}
+}

@@ -63,6 +63,8 @@ type Settings struct {
 	RefillMin           money.Amount // smallest balance refill
 	RefillMax           money.Amount // largest balance refill
 	DirectPayRateLimit  int          // direct-pay page requests per minute per IP
+	DirectPayLinkKey    string       // HMAC key of signed direct payment links
+	DirectPayRequireSig bool         // unsigned direct payment links are refused
 
 	IntegraPayUsername    string
 	IntegraPayPassword    string
@@ -161,6 +163,14 @@ var Specs = []Spec{
 	{Key: "refill_min", Default: "5.00", Desc: "smallest balance refill a customer may make", set: amountField(func(s *Settings) *money.Amount { return &s.RefillMin })},
 	{Key: "refill_max", Default: "1000.00", Desc: "largest balance refill a customer may make", set: amountField(func(s *Settings) *money.Amount { return &s.RefillMax })},
 	{Key: "direct_pay_rate_limit", Default: "30", Desc: "direct payment link requests per minute from one IP address (then 429)", set: intRange(func(s *Settings) *int { return &s.DirectPayRateLimit }, 1, 10000)},
+	{Key: "direct_pay_link_key", Secret: true, Desc: "key that signs direct payment links (the sign command prints them); 16 characters or more", set: func(s *Settings, v string) error {
+		if v != "" && len(v) < 16 {
+			return fmt.Errorf("want at least 16 characters")
+		}
+		s.DirectPayLinkKey = v
+		return nil
+	}},
+	{Key: "direct_pay_require_signature", Default: "0", Desc: "1 = direct payment links without a valid signature are refused (needs direct_pay_link_key)", set: boolField(func(s *Settings) *bool { return &s.DirectPayRequireSig })},
 
 	{Key: "integrapay_username", Addon: IntegraPay, Desc: "IntegraPay API username", set: strField(func(s *Settings) *string { return &s.IntegraPayUsername })},
 	{Key: "integrapay_password", Addon: IntegraPay, Secret: true, Desc: "IntegraPay API password", set: strField(func(s *Settings) *string { return &s.IntegraPayPassword })},
@@ -250,6 +260,9 @@ func ParseSettingsFor(k Kind, module map[string]string, env map[string]string) (
 		}
 		s.Source[sp.Key] = src
 		s.Raw[sp.Key] = v
+	}
+	if s.DirectPayRequireSig && s.DirectPayLinkKey == "" {
+		return s, &Error{Setting: "direct_pay_require_signature", Value: "1", Reason: "needs direct_pay_link_key to be set"}
 	}
 	if s.RefillMin > s.RefillMax {
 		return s, &Error{Setting: "refill_min", Value: s.Raw["refill_min"], Reason: "is above refill_max " + s.Raw["refill_max"]}
