@@ -305,6 +305,7 @@ func (p *portal) saveNew(ctx context.Context, r *http.Request, b *backend, custo
 		p.s.Logger().Warn("portal: save payment method", zap.Int64("customer_id", customerID), zap.Error(err))
 		return store.SavedMethodRow{}, cf, bf, saveErrText(err, method == "bank")
 	}
+	p.showInSplynx(ctx, b, m)
 	p.s.Logger().Info("portal: payment method saved", zap.Int64("customer_id", customerID), zap.Int64("method_id", m.ID),
 		zap.String("mask", m.Mask), zap.String("authorisation", authText))
 	return m, cf, bf, ""
@@ -334,4 +335,13 @@ func parseAmount(s string, minA, maxA money.Amount) (int64, string) {
 		return 0, "The largest amount is " + maxA.String() + "."
 	}
 	return int64(a), ""
+}
+
+// showInSplynx copies a saved (or removed) method into the customer's
+// Splynx payment account, for staff; a failure is logged, not shown.
+func (p *portal) showInSplynx(ctx context.Context, b *backend, m store.SavedMethodRow) {
+	if err := b.en.ShowMethodInSplynx(context.WithoutCancel(ctx), m); err != nil {
+		p.s.Logger().Warn("portal: payment account in Splynx not updated", zap.Int64("customer_id", m.CustomerID),
+			zap.Int64("method_id", m.ID), zap.Error(err))
+	}
 }

@@ -128,6 +128,8 @@ func (p *portal) removeMethod(w http.ResponseWriter, r *http.Request, b *backend
 		p.fail(w, r, http.StatusBadGateway, "We could not remove the payment method right now. Please try again in a few minutes.", err)
 		return
 	}
+	m.Status = store.MethodRemoved
+	p.showInSplynx(r.Context(), b, m)
 	p.s.Logger().Info("portal: payment method removed", zap.Int64("customer_id", v.CustomerID), zap.Int64("method_id", id))
 	http.Redirect(w, r, p.s.Prefix()+"/methods?done=removed", http.StatusSeeOther)
 }

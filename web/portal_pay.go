@@ -356,6 +356,8 @@ func (p *portal) after(w http.ResponseWriter, r *http.Request, b *backend, a *st
 		if oneOff && (a.State == store.StateApproved || a.State == store.StateDeclined) {
 			if err := b.en.RemoveMethod(ctx, a.MethodID); err != nil {
 				p.s.Logger().Warn("portal: remove a card not to be kept", zap.Int64("method_id", a.MethodID), zap.Error(err))
+			} else {
+				p.showInSplynx(ctx, b, store.SavedMethodRow{ID: a.MethodID, CustomerID: a.CustomerID, Status: store.MethodRemoved})
 			}
 		}
 		http.Redirect(w, r, p.resultPath(*a, direct), http.StatusSeeOther)

@@ -13,6 +13,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
 	"github.com/splynx-pay/splynx-pay/store"
+	"github.com/splynx-pay/splynx-pay/sync/charge"
 )
 
 var bothAddons = []config.Kind{config.IntegraPay, config.IPpay}
@@ -612,5 +613,43 @@ func TestDirectPaySignedLinks(t *testing.T) {
 	}
 	if _, err := DirectPayPath("invoice", true, "12a", key); err == nil {
 		t.Fatal("DirectPayPath took a non-numeric id")
+	}
+}
+
+func TestPortalShowsTheMethodInSplynxAndRestores(t *testing.T) {
+	ps := newPortalSite(t, config.IPpay)
+	acc := ps.sp.AddPaymentAccountDef(splynxsim.PaymentAccountDef{Title: "IPpay", Fields: [10]string{"Token", "Method type", "Mask", "Expiry", "Account type"}})
+	c := ps.visitor(ps.johnSID)
+	if a := ps.post(c, "/methods", "/methods/card", cardValues(testCard)); a.code != http.StatusSeeOther {
+		t.Fatalf("save: %d", a.code)
+	}
+	m, _ := ps.db.ActiveMethod(t.Context(), ps.john)
+	pa, ok := ps.sp.PaymentAccount(ps.john, acc)
+	if !ok || pa.Fields[0] != m.Token || pa.Fields[1] != "card" || pa.Fields[2] != m.Mask || pa.Fields[3] != "12/2030" {
+		t.Fatalf("payment account in Splynx: %+v (method %+v)", pa, m)
+	}
+	if strings.Contains(fmt.Sprint(pa.Fields), testCard) {
+		t.Fatal("the card number reached Splynx")
+	}
+	// A lost database: a new one, restored from Splynx, charges the same token.
+	fresh, err := store.Open(t.Context(), t.TempDir()+"/fresh.db", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	en := charge.New(fresh, ps.spc, nil, charge.Options{Settings: ps.set, Clock: ps.clk})
+	st, err := en.RestoreMethods(t.Context())
+	if err != nil || st.Restored != 1 {
+		t.Fatalf("restore: %+v %v", st, err)
+	}
+	if r, err := fresh.ActiveMethod(t.Context(), ps.john); err != nil || r.Token != m.Token || r.Kind != "card" || r.ExpYear != 2030 {
+		t.Fatalf("restored: %+v %v", r, err)
+	}
+	// Removed on the page: emptied in Splynx.
+	if a := ps.post(c, "/methods", fmt.Sprintf("/methods/%d/remove", m.ID), nil); a.code != http.StatusSeeOther {
+		t.Fatalf("remove: %d", a.code)
+	}
+	if _, ok := ps.sp.PaymentAccount(ps.john, acc); ok {
+		t.Fatal("the payment account still shows the removed method")
 	}
 }

@@ -65,6 +65,7 @@ type Settings struct {
 	DirectPayRateLimit  int          // direct-pay page requests per minute per IP
 	DirectPayLinkKey    string       // HMAC key of signed direct payment links
 	DirectPayRequireSig bool         // unsigned direct payment links are refused
+	PaymentAccountID    int64        // Splynx payment account that shows saved methods (0 = by title)
 
 	IntegraPayUsername    string
 	IntegraPayPassword    string
@@ -163,6 +164,7 @@ var Specs = []Spec{
 	{Key: "refill_min", Default: "5.00", Desc: "smallest balance refill a customer may make", set: amountField(func(s *Settings) *money.Amount { return &s.RefillMin })},
 	{Key: "refill_max", Default: "1000.00", Desc: "largest balance refill a customer may make", set: amountField(func(s *Settings) *money.Amount { return &s.RefillMax })},
 	{Key: "direct_pay_rate_limit", Default: "30", Desc: "direct payment link requests per minute from one IP address (then 429)", set: intRange(func(s *Settings) *int { return &s.DirectPayRateLimit }, 1, 10000)},
+	{Key: "payment_account_id", Default: "0", Desc: "Splynx payment account (Config → Finance → Payment accounts) where saved methods' token, mask and expiry are shown; 0 = the one titled IntegraPay / IPpay", set: intField(func(s *Settings) *int64 { return &s.PaymentAccountID }, 0)},
 	{Key: "direct_pay_link_key", Secret: true, Desc: "key that signs direct payment links (the sign command prints them); 16 characters or more", set: func(s *Settings, v string) error {
 		if v != "" && len(v) < 16 {
 			return fmt.Errorf("want at least 16 characters")
