@@ -137,10 +137,23 @@ func unpaidDocs(ctx context.Context, b *backend, customerID int64) ([]docRow, er
 		rows = append(rows, docRow{doc: doc{Kind: store.KindProforma, ID: pf.ID, Number: pf.Number, CustomerID: pf.CustomerID, Date: pf.DateCreated,
 			DueDate: pf.DateTill, Total: int64(pf.Total), Due: int64(pf.Total), Status: pf.Status}})
 	}
-	for i := range rows {
-		if a, err := b.db.LatestAttempt(ctx, rows[i].chargeKey()); err == nil {
-			rows[i].Attempt = &a
+	if len(rows) == 0 {
+		return rows, nil
+	}
+	// The newest attempt of each document, from one query over the
+	// customer's recent attempts.
+	as, err := b.db.ListAttempts(ctx, store.AttemptFilter{CustomerID: customerID, Desc: true, Limit: 500})
+	if err != nil {
+		return rows, err
+	}
+	latest := map[string]*store.ChargeAttempt{}
+	for i := range as {
+		if _, ok := latest[as[i].ChargeKey]; !ok {
+			latest[as[i].ChargeKey] = &as[i]
 		}
+	}
+	for i := range rows {
+		rows[i].Attempt = latest[rows[i].chargeKey()]
 	}
 	return rows, nil
 }

@@ -64,7 +64,7 @@ func (l *lockedBuffer) String() string {
 
 // portalSite is one add-on's pages over the simulated Splynx and gateway.
 type portalSite struct {
-	t      *testing.T
+	t      testing.TB
 	kind   config.Kind
 	prefix string
 	srv    *httptest.Server
@@ -90,12 +90,16 @@ type portalSite struct {
 
 type siteOption func(module map[string]string)
 
-func newPortalSite(t *testing.T, kind config.Kind, opts ...siteOption) *portalSite {
+// siteLogLevel is the test site's log level (the benchmark logs as a
+// production daemon does).
+var siteLogLevel = "debug"
+
+func newPortalSite(t testing.TB, kind config.Kind, opts ...siteOption) *portalSite {
 	t.Helper()
 	ctx := context.Background()
 	ps := &portalSite{t: t, kind: kind, logs: &lockedBuffer{}, served: &lockedBuffer{}}
 	ps.clk = clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
-	log, err := logging.New("debug", ps.logs)
+	log, err := logging.New(siteLogLevel, ps.logs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func newTestServer(t *testing.T, opts Options) (*Server, *httptest.Server) {
 	return s, srv
 }
 
-func cookieClient(t *testing.T) *http.Client {
+func cookieClient(t testing.TB) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
