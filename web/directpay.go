@@ -119,9 +119,8 @@ func findDoc(ctx context.Context, b *backend, kind, item string, byID bool) (int
 // direct serves a direct link (GET) or its pay form (POST).
 func (p *portal) direct(kind string, byID, post bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := p.backend(r.Context())
-		if err != nil {
-			p.fail(w, r, http.StatusServiceUnavailable, "Payments are not available right now. Please try again later.", err)
+		b, ok := p.need(w, r)
+		if !ok {
 			return
 		}
 		if !p.allow(w, r, b.set.DirectPayRateLimit) {
@@ -192,9 +191,8 @@ func (p *portal) direct(kind string, byID, post bool) http.Handler {
 // directResult shows a direct payment's outcome by its reference (80
 // random bits: holding it is the proof of having made the payment).
 func (p *portal) directResult(w http.ResponseWriter, r *http.Request) {
-	b, err := p.backend(r.Context())
-	if err != nil {
-		p.fail(w, r, http.StatusServiceUnavailable, "Payments are not available right now. Please try again later.", err)
+	b, ok := p.need(w, r)
+	if !ok {
 		return
 	}
 	if !p.allow(w, r, b.set.DirectPayRateLimit) {

@@ -158,6 +158,17 @@ func (p *portal) backend(ctx context.Context) (*backend, error) {
 	return &backend{db: d.DB, sp: sp, set: set, gw: gw, en: en}, nil
 }
 
+// need is backend for a handler: false (and the page said so) when the
+// daemon cannot serve payments now.
+func (p *portal) need(w http.ResponseWriter, r *http.Request) (*backend, bool) {
+	b, err := p.backend(r.Context())
+	if err != nil {
+		p.fail(w, r, http.StatusServiceUnavailable, "Payments are not available right now. Please try again later.", err)
+		return nil, false
+	}
+	return b, true
+}
+
 // kind says which add-on serves the pages.
 func (p *portal) kind(set config.Settings) config.Kind {
 	switch {
@@ -190,9 +201,8 @@ func visitorOf(r *http.Request) visitor {
 // form (an administrator at the prefix root: the status page).
 func (p *portal) customer(h func(w http.ResponseWriter, r *http.Request, b *backend, v visitor)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := p.backend(r.Context())
-		if err != nil {
-			p.fail(w, r, http.StatusServiceUnavailable, "Payments are not available right now. Please try again later.", err)
+		b, ok := p.need(w, r)
+		if !ok {
 			return
 		}
 		v, admin, err := p.identify(w, r, b)
@@ -427,9 +437,8 @@ func (p *portal) safeNext(next string) string {
 }
 
 func (p *portal) loginPage(w http.ResponseWriter, r *http.Request) {
-	b, err := p.backend(r.Context())
-	if err != nil {
-		p.fail(w, r, http.StatusServiceUnavailable, "Payments are not available right now. Please try again later.", err)
+	b, ok := p.need(w, r)
+	if !ok {
 		return
 	}
 	next := p.safeNext(r.URL.Query().Get("next"))
@@ -442,9 +451,8 @@ func (p *portal) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *portal) login(w http.ResponseWriter, r *http.Request) {
-	b, err := p.backend(r.Context())
-	if err != nil {
-		p.fail(w, r, http.StatusServiceUnavailable, "Payments are not available right now. Please try again later.", err)
+	b, ok := p.need(w, r)
+	if !ok {
 		return
 	}
 	if !p.allow(w, r, b.set.DirectPayRateLimit) {

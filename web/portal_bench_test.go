@@ -112,7 +112,7 @@ func newJar(base, sid string) http.CookieJar {
 type fixedJar struct{ cookie *http.Cookie }
 
 func (j *fixedJar) SetCookies(*url.URL, []*http.Cookie) {}
-func (j *fixedJar) Cookies(*url.URL) []*http.Cookie  { return []*http.Cookie{j.cookie} }
+func (j *fixedJar) Cookies(*url.URL) []*http.Cookie     { return []*http.Cookie{j.cookie} }
 
 // rssWatch samples the process's resident set size until the benchmark
 // ends and returns a function giving the peak in bytes.
