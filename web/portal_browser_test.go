@@ -92,8 +92,22 @@ func TestPortalInBrowser(t *testing.T) {
 			}
 			wantPaid("reload", 1, 2500, 1, 2500)
 
+			// A decline (an expired-card answer: .54 in both simulators).
+			ps.sp.UpdateInvoice(ps.inv2, func(i *splynxsim.Invoice) { i.Total, i.Due = 3054, 3054 })
+			tab.Go(ps.url(fmt.Sprintf("/pay/invoice/%d", ps.inv2)))
+			tab.Click("form button.btn-primary[type=submit]")
+			if body := tab.Body(); !strings.Contains(body, "Payment declined") || !strings.Contains(body, "What to do next") {
+				t.Fatalf("declined: %s", body)
+			}
+			shot("07b-declined")
+			wantPaid("declined", 1, 2500, 1, 2500)
+
 			// Save a bank account, accepting the authorisation.
 			tab.Go(ps.url("/methods"))
+			if !strings.Contains(tab.Text("#saved"), "needs update") {
+				t.Fatalf("card after the decline: %s", tab.Text("#saved"))
+			}
+			shot("07c-needs-update")
 			if k == config.IPpay {
 				tab.Fill("#add-bank #routing", testABA)
 				tab.Fill("#add-bank #account_number", testUSAcct)

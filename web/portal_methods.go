@@ -54,17 +54,15 @@ func expiryChoices(now time.Time) ([]string, []string) {
 	return ms, ys
 }
 
-// liveMethods are the methods a customer sees: active or needing an update.
+// liveMethods is what a customer sees as their method: the newest one they
+// saved, unless it was removed (active, or needing an update after a
+// decline; an older one was replaced by it).
 func liveMethods(r *http.Request, b *backend, customerID int64) []store.SavedMethodRow {
-	ms, err := b.db.ListMethods(r.Context(), customerID, store.MethodActive, store.MethodNeedsUpdate)
-	if err != nil {
+	ms, err := b.db.ListMethods(r.Context(), customerID)
+	if err != nil || len(ms) == 0 || ms[len(ms)-1].Status == store.MethodRemoved {
 		return nil
 	}
-	// Only the newest counts: an older one needing an update was replaced.
-	if len(ms) > 1 {
-		ms = ms[len(ms)-1:]
-	}
-	return ms
+	return ms[len(ms)-1:]
 }
 
 func (p *portal) methodsData(r *http.Request, b *backend, v visitor) methodsData {

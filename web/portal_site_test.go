@@ -271,11 +271,12 @@ func (ps *portalSite) secrets() []string {
 	return []string{testCard, testCard2, "4111 1111 1111 1111", testBSB + testAUAcct, testAUAcct, testABA + testUSAcct, testUSAcct}
 }
 
-// ledgerTotal is what the gateway simulator took in cents, by kind.
+// ledger counts the charges the gateway simulator accepted (approved,
+// pending or settled; not declined) and their sum in cents.
 func (ps *portalSite) ledger() (n int, cents int64) {
 	if ps.ip != nil {
 		for _, e := range ps.ip.Ledger() {
-			if e.Kind != "refund" {
+			if e.Kind != "refund" && e.Status != "R" && e.Status != "F" {
 				n++
 				cents += e.Amount
 			}
@@ -283,8 +284,7 @@ func (ps *portalSite) ledger() (n int, cents int64) {
 		return
 	}
 	for _, e := range ps.pp.Ledger() {
-		switch e.Type {
-		case "SALE", "CHECK":
+		if (e.Type == "SALE" || e.Type == "CHECK") && e.State != "declined" {
 			n++
 			cents += e.Amount
 		}

@@ -233,6 +233,9 @@ func TestPortalResultPages(t *testing.T) {
 			if n, _ := ps.splynxPaid(); n != 0 {
 				t.Fatalf("%d Splynx payments after a decline", n)
 			}
+			if n, _ := ps.ledger(); n != 0 {
+				t.Fatalf("the gateway ledger has %d accepted charges after a decline", n)
+			}
 		})
 	}
 }
