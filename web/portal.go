@@ -297,6 +297,16 @@ func (p *portal) startSession(w http.ResponseWriter, r *http.Request, b *backend
 		IP: clientIP(r), Origin: origin}, p.now()); err != nil {
 		return "", err
 	}
+	// Sessions idle past the timeout are cleared as new ones start.
+	idle := time.Duration(b.set.PortalIdleMinutes) * time.Minute
+	if idle <= 0 {
+		idle = defaultIdle
+	}
+	if n, err := b.db.PurgePortalSessions(context.WithoutCancel(r.Context()), p.now().Add(-idle)); err != nil {
+		p.s.Logger().Warn("portal: purge idle sessions", zap.Error(err))
+	} else if n > 0 {
+		p.s.Logger().Info("portal: idle sessions purged", zap.Int64("sessions", n))
+	}
 	http.SetCookie(w, &http.Cookie{Name: PortalCookie, Value: sid, Path: p.s.Prefix() + "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: isHTTPS(r)})
 	p.s.Logger().Info("portal session started", zap.Int64("customer_id", customerID), zap.String("via", via), zap.String("ip", clientIP(r)))

@@ -656,3 +656,53 @@ func TestPortalShowsTheMethodInSplynxAndRestores(t *testing.T) {
 		t.Fatal("the payment account still shows the removed method")
 	}
 }
+
+func TestPortalErrorPaths(t *testing.T) {
+	ps := newPortalSite(t, config.IntegraPay)
+	c := ps.visitor(ps.johnSID)
+	// The gateway does not answer while a card is saved: nothing saved, a plain message.
+	ps.ip.SetFault("", integrapaysim.Fault{Status: http.StatusServiceUnavailable})
+	a := ps.post(c, "/methods", "/methods/card", cardValues(testCard))
+	if a.code != http.StatusUnprocessableEntity || !strings.Contains(a.body, "We could not reach the payment provider, so nothing was saved") ||
+		!strings.Contains(a.body, `value="John Smith"`) {
+		t.Fatalf("gateway down: %d %.500s", a.code, a.body)
+	}
+	if ms, _ := ps.db.ListMethods(t.Context(), ps.john); len(ms) != 0 {
+		t.Fatalf("saved while the gateway was down: %+v", ms)
+	}
+	ps.ip.ClearFaults()
+	ps.post(c, "/methods", "/methods/card", cardValues(testCard))
+	// Splynx does not answer on the pay page: nothing charged, a plain message.
+	ps.sp.SetFault("admin/finance/invoices", splynxsim.Fault{ErrorRate: 1, Status: http.StatusInternalServerError})
+	pay := fmt.Sprintf("/pay/invoice/%d", ps.inv1)
+	if a := ps.get(c, pay); a.code != http.StatusServiceUnavailable || !strings.Contains(a.body, "We could not load this invoice right now") {
+		t.Fatalf("splynx down: %d %.300s", a.code, a.body)
+	}
+	ps.sp.ClearFaults()
+	// Paying without choosing, and with a saved method that is gone.
+	if a := ps.post(c, "/methods", pay, url.Values{"amount": {"25.00"}}); a.code != http.StatusUnprocessableEntity || !strings.Contains(a.body, "Choose how to pay") {
+		t.Fatalf("no choice: %d %.300s", a.code, a.body)
+	}
+	m, _ := ps.db.ActiveMethod(t.Context(), ps.john)
+	ps.post(c, "/methods", fmt.Sprintf("/methods/%d/remove", m.ID), nil)
+	if a := ps.post(c, "/methods", pay, url.Values{"use": {"saved"}, "amount": {"25.00"}}); a.code != http.StatusUnprocessableEntity ||
+		!strings.Contains(a.body, "You have no saved payment method") {
+		t.Fatalf("saved method gone: %d %.300s", a.code, a.body)
+	}
+	// Odd paths and ids.
+	for _, p := range []string{"/pay/refund/1", "/pay/invoice/abc", "/pay/invoice/-1", "/payments/abc", "/payments/999"} {
+		if a := ps.get(c, p); a.code != http.StatusNotFound {
+			t.Errorf("%s: %d", p, a.code)
+		}
+	}
+	// A POST after the session ended: refused, not charged.
+	anon := ps.visitor("")
+	ps.get(anon, "/login")
+	tok := tokenRE.FindStringSubmatch(ps.get(anon, "/login").body)[1]
+	if a := ps.do(anon, http.MethodPost, pay, url.Values{"use": {"saved"}, "amount": {"25.00"}, "csrf_token": {tok}}); a.code != http.StatusUnauthorized {
+		t.Fatalf("POST without a session: %d", a.code)
+	}
+	if n, _ := ps.ledger(); n != 0 {
+		t.Fatalf("%d charges", n)
+	}
+}
