@@ -65,7 +65,16 @@ type portal struct {
 
 	limMu    sync.Mutex
 	limiters map[string]*ipLimit
+
+	// The backend (settings read from Splynx, gateway, engine) is reused
+	// for backendTTL: reading the module config on every page view would
+	// add two Splynx round trips to each.
+	beMu sync.Mutex
+	be   *backend
+	beAt time.Time
 }
+
+const backendTTL = 30 * time.Second
 
 type ipLimit struct {
 	lim  *rate.Limiter
@@ -138,6 +147,20 @@ type backend struct {
 // backend is the one accessor of the page set to the daemon's components:
 // the database, the Splynx client, the settings and the charge engine.
 func (p *portal) backend(ctx context.Context) (*backend, error) {
+	p.beMu.Lock()
+	defer p.beMu.Unlock()
+	if p.be != nil && time.Since(p.beAt) < backendTTL {
+		return p.be, nil
+	}
+	b, err := p.newBackend(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.be, p.beAt = b, time.Now()
+	return b, nil
+}
+
+func (p *portal) newBackend(ctx context.Context) (*backend, error) {
 	d := p.s.Deps()
 	sp, _ := d.Services["splynx"].(*splynx.Client)
 	if d.DB == nil || sp == nil || d.Settings == nil || d.Gateway == nil {
