@@ -278,3 +278,23 @@ func (ps *portalSite) checkNoLeaks(t *testing.T) {
 func value(tab *browsertest.Tab, sel string) string {
 	return browsertest.Eval[string](tab, fmt.Sprintf(`document.querySelector(%q).value`, sel))
 }
+
+// TestPortalFromSplynxPortalInBrowser opens the pages as a customer coming
+// from the Splynx portal does: the browser holds the portal's session
+// cookie, so no login form is shown.
+func TestPortalFromSplynxPortalInBrowser(t *testing.T) {
+	ps := newPortalSite(t, config.IPpay)
+	tab := browsertest.New(t).Tab(t)
+	tab.Go(ps.url("/healthz"))
+	browsertest.Eval[string](tab, fmt.Sprintf(`document.cookie = "PHPSESSID=%s; path=/"`, ps.johnSID))
+	tab.Go(ps.url("/invoices"))
+	if body := tab.Body(); !strings.Contains(body, "Make a payment") || !strings.Contains(body, "Invoice 2026110001") ||
+		!strings.Contains(body, "John Smith") || strings.Contains(body, "Log out") {
+		t.Fatalf("opened from the portal: %s", body)
+	}
+	tab.Go(ps.url("/widget"))
+	if body := tab.Body(); !strings.Contains(body, "Invoice 2026110001") {
+		t.Fatalf("widget: %s", body)
+	}
+	tab.Shot("ippay-20-widget")
+}

@@ -610,9 +610,11 @@ func (p *portal) refill(w http.ResponseWriter, r *http.Request, b *backend, v vi
 // the unpaid invoices with pay buttons.
 func (p *portal) widget(w http.ResponseWriter, r *http.Request) {
 	b, err := p.backend(r.Context())
+	// Bootstrap class names: the fragment is styled by the portal around it.
 	type widgetData struct {
 		Rows     []docRow
 		Prefix   string
+		Currency string
 		LoggedIn bool
 		Error    string
 	}
@@ -620,6 +622,7 @@ func (p *portal) widget(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		wd.Error = "Payments are not available right now."
 	} else if v, _, _ := p.identify(w, r, b); v.CustomerID != 0 {
+		wd.Currency = b.set.Currency
 		wd.LoggedIn = true
 		if wd.Rows, err = unpaidDocs(r.Context(), b, v.CustomerID); err != nil {
 			wd.Error = "Your invoices cannot be shown right now."
