@@ -257,3 +257,25 @@ func TestStylesheetIsServedAndPagesUseNoInlineStyle(t *testing.T) {
 		}
 	}
 }
+
+// A request outside the prefix (a browser's /favicon.ico) must not set a
+// new CSRF cookie: it would replace the one the open form's token is for.
+func TestCSRFCookieOnlyUnderThePrefix(t *testing.T) {
+	_, srv := newTestServer(t, Options{})
+	resp, err := http.Get(srv.URL + "/favicon.ico")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(resp.Cookies()) != 0 {
+		t.Fatalf("/favicon.ico set %v", resp.Cookies())
+	}
+	resp, err = http.Get(srv.URL + "/integrapay/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(resp.Cookies()) != 1 || resp.Cookies()[0].Name != CSRFCookie {
+		t.Fatalf("/integrapay/healthz set %v", resp.Cookies())
+	}
+}
