@@ -289,8 +289,10 @@ func (p *portal) identify(w http.ResponseWriter, r *http.Request, b *backend) (v
 	if err != nil {
 		return v, false, fmt.Errorf("splynx session exchange: %w", err)
 	}
+	// No Logout here: whether revoking this token also ends the visitor's
+	// portal session is not known (specs/splynx-api.md §2.2), and the
+	// token expires by itself (30 minutes).
 	id := who.Identity()
-	_ = who.Logout(lctx)
 	if id.CustomerID == 0 {
 		return v, id.AdminID != 0, nil
 	}
