@@ -361,8 +361,12 @@ func (p *portal) after(w http.ResponseWriter, r *http.Request, b *backend, a *st
 			zap.String("charge", a.ChargeKey), zap.String("reference", a.Reference), zap.String("state", string(a.State)),
 			zap.Bool("direct", direct))
 		if a.State == store.StateApproved {
-			// Record the payment in Splynx now rather than at the next cycle.
-			if _, err := b.en.WriteBack(ctx); err != nil {
+			// Record the payment in Splynx now rather than at the next cycle
+			// (bounded: what is not done in time the next cycle does).
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			_, err := b.en.WriteBack(wctx)
+			cancel()
+			if err != nil {
 				p.s.Logger().Warn("portal: write-back after a payment", zap.Error(err))
 			}
 		}
