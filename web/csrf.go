@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"strings"
 )
 
 // CSRF protection: the browser holds a random value in a cookie, and every
@@ -69,7 +70,9 @@ func (c *csrf) middleware(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if seed == "" {
+		// A request outside the cookie's path (the browser's /favicon.ico)
+		// did not carry the cookie; a new one would replace the real one.
+		if seed == "" && strings.HasPrefix(r.URL.Path, c.path) {
 			b := make([]byte, 32)
 			if _, err := rand.Read(b); err != nil {
 				http.Error(w, "internal error", http.StatusInternalServerError)

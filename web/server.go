@@ -171,8 +171,10 @@ func (s *Server) registerPages() error {
 		name     string
 		register func() error
 	}{
-		{"status", s.registerStatus},   // status.go: /healthz, /status, / → /status
+		{"static", s.registerStatic},   // static.go: <prefix>/static/ (site.css)
+		{"status", s.registerStatus},   // status.go: /healthz, /status
 		{"charges", s.registerCharges}, // charges.go: Charge, history, run detail, refunds
+		{"portal", s.registerPortal},   // portal*.go, directpay*.go: customer pages, / (refill), direct-pay links, widget
 	} {
 		if err := p.register(); err != nil {
 			return fmt.Errorf("web: set up %s pages: %w", p.name, err)
@@ -324,7 +326,8 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		// Splynx shows add-on pages in its own modals, so framing by the
 		// same site must work; anyone else may not frame them.
-		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'self'")
+		// No inline style or script: the stylesheet is served from /static.
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
 		h.Set("Cache-Control", "no-store")
 		next.ServeHTTP(w, r)
 	})

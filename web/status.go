@@ -27,7 +27,8 @@ func (s *Server) registerStatus() error {
 	}
 	s.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	s.Handle("GET /status", s.RequireAdmin(http.HandlerFunc(s.status)))
-	s.Handle("GET /{$}", http.RedirectHandler(s.opts.Prefix+"/status", http.StatusSeeOther))
+	// GET /{$} is the customers' balance refill (portal.go), which sends
+	// administrators on to /status.
 	s.AddNav(NavItem{Title: "Status", Path: "/status", Order: 0})
 	return nil
 }

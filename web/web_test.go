@@ -37,7 +37,7 @@ func newTestServer(t *testing.T, opts Options) (*Server, *httptest.Server) {
 	return s, srv
 }
 
-func cookieClient(t *testing.T) *http.Client {
+func cookieClient(t testing.TB) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
@@ -217,5 +217,65 @@ func TestDefaultHealthReadsLastPass(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(b), "Last pass 2026-11-02 09:00:00 UTC (1m30s ago)") {
 		t.Fatalf("status page lacks the last pass:\n%s", b)
+	}
+}
+
+func TestStylesheetIsServedAndPagesUseNoInlineStyle(t *testing.T) {
+	_, srv := newTestServer(t, Options{})
+	resp, err := http.Get(srv.URL + "/integrapay/static/site.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") || !strings.Contains(string(b), ".banner") {
+		t.Fatalf("site.css: %d %q %.80s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	if strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "style-src 'self'") {
+		t.Fatalf("CSP %q", csp)
+	}
+	for _, p := range []string{"/integrapay/static/nope.css", "/integrapay/static/", "/integrapay/static/..%2fserver.go"} {
+		r, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", p, r.StatusCode)
+		}
+	}
+	r, err := http.Get(srv.URL + "/integrapay/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	for _, n := range []string{"layout.html", "status.html", "charges.html"} {
+		b, _ := templateFS.ReadFile("templates/" + n)
+		if strings.Contains(string(b), "style=") || strings.Contains(string(b), "<style") || strings.Contains(string(b), "<script") {
+			t.Errorf("%s has inline style or script, which the CSP blocks", n)
+		}
+	}
+}
+
+// A request outside the prefix (a browser's /favicon.ico) must not set a
+// new CSRF cookie: it would replace the one the open form's token is for.
+func TestCSRFCookieOnlyUnderThePrefix(t *testing.T) {
+	_, srv := newTestServer(t, Options{})
+	resp, err := http.Get(srv.URL + "/favicon.ico")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(resp.Cookies()) != 0 {
+		t.Fatalf("/favicon.ico set %v", resp.Cookies())
+	}
+	resp, err = http.Get(srv.URL + "/integrapay/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(resp.Cookies()) != 1 || resp.Cookies()[0].Name != CSRFCookie {
+		t.Fatalf("/integrapay/healthz set %v", resp.Cookies())
 	}
 }

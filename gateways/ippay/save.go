@@ -135,19 +135,7 @@ func (c *Client) RemoveMethod(ctx context.Context, payerRef string, m gateways.S
 	return nil
 }
 
-// ValidABA reports whether s is a 9-digit ABA routing number with a correct
-// check digit (weights 3, 7, 1 repeating; the sum is a multiple of 10).
-func ValidABA(s string) bool {
-	if len(s) != 9 {
-		return false
-	}
-	weights := [3]int{3, 7, 1}
-	sum := 0
-	for i := 0; i < 9; i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-		sum += int(s[i]-'0') * weights[i%3]
-	}
-	return sum%10 == 0 && s != "000000000"
-}
+// ValidABA reports whether s is a 9-digit ABA routing number with a
+// correct check digit (gateways.ValidABA, where pages can use it without
+// linking this client).
+func ValidABA(s string) bool { return gateways.ValidABA(s) }

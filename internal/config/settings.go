@@ -69,6 +69,16 @@ type Settings struct {
 	// date has come.
 	AutoChargeDueReached bool
 
+	// Customer pages (issue 13).
+	PortalSessionCookie string       // name of the Splynx portal session cookie
+	PortalIdleMinutes   int          // our own customer session's idle timeout
+	RefillMin           money.Amount // smallest balance refill
+	RefillMax           money.Amount // largest balance refill
+	DirectPayRateLimit  int          // direct-pay page requests per minute per IP
+	DirectPayLinkKey    string       // HMAC key of signed direct payment links
+	DirectPayRequireSig bool         // unsigned direct payment links are refused
+	PaymentAccountID    int64        // Splynx payment account that shows saved methods (0 = by title)
+
 	IntegraPayUsername    string
 	IntegraPayPassword    string
 	IntegraPayBusinessID  string
@@ -161,6 +171,26 @@ var Specs = []Spec{
 		s.SplynxURL = strings.TrimRight(v, "/")
 		return nil
 	}},
+	{Key: "portal_session_cookie", Default: "PHPSESSID", Desc: "name of the Splynx customer portal's session cookie, exchanged with Splynx to know who opens the payment pages", set: func(s *Settings, v string) error {
+		if v == "" || strings.ContainsAny(v, " ;,=\t\"") {
+			return fmt.Errorf("want a cookie name")
+		}
+		s.PortalSessionCookie = v
+		return nil
+	}},
+	{Key: "portal_idle_minutes", Default: "30", Desc: "minutes without a click after which a customer's payment-page session ends", set: intRange(func(s *Settings) *int { return &s.PortalIdleMinutes }, 1, 1440)},
+	{Key: "refill_min", Default: "5.00", Desc: "smallest balance refill a customer may make", set: amountField(func(s *Settings) *money.Amount { return &s.RefillMin })},
+	{Key: "refill_max", Default: "1000.00", Desc: "largest balance refill a customer may make", set: amountField(func(s *Settings) *money.Amount { return &s.RefillMax })},
+	{Key: "direct_pay_rate_limit", Default: "30", Desc: "direct payment link requests per minute from one IP address (then 429)", set: intRange(func(s *Settings) *int { return &s.DirectPayRateLimit }, 1, 10000)},
+	{Key: "payment_account_id", Default: "0", Desc: "Splynx payment account (Config → Finance → Payment accounts) where saved methods' token, mask and expiry are shown; 0 = the one titled IntegraPay / IPpay", set: intField(func(s *Settings) *int64 { return &s.PaymentAccountID }, 0)},
+	{Key: "direct_pay_link_key", Secret: true, Desc: "key that signs direct payment links (the sign command prints them); 16 characters or more", set: func(s *Settings, v string) error {
+		if v != "" && len(v) < 16 {
+			return fmt.Errorf("want at least 16 characters")
+		}
+		s.DirectPayLinkKey = v
+		return nil
+	}},
+	{Key: "direct_pay_require_signature", Default: "0", Desc: "1 = direct payment links without a valid signature are refused (needs direct_pay_link_key)", set: boolField(func(s *Settings) *bool { return &s.DirectPayRequireSig })},
 
 	{Key: "integrapay_username", Addon: IntegraPay, Desc: "IntegraPay API username", set: strField(func(s *Settings) *string { return &s.IntegraPayUsername })},
 	{Key: "integrapay_password", Addon: IntegraPay, Secret: true, Desc: "IntegraPay API password", set: strField(func(s *Settings) *string { return &s.IntegraPayPassword })},
@@ -250,6 +280,12 @@ func ParseSettingsFor(k Kind, module map[string]string, env map[string]string) (
 		}
 		s.Source[sp.Key] = src
 		s.Raw[sp.Key] = v
+	}
+	if s.DirectPayRequireSig && s.DirectPayLinkKey == "" {
+		return s, &Error{Setting: "direct_pay_require_signature", Value: "1", Reason: "needs direct_pay_link_key to be set"}
+	}
+	if s.RefillMin > s.RefillMax {
+		return s, &Error{Setting: "refill_min", Value: s.Raw["refill_min"], Reason: "is above refill_max " + s.Raw["refill_max"]}
 	}
 	if k == IntegraPay || k == "" {
 		hosts := integraPayHosts[s.IntegraPayEnvironment]
@@ -428,6 +464,17 @@ func intRange(f func(*Settings) *int, lo, hi int) func(*Settings, string) error 
 			return fmt.Errorf("want a whole number from %d to %d", lo, hi)
 		}
 		*f(s) = n
+		return nil
+	}
+}
+
+func amountField(f func(*Settings) *money.Amount) func(*Settings, string) error {
+	return func(s *Settings, v string) error {
+		a, err := money.Parse(v)
+		if err != nil || a <= 0 {
+			return fmt.Errorf("want a positive amount such as 5.00")
+		}
+		*f(s) = a
 		return nil
 	}
 }

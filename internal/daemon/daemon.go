@@ -111,14 +111,16 @@ type Command struct {
 // defined beside its code, in the file named. To add a command, define its
 // Command in a file of this package and add it to this list.
 var commands = commandTable([]Command{
-	runCommand,          // run.go
-	syncCommand,         // commands.go
-	migrateCommand,      // commands.go
-	configCommand,       // commands.go
-	versionCommand,      // commands.go
-	chargeCommand,       // cmd_charge.go
-	doctorCommand,       // cmd_setup.go
-	installAddonCommand, // cmd_setup.go
+	runCommand,            // run.go
+	syncCommand,           // commands.go
+	migrateCommand,        // commands.go
+	configCommand,         // commands.go
+	versionCommand,        // commands.go
+	chargeCommand,         // cmd_charge.go
+	doctorCommand,         // cmd_setup.go
+	installAddonCommand,   // cmd_setup.go
+	signCommand,           // cmd_sign.go
+	restoreMethodsCommand, // cmd_restore.go
 }, demoCommands...) // cmd_demo.go; none in the packaged build (-tags nodemo: cmd_nodemo.go)
 
 func commandTable(cs []Command, more ...Command) map[string]Command {

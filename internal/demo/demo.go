@@ -225,6 +225,7 @@ func Run(ctx context.Context, o Options) error {
 	e.WebURL = webBase + o.Prefix
 
 	printSummary(o, e, dbPath)
+	portalLogins(ctx, e, o.Stdout, 3)
 	var result error
 	if e.Report.Failed() {
 		result = errors.New("demo: the mirror or the ledger does not reconcile (✗ above)")

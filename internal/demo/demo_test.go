@@ -70,6 +70,8 @@ func TestDemoOnceReconciles(t *testing.T) {
 				"records deleted in Splynx, removed 1 1 ✓",
 				tc.prefix + "/status",
 				tc.prefix + "/charges/1/log",
+				"password " + PortalPassword,
+				tc.prefix + "/direct-pay-invoice?item_id=",
 			} {
 				if !strings.Contains(out, want) {
 					t.Errorf("summary lacks %q:\n%s", want, out)

@@ -104,6 +104,7 @@ func Permissions() []Permission {
 	return []Permission{
 		{`api\admin\customers\Customer`, []string{"index", "view", "update"}, "mirror customers; autopay and payer reference fields"},
 		{`api\admin\customers\CustomerBilling`, []string{"index", "view"}, "balances and each customer's payment method"},
+		{`api\admin\customers\CustomerPaymentAccounts`, []string{"index", "view", "update", "delete"}, "show saved methods in the customer's payment account; restore-methods"},
 		{`api\admin\finance\Invoices`, []string{"index", "view", "update"}, "mirror invoices, re-read each one before charging, mark it pending"},
 		{`api\admin\finance\Requests`, []string{"index", "view"}, "mirror proforma invoices"},
 		{`api\admin\finance\Payments`, []string{"index", "view", "add", "delete"}, "record settled payments once, find them by receipt, refunds"},

@@ -228,6 +228,10 @@ func probes() []probe {
 			_, err := c.GetCustomerBilling(ctx, ids.customer)
 			return err
 		}},
+		{`api\admin\customers\CustomerPaymentAccounts`, "index", "", func(ctx context.Context, c *splynx.Client, _ samples) error {
+			_, err := c.ListPaymentAccountDefs(ctx)
+			return err
+		}},
 		{`api\admin\finance\Invoices`, "index", "", func(ctx context.Context, c *splynx.Client, _ samples) error {
 			return firstErr(c.ListInvoices(ctx, splynx.Search{Limit: 1}))
 		}},

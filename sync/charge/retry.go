@@ -101,8 +101,11 @@ func (e *Engine) ChargeOne(ctx context.Context, it Item, source, startedBy strin
 	case store.KindBalance:
 		it.ChargeKey = fmt.Sprintf("balance:%d", it.CustomerID)
 	case store.KindRefill:
-		// Every refill is its own charge.
-		it.ChargeKey = "refill:" + NewReference()
+		// Every refill is its own charge, unless the caller names it (a
+		// payment form's one-time key, so a double submit is one charge).
+		if it.ChargeKey == "" {
+			it.ChargeKey = "refill:" + NewReference()
+		}
 	default:
 		return nil, "", fmt.Errorf("charge: unknown kind %q", it.Kind)
 	}

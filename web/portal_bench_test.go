@@ -1,0 +1,164 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/splynx-pay/splynx-pay/internal/config"
+	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
+	"github.com/splynx-pay/splynx-pay/store"
+)
+
+// BenchmarkCustomerPages: 50 customers at once over loopback, each
+// loading the invoice list, a pay page (which re-reads the invoice from the
+// simulated Splynx, no added latency) and the widget. Reports p50/p99 per
+// page and the process's peak RSS while it runs (simulators included).
+// Targets (issue 13): p99 ≤ 50 ms, RSS ≤ 150 MB.
+func BenchmarkCustomerPages(b *testing.B) {
+	const customers, rounds = 50, 20
+	siteLogLevel = "info"
+	defer func() { siteLogLevel = "debug" }()
+	ps := newPortalSite(b, config.IntegraPay)
+	type visitor struct {
+		c   *http.Client
+		pay string
+	}
+	var vs []visitor
+	for i := range customers {
+		id := ps.sp.AddCustomer(splynxsim.Customer{Name: fmt.Sprintf("Bench Customer %d", i), Login: fmt.Sprintf("bench%d", i), Status: "active"})
+		var inv int64
+		for j := range 5 {
+			inv = ps.sp.AddInvoice(splynxsim.Invoice{CustomerID: id, Total: money.Amount(1000 + 100*j)})
+		}
+		sid := fmt.Sprintf("bench-session-%d-0123456789abcdef", i)
+		if err := ps.db.CreatePortalSession(context.Background(), sid, store.PortalSession{CustomerID: id, Via: "login"}, ps.clk.Now()); err != nil {
+			b.Fatal(err)
+		}
+		tr := &http.Transport{MaxIdleConnsPerHost: 4}
+		b.Cleanup(tr.CloseIdleConnections)
+		c := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		c.Jar = newJar(ps.srv.URL, sid)
+		vs = append(vs, visitor{c, fmt.Sprintf("/pay/invoice/%d", inv)})
+	}
+	ps.mirror()
+	pages := []string{"invoices", "pay", "widget"}
+	var (
+		mu    sync.Mutex
+		lat   = map[string][]time.Duration{}
+		fails int
+	)
+	peak := rssWatch(b)
+	b.ResetTimer()
+	for range b.N {
+		var wg sync.WaitGroup
+		for _, v := range vs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range rounds {
+					for _, pg := range pages {
+						p := map[string]string{"invoices": "/invoices", "pay": v.pay, "widget": "/widget"}[pg]
+						start := time.Now()
+						resp, err := v.c.Get(ps.url(p))
+						d := time.Since(start)
+						ok := err == nil && resp.StatusCode == http.StatusOK
+						if err == nil {
+							io.Copy(io.Discard, resp.Body)
+							resp.Body.Close()
+						}
+						mu.Lock()
+						lat[pg] = append(lat[pg], d)
+						if !ok {
+							fails++
+						}
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	b.StopTimer()
+	if fails > 0 {
+		b.Fatalf("%d requests failed", fails)
+	}
+	for _, pg := range pages {
+		l := lat[pg]
+		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+		b.ReportMetric(float64(l[len(l)/2].Microseconds())/1000, pg+"-p50-ms")
+		b.ReportMetric(float64(l[len(l)*99/100].Microseconds())/1000, pg+"-p99-ms")
+	}
+	b.ReportMetric(float64(peak())/(1<<20), "peak-rss-MB")
+}
+
+// newJar is a cookie jar holding our session cookie for the site.
+func newJar(base, sid string) http.CookieJar {
+	j := &fixedJar{cookie: &http.Cookie{Name: PortalCookie, Value: sid}}
+	_ = base
+	return j
+}
+
+type fixedJar struct{ cookie *http.Cookie }
+
+func (j *fixedJar) SetCookies(*url.URL, []*http.Cookie) {}
+func (j *fixedJar) Cookies(*url.URL) []*http.Cookie     { return []*http.Cookie{j.cookie} }
+
+// rssWatch samples the process's resident set size until the benchmark
+// ends and returns a function giving the peak in bytes.
+func rssWatch(b *testing.B) func() int64 {
+	var mu sync.Mutex
+	var peak int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if v := rss(); v > 0 {
+				mu.Lock()
+				peak = max(peak, v)
+				mu.Unlock()
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	var once sync.Once
+	b.Cleanup(func() { once.Do(func() { close(stop); <-done }) })
+	return func() int64 {
+		once.Do(func() { close(stop); <-done })
+		mu.Lock()
+		defer mu.Unlock()
+		return peak
+	}
+}
+
+// rss reads VmRSS from /proc (Linux); 0 elsewhere.
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}

@@ -1,0 +1,133 @@
+package web
+
+// Payment credentials page (<prefix>/methods): the saved method with its
+// status, add (or replace with) a card or a bank account, remove.
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/splynx-pay/splynx-pay/store"
+)
+
+// NewDetails is what the card and bank forms need (templates "cardfields"
+// and "bankfields" in portal/base.html).
+type NewDetails struct {
+	Card   cardForm
+	Bank   bankForm
+	BankOK bool
+	Ag     agreement
+	Kind   string // integrapay | ippay
+	Months []string
+	Years  []string
+}
+
+func (p *portal) NewDetails(b *backend) NewDetails {
+	k := p.kind(b.set)
+	d := NewDetails{BankOK: bankOffered(k, b.set), Ag: agreementFor(k), Kind: string(k)}
+	d.Months, d.Years = expiryChoices(p.now())
+	d.Bank.AccountType = "CHECKING"
+	return d
+}
+
+type methodsData struct {
+	NewDetails
+	Methods []store.SavedMethodRow
+	Notice  string
+	Error   string
+	Open    string // the form to show open: card | bank
+}
+
+// expiryChoices are the months and the years a card can still expire in.
+func expiryChoices(now time.Time) ([]string, []string) {
+	var ms, ys []string
+	for m := 1; m <= 12; m++ {
+		ms = append(ms, fmt.Sprintf("%02d", m))
+	}
+	for y := now.Year(); y <= now.Year()+15; y++ {
+		ys = append(ys, strconv.Itoa(y))
+	}
+	return ms, ys
+}
+
+// liveMethods is what a customer sees as their method: the newest one they
+// saved, unless it was removed (active, or needing an update after a
+// decline; an older one was replaced by it).
+func liveMethods(r *http.Request, b *backend, customerID int64) []store.SavedMethodRow {
+	ms, err := b.db.ListMethods(r.Context(), customerID)
+	if err != nil || len(ms) == 0 || ms[len(ms)-1].Status == store.MethodRemoved {
+		return nil
+	}
+	return ms[len(ms)-1:]
+}
+
+func (p *portal) methodsData(r *http.Request, b *backend, v visitor) methodsData {
+	d := methodsData{NewDetails: p.NewDetails(b), Methods: liveMethods(r, b, v.CustomerID)}
+	switch r.URL.Query().Get("done") {
+	case "saved":
+		d.Notice = "Your payment method was saved. It will be used for your next payments."
+	case "removed":
+		d.Notice = "Your payment method was removed. Nothing more will be charged to it."
+	}
+	return d
+}
+
+func (p *portal) methodsPage(w http.ResponseWriter, r *http.Request, b *backend, v visitor) {
+	p.render(w, r, http.StatusOK, "methods.html", "Payment method", portalPage{Gateway: b.gatewayName(), Kind: string(p.kind(b.set)),
+		Body: p.methodsData(r, b, v)})
+}
+
+func (p *portal) addCard(w http.ResponseWriter, r *http.Request, b *backend, v visitor) {
+	p.addMethod(w, r, b, v, "card")
+}
+
+func (p *portal) addBank(w http.ResponseWriter, r *http.Request, b *backend, v visitor) {
+	p.addMethod(w, r, b, v, "bank")
+}
+
+func (p *portal) addMethod(w http.ResponseWriter, r *http.Request, b *backend, v visitor, method string) {
+	_, cf, bf, msg := p.saveNew(r.Context(), r, b, v.CustomerID, method)
+	if msg != "" {
+		d := p.methodsData(r, b, v)
+		d.Error, d.Open = msg, method
+		if method == "card" {
+			d.Card = cf
+		} else {
+			d.Bank = bf
+		}
+		p.render(w, r, http.StatusUnprocessableEntity, "methods.html", "Payment method", portalPage{Gateway: b.gatewayName(),
+			Kind: string(p.kind(b.set)), Body: d})
+		return
+	}
+	http.Redirect(w, r, p.s.Prefix()+"/methods?done=saved", http.StatusSeeOther)
+}
+
+func (p *portal) removeMethod(w http.ResponseWriter, r *http.Request, b *backend, v visitor) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		p.fail(w, r, http.StatusNotFound, "This payment method does not exist.", nil)
+		return
+	}
+	m, err := b.db.GetMethod(r.Context(), id)
+	// Another customer's method is "not found", exactly like a missing one.
+	if err != nil || m.CustomerID != v.CustomerID || m.Status == store.MethodRemoved {
+		if err == nil && m.CustomerID != v.CustomerID {
+			p.s.Logger().Warn("portal: remove of another customer's method refused", zap.Int64("customer_id", v.CustomerID),
+				zap.Int64("method_id", id), zap.Int64("owner_id", m.CustomerID))
+		}
+		p.fail(w, r, http.StatusNotFound, "This payment method does not exist.", nil)
+		return
+	}
+	if err := b.en.RemoveMethod(r.Context(), id); err != nil {
+		p.fail(w, r, http.StatusBadGateway, "We could not remove the payment method right now. Please try again in a few minutes.", err)
+		return
+	}
+	m.Status = store.MethodRemoved
+	p.showInSplynx(r.Context(), b, m)
+	p.s.Logger().Info("portal: payment method removed", zap.Int64("customer_id", v.CustomerID), zap.Int64("method_id", id))
+	http.Redirect(w, r, p.s.Prefix()+"/methods?done=removed", http.StatusSeeOther)
+}
