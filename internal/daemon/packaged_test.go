@@ -49,7 +49,8 @@ func goTool(t *testing.T) string {
 	return p
 }
 
-// The packaged binaries link no simulator, not the demo, and not the
+// The packaged binaries link no simulator (nor internal/simkit, their shared
+// fault and request-log kit), not the demo, and not the
 // other add-on's gateway client: what ships in /usr/bin talks to real
 // Splynx and its own gateway only.
 func TestPackagedBuildHasNoSimulators(t *testing.T) {
@@ -75,7 +76,7 @@ func TestPackagedBuildHasNoSimulators(t *testing.T) {
 				rel, ours := strings.CutPrefix(p, module+"/")
 				switch {
 				case !ours:
-				case strings.Contains(path.Base(rel), "sim"), rel == "internal/demo", strings.HasPrefix(rel, "internal/demo/"):
+				case strings.Contains(path.Base(rel), "sim"), rel == "internal/simkit", rel == "internal/demo", strings.HasPrefix(rel, "internal/demo/"):
 					t.Errorf("%s links %s", c.cmd, p)
 				case rel == c.other || strings.HasPrefix(rel, c.other+"/"):
 					t.Errorf("%s links the other add-on's gateway %s", c.cmd, p)
