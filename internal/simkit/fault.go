@@ -149,16 +149,14 @@ func (o oneOf) Match(key string) (int, bool) {
 
 func (o oneOf) String() string { return strings.Join(o, ",") }
 
-// SplitPath splits a path into its segments, ignoring leading, trailing and
-// doubled slashes.
+// SplitPath splits a path into its segments, ignoring leading and trailing
+// slashes ("" has none).
 func SplitPath(p string) []string {
-	var out []string
-	for _, s := range strings.Split(p, "/") {
-		if s != "" {
-			out = append(out, s)
-		}
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil
 	}
-	return out
+	return strings.Split(p, "/")
 }
 
 type rule struct {
