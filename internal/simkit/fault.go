@@ -50,7 +50,16 @@ type Fault struct {
 	Tag any
 }
 
-// chancy reports whether whether the fault fires depends on a draw.
+// Always is the chance of a misbehaviour a simulator spells as a switch:
+// 1 when on, else 0.
+func Always(on bool) float64 {
+	if on {
+		return 1
+	}
+	return 0
+}
+
+// chancy reports whether what the fault does depends on a draw.
 func (f *Fault) chancy() bool {
 	for _, p := range []float64{f.Drop, f.Fail, f.DropAfter, f.FailAfter, f.Malformed, f.Quirk} {
 		if p > 0 && p < 1 {

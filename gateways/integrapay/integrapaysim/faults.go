@@ -39,20 +39,11 @@ type Fault struct {
 // kit says f in the shared vocabulary: Status is Fail (before applying) or,
 // with AfterApply, FailAfter; LoseResponse is DropAfter.
 func (f Fault) kit() simkit.Fault {
-	k := simkit.Fault{Method: f.Method, Times: f.Times, Latency: f.Latency, Status: f.Status, Body: f.Body, Hold: f.Hold}
-	switch {
-	case f.Status != 0 && f.AfterApply:
-		k.FailAfter = 1
-	case f.Status != 0:
-		k.Fail = 1
-	}
-	if f.LoseResponse {
-		k.DropAfter = 1
-	}
-	if f.Malformed {
-		k.Malformed = 1
-	}
-	return k
+	return simkit.Fault{Method: f.Method, Times: f.Times, Latency: f.Latency, Status: f.Status, Body: f.Body, Hold: f.Hold,
+		Fail:      simkit.Always(f.Status != 0 && !f.AfterApply),
+		FailAfter: simkit.Always(f.Status != 0 && f.AfterApply),
+		DropAfter: simkit.Always(f.LoseResponse),
+		Malformed: simkit.Always(f.Malformed)}
 }
 
 // SetFault injects f into requests whose path, relative to

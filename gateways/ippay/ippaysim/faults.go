@@ -39,21 +39,12 @@ type quirks struct{ echo, voidAfter bool }
 // kit says f in the shared vocabulary: Latency (after applying) is Hold,
 // LoseResponse is DropAfter, Count is Times.
 func (f Fault) kit() simkit.Fault {
-	k := simkit.Fault{Times: f.Count, Hold: f.Latency, Status: f.Status,
-		Tag: quirks{echo: f.EchoRequest, voidAfter: f.VoidAfter}}
-	if f.Status != 0 {
-		k.Fail = 1
-	}
-	if f.Drop {
-		k.Drop = 1
-	}
-	if f.LoseResponse {
-		k.DropAfter = 1
-	}
-	if f.Malformed {
-		k.Malformed = 1
-	}
-	return k
+	return simkit.Fault{Times: f.Count, Hold: f.Latency, Status: f.Status,
+		Fail:      simkit.Always(f.Status != 0),
+		Drop:      simkit.Always(f.Drop),
+		DropAfter: simkit.Always(f.LoseResponse),
+		Malformed: simkit.Always(f.Malformed),
+		Tag:       quirks{echo: f.EchoRequest, voidAfter: f.VoidAfter}}
 }
 
 // SetFault adds a fault; faults are checked in the order added.
