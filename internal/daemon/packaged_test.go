@@ -88,6 +88,19 @@ func TestPackagedBuildHasNoSimulators(t *testing.T) {
 					t.Errorf("%s does not link %s: the package list is not the binary's", c.cmd, want)
 				}
 			}
+			// ... and if the names it looks for are the ones the demo
+			// build really links.
+			demo := exec.Command(goCmd, "list", "-deps", "./cmd/"+c.cmd)
+			demo.Dir = cmd.Dir
+			out, err = demo.Output()
+			if err != nil {
+				t.Fatalf("go list (demo build): %v", err)
+			}
+			for _, want := range []string{"internal/simkit", "internal/demo", "splynx/splynxsim"} {
+				if !strings.Contains(" "+strings.Join(strings.Fields(string(out)), " ")+" ", " "+module+"/"+want+" ") {
+					t.Errorf("the demo build of %s does not link %s: this test looks for the wrong name", c.cmd, want)
+				}
+			}
 		})
 	}
 }
