@@ -49,7 +49,8 @@ func goTool(t *testing.T) string {
 	return p
 }
 
-// The packaged binaries link no simulator, not the demo, and not the
+// The packaged binaries link no simulator (nor internal/simkit, their shared
+// fault and request-log kit), not the demo, and not the
 // other add-on's gateway client: what ships in /usr/bin talks to real
 // Splynx and its own gateway only.
 func TestPackagedBuildHasNoSimulators(t *testing.T) {
@@ -75,7 +76,7 @@ func TestPackagedBuildHasNoSimulators(t *testing.T) {
 				rel, ours := strings.CutPrefix(p, module+"/")
 				switch {
 				case !ours:
-				case strings.Contains(path.Base(rel), "sim"), rel == "internal/demo", strings.HasPrefix(rel, "internal/demo/"):
+				case strings.Contains(path.Base(rel), "sim"), rel == "internal/simkit", rel == "internal/demo", strings.HasPrefix(rel, "internal/demo/"):
 					t.Errorf("%s links %s", c.cmd, p)
 				case rel == c.other || strings.HasPrefix(rel, c.other+"/"):
 					t.Errorf("%s links the other add-on's gateway %s", c.cmd, p)
@@ -85,6 +86,19 @@ func TestPackagedBuildHasNoSimulators(t *testing.T) {
 			for _, want := range []string{c.own, "internal/daemon", "web", "sync/charge"} {
 				if !deps[module+"/"+want] {
 					t.Errorf("%s does not link %s: the package list is not the binary's", c.cmd, want)
+				}
+			}
+			// ... and if the names it looks for are the ones the demo
+			// build really links.
+			demo := exec.Command(goCmd, "list", "-deps", "./cmd/"+c.cmd)
+			demo.Dir = cmd.Dir
+			out, err = demo.Output()
+			if err != nil {
+				t.Fatalf("go list (demo build): %v", err)
+			}
+			for _, want := range []string{"internal/simkit", "internal/demo", "splynx/splynxsim"} {
+				if !strings.Contains(" "+strings.Join(strings.Fields(string(out)), " ")+" ", " "+module+"/"+want+" ") {
+					t.Errorf("the demo build of %s does not link %s: this test looks for the wrong name", c.cmd, want)
 				}
 			}
 		})

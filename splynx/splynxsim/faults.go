@@ -1,10 +1,9 @@
 package splynxsim
 
 import (
-	"math/rand/v2"
-	"net/http"
-	"strings"
 	"time"
+
+	"github.com/splynx-pay/splynx-pay/internal/simkit"
 )
 
 // Fault describes trouble injected on requests whose path (below
@@ -28,80 +27,27 @@ type Fault struct {
 	Seed          int64
 }
 
-type faultState struct {
-	f    Fault
-	rng  *rand.Rand
-	hits int
-}
-
-type faultHit struct {
-	latency    time.Duration
-	drop       bool
-	fail       bool
-	status     int
-	body       string
-	malformed  bool
-	wrongTypes bool
-	dropAfter  bool
+// kit says f in the shared vocabulary: ErrorRate is Fail, DropRate Drop,
+// DropAfterRate DropAfter, MalformedRate Malformed, WrongTypesRate Quirk.
+func (f Fault) kit() simkit.Fault {
+	return simkit.Fault{Method: f.Method, Times: f.Times, Seed: f.Seed, Latency: f.Latency,
+		Drop: f.DropRate, Fail: f.ErrorRate, Status: f.Status, Body: f.Body,
+		DropAfter: f.DropAfterRate, Malformed: f.MalformedRate, Quirk: f.WrongTypesRate}
 }
 
 // SetFault injects f on every path starting with pathPrefix (e.g.
 // "admin/finance/invoices"; "" for all). Matching is by plain prefix, so
 // "admin/customers/customer" also covers customer-billing; the longest
 // matching prefix wins. Setting a prefix again replaces its fault.
-func (s *Sim) SetFault(pathPrefix string, f Fault) {
-	s.fmu.Lock()
-	defer s.fmu.Unlock()
-	s.faults[strings.Trim(pathPrefix, "/")] = &faultState{f: f, rng: rand.New(rand.NewPCG(uint64(f.Seed), 0x5eed))}
-}
+func (s *Sim) SetFault(pathPrefix string, f Fault) { s.Inject(pathPrefix, f.kit()) }
+
+// Inject is SetFault in the shared vocabulary; Quirk flips ids and money
+// between JSON strings and numbers. Of the after-effects, DropAfter wins;
+// Malformed and Quirk combine; FailAfter and Hold do nothing here.
+func (s *Sim) Inject(pathPrefix string, f simkit.Fault) { s.faults.Set(simkit.Prefix(pathPrefix), f) }
 
 // ClearFaults removes every fault.
-func (s *Sim) ClearFaults() {
-	s.fmu.Lock()
-	defer s.fmu.Unlock()
-	s.faults = map[string]*faultState{}
-}
-
-func (s *Sim) pickFault(rel, method string) *faultHit {
-	s.fmu.Lock()
-	defer s.fmu.Unlock()
-	var best *faultState
-	bestKey := ""
-	for k, fs := range s.faults {
-		if !(k == "" || rel == k || strings.HasPrefix(rel, k+"/") || strings.HasPrefix(rel, k)) {
-			continue
-		}
-		if fs.f.Method != "" && !strings.EqualFold(fs.f.Method, method) {
-			continue
-		}
-		if best == nil || len(k) > len(bestKey) {
-			best, bestKey = fs, k
-		}
-	}
-	if best == nil {
-		return nil
-	}
-	f := best.f
-	roll := func(p float64) bool { return p > 0 && best.rng.Float64() < p }
-	h := &faultHit{latency: f.Latency, status: f.Status, body: f.Body}
-	if h.status == 0 {
-		h.status = http.StatusInternalServerError
-	}
-	h.drop = roll(f.DropRate)
-	h.fail = !h.drop && roll(f.ErrorRate)
-	if !h.drop && !h.fail {
-		h.dropAfter = roll(f.DropAfterRate)
-		h.malformed = roll(f.MalformedRate)
-		h.wrongTypes = roll(f.WrongTypesRate)
-	}
-	if h.drop || h.fail || h.dropAfter || h.malformed || h.wrongTypes || h.latency > 0 {
-		best.hits++
-		if f.Times > 0 && best.hits >= f.Times {
-			delete(s.faults, bestKey)
-		}
-	}
-	return h
-}
+func (s *Sim) ClearFaults() { s.faults.Clear() }
 
 // RequestRecord is one request as the simulator saw it.
 type RequestRecord struct {
@@ -117,39 +63,13 @@ type RequestRecord struct {
 	Status     int    // -1 when the connection was dropped
 }
 
-func (s *Sim) record(r RequestRecord) {
-	s.lmu.Lock()
-	defer s.lmu.Unlock()
-	if !s.logOn {
-		return
-	}
-	if len(s.log) < s.opts.RequestLogCap {
-		s.log = append(s.log, r)
-		return
-	}
-	s.log[s.logAt] = r
-	s.logAt = (s.logAt + 1) % len(s.log)
-}
+func (s *Sim) record(r RequestRecord) { s.log.Add(r) }
 
 // Requests returns the logged requests, oldest first.
-func (s *Sim) Requests() []RequestRecord {
-	s.lmu.Lock()
-	defer s.lmu.Unlock()
-	out := make([]RequestRecord, 0, len(s.log))
-	out = append(out, s.log[s.logAt:]...)
-	return append(out, s.log[:s.logAt]...)
-}
+func (s *Sim) Requests() []RequestRecord { return s.log.All() }
 
 // ResetRequests empties the request log.
-func (s *Sim) ResetRequests() {
-	s.lmu.Lock()
-	defer s.lmu.Unlock()
-	s.log, s.logAt = nil, 0
-}
+func (s *Sim) ResetRequests() { s.log.Reset() }
 
 // SetRequestLog turns the request log on or off (off for benchmarks).
-func (s *Sim) SetRequestLog(on bool) {
-	s.lmu.Lock()
-	defer s.lmu.Unlock()
-	s.logOn = on
-}
+func (s *Sim) SetRequestLog(on bool) { s.log.SetOn(on) }

@@ -34,6 +34,7 @@ package splynxsim
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -43,6 +44,7 @@ import (
 	"time"
 
 	"github.com/splynx-pay/splynx-pay/internal/clock"
+	"github.com/splynx-pay/splynx-pay/internal/simkit"
 )
 
 // Options switch the simulator between the variants the spec leaves open.
@@ -95,15 +97,10 @@ type Sim struct {
 	auth authState
 
 	routeOnce sync.Once
-	routeList []*route
+	router    *http.ServeMux
 
-	fmu    sync.Mutex
-	faults map[string]*faultState
-
-	lmu   sync.Mutex
-	log   []RequestRecord
-	logAt int // ring write position once the log is full
-	logOn bool
+	faults simkit.Injector
+	log    *simkit.Log[RequestRecord]
 }
 
 // New returns an empty simulator (no API keys, no records). Call Seed for
@@ -138,8 +135,7 @@ func New(opts Options) *Sim {
 		afNameIdx: map[string][]string{},
 		config:    map[string]*moduleConfig{},
 		next:      map[string]int64{},
-		faults:    map[string]*faultState{},
-		logOn:     true,
+		log:       simkit.NewLog[RequestRecord](opts.RequestLogCap),
 	}
 	s.customers.idOf = func(r *custRec) int64 { return r.c.ID }
 	s.invoices.idOf = func(r *docRec) int64 { return r.id }
@@ -225,21 +221,48 @@ func (s *Sim) routes() []*route {
 	}
 }
 
-func (s *Sim) findRoute(rel string) (*route, string) {
-	for _, rt := range s.routeTable() {
-		if rel == rt.prefix {
-			return rt, ""
+// routesMux serves each route at its path and below it ({rest...}: an id,
+// a token, a sub-resource); everything else is Splynx's 404. A route
+// dispatches on the method itself, since Splynx answers 405 in its own
+// error shape and HEAD and OPTIONS differ by controller.
+func (s *Sim) routesMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		sr := r.Context().Value(servingKey{}).(*serving)
+		sr.c.fail(http.StatusNotFound, "NOT_FOUND", "Page not found")
+		s.finish(w, sr.c, sr.rec, nil)
+	})
+	for _, rt := range s.routes() {
+		h := func(w http.ResponseWriter, r *http.Request) {
+			sr := r.Context().Value(servingKey{}).(*serving)
+			sr.c.route = rt
+			sr.c.rest = strings.TrimPrefix(strings.TrimPrefix(sr.c.rel, rt.prefix), "/")
+			s.serveRoute(w, sr.c, sr.rec)
 		}
-		if strings.HasPrefix(rel, rt.prefix+"/") {
-			return rt, rel[len(rt.prefix)+1:]
-		}
+		mux.HandleFunc(apiPrefix+rt.prefix, h)
+		mux.HandleFunc(apiPrefix+rt.prefix+"/{rest...}", h)
 	}
-	return nil, ""
+	return mux
 }
 
-func (s *Sim) routeTable() []*route {
-	s.routeOnce.Do(func() { s.routeList = s.routes() })
-	return s.routeList
+// serving is the request being served, handed through the router.
+type serving struct {
+	c   *rctx
+	rec *RequestRecord
+}
+
+type servingKey struct{}
+
+// cleanPath reports whether p has no empty, "." or ".." segment (a
+// trailing slash aside). The router would redirect such a path; Splynx
+// answers 404.
+func cleanPath(p string) bool {
+	for _, seg := range strings.Split(strings.TrimSuffix(strings.TrimPrefix(p, "/"), "/"), "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 const apiPrefix = "/api/2.0/"
@@ -259,75 +282,72 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	c.body = body
 	rec.Body = capString(string(body), 2048)
 
-	if !strings.HasPrefix(r.URL.Path, apiPrefix) {
+	if !strings.HasPrefix(r.URL.Path, apiPrefix) || !cleanPath(r.URL.Path) {
 		c.fail(http.StatusNotFound, "NOT_FOUND", "Page not found")
 		s.finish(w, c, &rec, nil)
 		return
 	}
 	c.rel = strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, apiPrefix), "/")
-	rt, rest := s.findRoute(c.rel)
-	if rt == nil {
-		c.fail(http.StatusNotFound, "NOT_FOUND", "Page not found")
-		s.finish(w, c, &rec, nil)
-		return
-	}
-	c.route, c.rest = rt, rest
+	s.routeOnce.Do(func() { s.router = s.routesMux() })
+	// The router matches the decoded path, as the old prefix table did.
+	u := *r.URL
+	u.RawPath = ""
+	r2 := r.WithContext(context.WithValue(r.Context(), servingKey{}, &serving{c: c, rec: &rec}))
+	r2.URL = &u
+	s.router.ServeHTTP(w, r2)
+}
 
-	f := s.pickFault(c.rel, r.Method)
+// serveRoute serves a request whose route is known: fault, auth, handler.
+func (s *Sim) serveRoute(w http.ResponseWriter, c *rctx, rec *RequestRecord) {
+	r, rt := c.r, c.route
+	f := s.faults.Take(r.Method, c.rel)
 	if f != nil {
-		if f.latency > 0 {
-			t := time.NewTimer(f.latency)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-			}
-		}
-		if f.drop {
+		simkit.Wait(r, f.Latency)
+		if f.Drop {
 			rec.Status = -1
-			s.record(rec)
-			dropConn(w)
+			s.record(*rec)
+			simkit.Drop(w)
 			return
 		}
-		if f.fail {
-			if f.body != "" {
-				c.status, c.out = f.status, []byte(f.body)
+		if f.Fail {
+			if f.Body != "" {
+				c.status, c.out = f.Status, []byte(f.Body)
 				c.header.Set("Content-Type", "text/html; charset=UTF-8")
 			} else {
-				c.fail(f.status, "SERVER_ERROR", "Internal server error")
+				c.fail(f.Status, "SERVER_ERROR", "Internal server error")
 			}
-			s.finish(w, c, &rec, nil)
+			s.finish(w, c, rec, nil)
 			return
 		}
-		if f.wrongTypes {
+		if f.Quirk {
 			c.w.idsNum, c.w.moneyNum = !c.w.idsNum, !c.w.moneyNum
 		}
-		c.malformed = f.malformed
+		c.malformed = f.Malformed
 	}
 
 	if !rt.noAuth {
 		if !s.authenticate(c) {
-			s.finish(w, c, &rec, nil)
+			s.finish(w, c, rec, nil)
 			return
 		}
 		if !s.authorize(c) {
-			s.finish(w, c, &rec, nil)
+			s.finish(w, c, rec, nil)
 			return
 		}
 	}
 	rt.handle(c)
-	s.finish(w, c, &rec, f)
+	s.finish(w, c, rec, f)
 }
 
-func (s *Sim) finish(w http.ResponseWriter, c *rctx, rec *RequestRecord, f *faultHit) {
+func (s *Sim) finish(w http.ResponseWriter, c *rctx, rec *RequestRecord, f *simkit.Hit) {
 	if c.status == 0 {
 		c.status = http.StatusOK
 	}
 	rec.Status = c.status
-	if f != nil && f.dropAfter {
+	if f != nil && f.DropAfter {
 		rec.Status = -1
 		s.record(*rec)
-		dropConn(w)
+		simkit.Drop(w)
 		return
 	}
 	s.record(*rec)
@@ -345,20 +365,6 @@ func (s *Sim) finish(w http.ResponseWriter, c *rctx, rec *RequestRecord, f *faul
 	if c.method != http.MethodHead && len(out) > 0 {
 		_, _ = w.Write(out)
 	}
-}
-
-// dropConn closes the connection without an HTTP response, as a crashed
-// server or a broken network would.
-func dropConn(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	_ = conn.Close()
 }
 
 // ---- responses ----

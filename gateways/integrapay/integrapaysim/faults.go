@@ -1,10 +1,10 @@
 package integrapaysim
 
 import (
-	"bytes"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/splynx-pay/splynx-pay/internal/simkit"
 )
 
 // Fault is a misbehaviour injected into matching requests.
@@ -36,69 +36,30 @@ type Fault struct {
 	Malformed bool
 }
 
-type faultRule struct {
-	segs  []string
-	f     Fault
-	left  int // remaining hits; -1 unlimited
-	hits  int
-	label string
+// kit says f in the shared vocabulary: Status is Fail (before applying) or,
+// with AfterApply, FailAfter; LoseResponse is DropAfter.
+func (f Fault) kit() simkit.Fault {
+	return simkit.Fault{Method: f.Method, Times: f.Times, Latency: f.Latency, Status: f.Status, Body: f.Body, Hold: f.Hold,
+		Fail:      simkit.Always(f.Status != 0 && !f.AfterApply),
+		FailAfter: simkit.Always(f.Status != 0 && f.AfterApply),
+		DropAfter: simkit.Always(f.LoseResponse),
+		Malformed: simkit.Always(f.Malformed)}
 }
 
 // SetFault injects f into requests whose path, relative to
 // /businesses/{bid}/ (or "login" for the auth endpoint), starts with the
 // pattern path: segments compared one by one, "*" matching any one
-// ("payers/*/transactions/card"). "" matches every request.
-func (s *Sim) SetFault(path string, f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := &faultRule{segs: splitPath(path), f: f, left: -1, label: path}
-	if f.Times > 0 {
-		r.left = f.Times
-	}
-	s.faults = append(s.faults, r)
-}
+// ("payers/*/transactions/card"). "" matches every request. Faults are
+// checked in the order added.
+func (s *Sim) SetFault(path string, f Fault) { s.faults.Add(simkit.Segments(path), f.kit()) }
+
+// Inject is SetFault in the shared vocabulary. Of the after-effects,
+// FailAfter wins over DropAfter, then Hold, then Malformed; Quirk does
+// nothing here.
+func (s *Sim) Inject(path string, f simkit.Fault) { s.faults.Add(simkit.Segments(path), f) }
 
 // ClearFaults removes every fault.
-func (s *Sim) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
-}
-
-func splitPath(p string) []string {
-	p = strings.Trim(p, "/")
-	if p == "" {
-		return nil
-	}
-	return strings.Split(p, "/")
-}
-
-// takeFault returns the first live fault matching the request and counts
-// the hit. Called with s.mu held.
-func (s *Sim) takeFault(method string, segs []string) *Fault {
-	for _, r := range s.faults {
-		if r.left == 0 || (r.f.Method != "" && !strings.EqualFold(r.f.Method, method)) || len(r.segs) > len(segs) {
-			continue
-		}
-		match := true
-		for i, p := range r.segs {
-			if p != "*" && p != segs[i] {
-				match = false
-				break
-			}
-		}
-		if !match {
-			continue
-		}
-		if r.left > 0 {
-			r.left--
-		}
-		r.hits++
-		f := r.f
-		return &f
-	}
-	return nil
-}
+func (s *Sim) ClearFaults() { s.faults.Clear() }
 
 func errorCodeFor(status int) (code, msg string) {
 	switch status {
@@ -118,53 +79,4 @@ func errorCodeFor(status int) (code, msg string) {
 		return "BadRequest", "The request details are not valid"
 	}
 	return "InternalServerError", "An error has occurred, please retry"
-}
-
-// recorder buffers a handler's answer so a fault can replace it after the
-// request was processed.
-type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func newRecorder() *recorder { return &recorder{header: http.Header{}, status: http.StatusOK} }
-
-func (r *recorder) Header() http.Header         { return r.header }
-func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
-func (r *recorder) WriteHeader(code int)        { r.status = code }
-
-func (r *recorder) flush(w http.ResponseWriter) {
-	for k, v := range r.header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(r.status)
-	_, _ = w.Write(r.body.Bytes())
-}
-
-// sleep waits d or until the client goes away.
-func sleep(req *http.Request, d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-req.Context().Done():
-	}
-}
-
-// dropConnection closes the connection without an answer.
-func dropConnection(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		// HTTP/2 cannot be hijacked; an aborted handler resets the stream.
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	_ = conn.Close()
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/splynx-pay/splynx-pay/gateways"
 	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/internal/simkit"
 )
 
 // Handler serves POST /login and /businesses/{bid}/....
@@ -56,53 +57,56 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("The request body could not be read", ""))
 		return
 	}
-	segs := splitPath(r.URL.Path)
+	segs := simkit.SplitPath(r.URL.Path)
 	rel := segs
 	if len(segs) >= 2 && segs[0] == "businesses" {
 		rel = segs[2:]
 	}
 
 	s.mu.Lock()
-	idx := len(s.requests)
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body})
-	f := s.takeFault(r.Method, rel)
+	seq := s.requests.Add(Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body})
+	f := s.faults.Take(r.Method, strings.Join(rel, "/"))
 	s.mu.Unlock()
+	setStatus := func(status int) { s.requests.Update(seq, func(q *Request) { q.Status = status }) }
 
 	if f != nil {
-		sleep(r, f.Latency)
-		if f.Status != 0 && !f.AfterApply {
-			code, msg := errorCodeFor(f.Status)
-			s.setStatus(idx, f.Status)
+		simkit.Wait(r, f.Latency)
+		if f.Drop {
+			simkit.Drop(w)
+			return
+		}
+		if f.Fail {
+			setStatus(f.Status)
 			if f.Body != "" {
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(f.Status)
 				_, _ = w.Write([]byte(f.Body))
 				return
 			}
+			code, msg := errorCodeFor(f.Status)
 			writeError(w, fail(f.Status, code, msg, "Server Error"))
 			return
 		}
 	}
 
-	rec := newRecorder()
+	rec := simkit.NewBuffer()
 	s.mu.Lock()
-	s.route(rec, r, segs, body)
-	s.requests[idx].Status = rec.status
+	s.dispatch(rec, r, segs, body)
+	setStatus(rec.Status)
 	s.mu.Unlock()
 
 	switch {
 	case f == nil:
-	case f.Status != 0 && f.AfterApply:
-		s.setStatus(idx, f.Status)
+	case f.FailAfter:
+		setStatus(f.Status)
 		code, msg := errorCodeFor(f.Status)
 		writeError(w, fail(f.Status, code, msg, "Server Error"))
 		return
-	case f.LoseResponse:
-		dropConnection(w)
+	case f.DropAfter:
+		simkit.Drop(w)
 		return
 	case f.Hold > 0:
-		sleep(r, f.Hold)
-		if r.Context().Err() != nil {
+		if !simkit.Wait(r, f.Hold) {
 			return
 		}
 	case f.Malformed:
@@ -111,122 +115,7 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"transactionId": "RT7`))
 		return
 	}
-	rec.flush(w)
-}
-
-func (s *Sim) setStatus(idx, status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests[idx].Status = status
-}
-
-// inferredPath reports the paths no source confirms (spec §6.3, §7.2): the
-// bank-payments lookup and the scheduled-payment look-ups and delete.
-func inferredPath(rel []string, m string) bool {
-	switch {
-	case match(rel, "transactions", "bank-payments") && m == http.MethodGet:
-		return true
-	case match(rel, "payers", "*", "schedules", "payments") && m == http.MethodGet:
-		return true
-	case match(rel, "payers", "*", "schedules", "payments", "*"):
-		return true
-	}
-	return false
-}
-
-// route dispatches a request; called with s.mu held.
-func (s *Sim) route(w http.ResponseWriter, r *http.Request, segs []string, body []byte) {
-	now := s.clk.Now()
-	if len(segs) == 1 && segs[0] == "login" {
-		if r.Method != http.MethodPost {
-			writeError(w, fail(http.StatusMethodNotAllowed, "BadRequest", "Method not allowed", ""))
-			return
-		}
-		s.login(w, body, now)
-		return
-	}
-	if len(segs) < 3 || segs[0] != "businesses" {
-		writeError(w, fail(http.StatusNotFound, "NotFound", "No resource with that identifier", r.URL.Path))
-		return
-	}
-	bid := segs[1]
-	if e := s.authorize(r, bid, now); e != nil {
-		writeError(w, e)
-		return
-	}
-	s.advance(now)
-	rel := segs[2:]
-	m := r.Method
-	var e *apiError
-	switch {
-	case match(rel, "payers") && m == http.MethodPost:
-		e = s.createPayer(w, bid, body, now)
-	case match(rel, "payers", "*") && m == http.MethodGet:
-		e = s.getPayer(w, bid, rel[1])
-	case match(rel, "payers", "*") && m == http.MethodPut:
-		e = s.updatePayer(w, bid, rel[1], body)
-	case match(rel, "payers", "*", "status") && m == http.MethodPut:
-		e = s.payerStatus(w, bid, rel[1], body)
-	case match(rel, "payers", "*", "accounts") && m == http.MethodGet:
-		e = s.getAccounts(w, bid, rel[1])
-	case match(rel, "payers", "*", "accounts") && m == http.MethodDelete:
-		e = s.deleteAccounts(w, bid, rel[1])
-	case match(rel, "payers", "*", "accounts", "bank-account") && m == http.MethodPut:
-		e = s.putBankAccount(w, bid, rel[1], body)
-	case match(rel, "payers", "*", "accounts", "card") && m == http.MethodPut:
-		e = s.putCard(w, bid, rel[1], body, now)
-	case match(rel, "payers", "*", "accounts", "card", "token") && (m == http.MethodPost || m == http.MethodPut):
-		e = s.putCardToken(w, bid, rel[1], body)
-	case match(rel, "transactions", "card-payments", "token") && m == http.MethodPost:
-		e = s.chargeCardToken(w, bid, body, now)
-	case match(rel, "services", "tokenize-card") && m == http.MethodPost:
-		e = s.tokenizeCard(w, body, now)
-	case match(rel, "payers", "*", "transactions", "card") && m == http.MethodPost:
-		e = s.chargeCard(w, bid, rel[1], body, now)
-	case match(rel, "payers", "*", "schedules", "payments") && m == http.MethodPost:
-		e = s.schedulePayment(w, bid, rel[1], body, now)
-	case !s.opts.Inferred && inferredPath(rel, m):
-		e = fail(http.StatusNotFound, "NotFound", "No resource with that identifier", strings.Join(rel, "/"))
-	case match(rel, "payers", "*", "schedules", "payments") && m == http.MethodGet:
-		e = s.listSchedules(w, bid, rel[1], r.URL.Query().Get("reference"))
-	case match(rel, "payers", "*", "schedules", "payments", "*") && (m == http.MethodGet || m == http.MethodDelete):
-		e = s.oneSchedule(w, bid, rel[1], rel[4], m == http.MethodDelete)
-	case match(rel, "transactions", "new") && m == http.MethodGet:
-		e = s.feed(w, bid, r, now)
-	case match(rel, "transactions", "new") && m == http.MethodPost:
-		e = s.ack(w, bid, body, now)
-	case (match(rel, "transactions", "card-payments") || match(rel, "transactions", "bank-payments")) && m == http.MethodGet:
-		e = s.lookup(w, bid, strings.TrimSuffix(rel[1], "-payments"), lookupRef(r), now)
-	case (match(rel, "transactions", "card-payments", "*", "refunds") || match(rel, "transactions", "bank-payments", "*", "refunds")) && m == http.MethodPost:
-		e = s.refund(w, bid, strings.TrimSuffix(rel[1], "-payments"), rel[2], body, now)
-	default:
-		e = fail(http.StatusNotFound, "NotFound", "No resource with that identifier", strings.Join(rel, "/"))
-	}
-	if e != nil {
-		writeError(w, e)
-	}
-}
-
-func lookupRef(r *http.Request) string {
-	q := r.URL.Query()
-	for k, v := range q {
-		if strings.EqualFold(k, "reference") && len(v) > 0 {
-			return v[0]
-		}
-	}
-	return ""
-}
-
-func match(segs []string, pattern ...string) bool {
-	if len(segs) != len(pattern) {
-		return false
-	}
-	for i, p := range pattern {
-		if p != "*" && p != segs[i] {
-			return false
-		}
-	}
-	return true
+	rec.Flush(w)
 }
 
 // decode reads a JSON object into v; encoding/json matches keys without

@@ -49,6 +49,7 @@ package integrapaysim
 
 import (
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -56,6 +57,7 @@ import (
 
 	"github.com/splynx-pay/splynx-pay/gateways"
 	"github.com/splynx-pay/splynx-pay/internal/clock"
+	"github.com/splynx-pay/splynx-pay/internal/simkit"
 )
 
 // Default credentials the simulator accepts.
@@ -236,8 +238,11 @@ type Sim struct {
 	scheds   []*schedule
 	refs     map[string]bool // bid + "/" + reference
 	late     map[string]Late // bid + "/" + reference
-	faults   []*faultRule
-	requests []Request
+	faults   simkit.Injector
+	requests simkit.Log[Request] // unbounded
+
+	routerOnce sync.Once
+	router     *http.ServeMux
 
 	seqTx, seqRT, seqSched, seqPayer, seqTok, seqAcct int
 }
@@ -319,13 +324,7 @@ func (s *Sim) RevokeTokens() {
 }
 
 // Requests returns every request received so far, in order.
-func (s *Sim) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	copy(out, s.requests)
-	return out
-}
+func (s *Sim) Requests() []Request { return s.requests.All() }
 
 // InjectLate makes the payment with reference (in the default business)
 // be rejected after it settles. A payment already settled gets the late

@@ -22,6 +22,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/gateways"
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/internal/simkit"
 )
 
 // DuplicateMode is what a reused TransactionID gets; IPpay's real behaviour
@@ -68,32 +69,6 @@ type Options struct {
 	// report at GET /returns.csv (its format is our guess at an IPpay
 	// reporting export). Off (the default) that path answers 404.
 	Inferred bool
-}
-
-// Fault is injected into matching requests.
-type Fault struct {
-	// Types limits the fault to these TransactionTypes; empty = all.
-	Types []string
-	// Count is how many requests it hits; 0 = until cleared.
-	Count int
-	// Latency delays the reply, after the transaction was applied.
-	Latency time.Duration
-	// Status answers with this HTTP status instead, nothing applied.
-	Status int
-	// Drop closes the connection before anything is applied.
-	Drop bool
-	// LoseResponse applies the transaction and then closes the connection.
-	LoseResponse bool
-	// Malformed applies the transaction and answers with broken XML.
-	Malformed bool
-	// EchoRequest answers 200 with an ErrMsg that echoes the raw request,
-	// card number included, as IPpay is known to do; with Status set, the
-	// echo is a plain-text body with that status. Nothing is applied.
-	EchoRequest bool
-	// VoidAfter, with LoseResponse, Latency or Malformed, voids the item
-	// right after applying it: IPpay says it "will likely automatically
-	// void" a transaction whose answer hit a network error (spec §8).
-	VoidAfter bool
 }
 
 // Entry is one transaction in the ledger.
@@ -153,7 +128,7 @@ type Sim struct {
 	tokens    map[string]*tokenRec
 	txns      map[string]*txn
 	ledger    []*entry
-	faults    []*Fault
+	faults    simkit.Injector
 	seq       int
 	assigned  int // TransactionIDs given to TOKENIZE and PING; see assignID
 }
@@ -189,20 +164,6 @@ func (s *Sim) AddTerminal(id string, ach bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.terminals[id] = ach
-}
-
-// SetFault adds a fault; faults are checked in the order added.
-func (s *Sim) SetFault(f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, &f)
-}
-
-// ClearFaults removes every fault.
-func (s *Sim) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
 }
 
 // Ledger lists the transactions applied so far, oldest first, with the
@@ -285,20 +246,42 @@ func (s *Sim) state(t *txn, now time.Time) string {
 // Handler serves POST /ippay and GET /returns.csv.
 func (s *Sim) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/ippay", s.serveXML)
-	mux.HandleFunc("/ippay/", s.serveXML)
-	mux.HandleFunc("/returns.csv", s.serveReturns)
+	mux.HandleFunc("POST /ippay", s.serveXML)
+	mux.HandleFunc("POST /ippay/", s.serveXML)
+	mux.HandleFunc("/ippay", allow(http.MethodPost))
+	mux.HandleFunc("/ippay/", allow(http.MethodPost))
+	mux.HandleFunc("GET /returns.csv", s.inferred(s.serveReturns))
+	mux.HandleFunc("/returns.csv", s.inferred(allow("GET, HEAD")))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.allowed(r) {
 			if s.opts.BlockStatus != 0 {
 				http.Error(w, "Forbidden", s.opts.BlockStatus)
 				return
 			}
-			drop(w)
+			simkit.Drop(w)
 			return
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// allow answers 405 naming the methods a path serves.
+func allow(methods string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", methods)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+// inferred serves h only with Options.Inferred; otherwise the path is 404.
+func (s *Sim) inferred(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.opts.Inferred {
+			http.NotFound(w, r)
+			return
+		}
+		h(w, r)
+	}
 }
 
 func (s *Sim) allowed(r *http.Request) bool {
@@ -317,39 +300,6 @@ func (s *Sim) allowed(r *http.Request) bool {
 	return false
 }
 
-// drop closes the connection without a reply, as a firewall or a lost
-// network does.
-func drop(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	conn.Close()
-}
-
-func (s *Sim) takeFault(typ string) *Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, f := range s.faults {
-		if len(f.Types) > 0 && !contains(f.Types, typ) {
-			continue
-		}
-		v := *f
-		if f.Count > 0 {
-			f.Count--
-			if f.Count == 0 {
-				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
-			}
-		}
-		return &v
-	}
-	return nil
-}
-
 func contains(list []string, v string) bool {
 	for _, x := range list {
 		if strings.EqualFold(x, v) {
@@ -360,35 +310,32 @@ func contains(list []string, v string) bool {
 }
 
 func (s *Sim) serveXML(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
-		drop(w)
+		simkit.Drop(w)
 		return
 	}
 	in, perr := parseRequest(raw)
 	typ := strings.ToUpper(in.get("transactiontype"))
-	f := s.takeFault(typ)
+	f := s.faults.Take(r.Method, typ)
+	var q quirks
 	if f != nil {
+		q, _ = f.Tag.(quirks)
 		switch {
 		case f.Drop:
-			drop(w)
+			simkit.Drop(w)
 			return
-		case f.EchoRequest && f.Status != 0:
+		case q.echo && f.Fail:
 			w.Header().Set("Content-Type", "text/plain")
 			w.WriteHeader(f.Status)
 			io.WriteString(w, "Error processing request: "+string(raw))
 			return
-		case f.EchoRequest:
+		case q.echo:
 			rep := reply{ActionCode: "921", ResponseText: "INVALID MESSAGE FORMAT",
 				ErrMsg: "XML transaction failure, request was: " + string(raw)}
 			writeReply(w, in.responseRoot(typ), rep)
 			return
-		case f.Status != 0:
+		case f.Fail:
 			http.Error(w, "Internal Server Error", f.Status)
 			return
 		}
@@ -402,19 +349,15 @@ func (s *Sim) serveXML(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("ippaysim request", zap.String("type", typ), zap.String("transaction_id", rep.TransactionID),
 		zap.String("action_code", rep.ActionCode))
 	if f != nil {
-		if f.VoidAfter {
+		if q.voidAfter {
 			s.autoVoid(rep.TransactionID)
 		}
-		if f.Latency > 0 {
-			select {
-			case <-time.After(f.Latency):
-			case <-r.Context().Done():
-				return
-			}
+		if f.Hold > 0 && !simkit.Wait(r, f.Hold) {
+			return
 		}
 		switch {
-		case f.LoseResponse:
-			drop(w)
+		case f.DropAfter:
+			simkit.Drop(w)
 			return
 		case f.Malformed:
 			w.Header().Set("Content-Type", "text/xml")
@@ -426,15 +369,6 @@ func (s *Sim) serveXML(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) serveReturns(w http.ResponseWriter, r *http.Request) {
-	if !s.opts.Inferred {
-		http.NotFound(w, r)
-		return
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
 	s.mu.Lock()
 	var rows []*txn
 	for _, t := range s.txns {
