@@ -1,0 +1,124 @@
+package web
+
+// What the staff pages (customer tab, overview, audit trail, metrics) share:
+// the one accessor that reaches the daemon's components, who the staff
+// member is, and their stylesheet.
+
+import (
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/splynx-pay/splynx-pay/splynx"
+	"github.com/splynx-pay/splynx-pay/sync/charge"
+)
+
+// staffBackend is what the staff pages use of the daemon. It is built from
+// today's Deps in exactly one place, staffBackendOf, so that a change of
+// Deps touches only that function.
+type staffBackend struct {
+	// Engine returns the charge engine (the daemon's, or one built from the
+	// current settings: engines share the database safely).
+	Engine func(ctx context.Context) (*charge.Engine, error)
+	Splynx *splynx.Client // nil when not configured
+	Demo   bool           // simulated data on 127.0.0.1
+}
+
+func staffBackendOf(s *Server) staffBackend {
+	d := s.Deps()
+	sp, _ := d.Services["splynx"].(*splynx.Client)
+	_, demo := d.Services["demo"]
+	cp := &chargePages{s: s}
+	return staffBackend{Engine: cp.engine, Splynx: sp, Demo: demo}
+}
+
+//go:embed staff.css
+var staffCSS []byte
+
+// setupStaffStyle serves the staff pages' stylesheet (own file, so the
+// shared layout stays as it is).
+func setupStaffStyle(s *Server) error {
+	s.Handle("GET /admin/staff.css", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		_, _ = w.Write(staffCSS)
+	}))
+	return nil
+}
+
+func init() { RegisterPages(setupStaffStyle) }
+
+// staffNames remembers who holds a Splynx session, for the audit trail.
+type staffNames struct {
+	mu    sync.Mutex
+	names map[[32]byte]staffName
+}
+
+type staffName struct {
+	name  string
+	until time.Time
+}
+
+// actor names the person behind an admin request ("admin alice", "admin
+// #7"). RequireAdmin has already let the request through; this only asks
+// Splynx (once per session and cache period) whose session it is.
+func (n *staffNames) actor(s *Server, r *http.Request) string {
+	b := staffBackendOf(s)
+	ck, err := r.Cookie(SplynxSessionCookie)
+	switch {
+	case b.Demo && (err != nil || ck.Value == ""):
+		return "demo admin"
+	case localDirect(r) && (err != nil || ck.Value == ""):
+		return "local operator"
+	case err != nil || ck.Value == "" || b.Splynx == nil:
+		return "admin (unknown)"
+	}
+	key := sha256.Sum256([]byte(ck.Value))
+	now := s.Deps().Clock.Now()
+	n.mu.Lock()
+	got, ok := n.names[key]
+	n.mu.Unlock()
+	if ok && now.Before(got.until) {
+		return got.name
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+	defer cancel()
+	name := "admin (unknown)"
+	if who, err := b.Splynx.LoginSession(ctx, ck.Value); err == nil {
+		id := who.Identity()
+		switch {
+		case id.Login != "":
+			name = "admin " + id.Login
+		case id.AdminID != 0:
+			name = "admin #" + strconv.FormatInt(id.AdminID, 10)
+		}
+	} else {
+		s.Logger().Warn("cannot tell which admin holds the session: " + err.Error())
+	}
+	n.mu.Lock()
+	if n.names == nil {
+		n.names = map[[32]byte]staffName{}
+	}
+	n.names[key] = staffName{name: name, until: now.Add(adminCacheFor)}
+	n.mu.Unlock()
+	return name
+}
+
+// clientIP is the visitor's address as nginx saw it.
+func clientIP(r *http.Request) string {
+	if v := r.Header.Get("X-Real-IP"); v != "" {
+		return v
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+var errNoEngine = errors.New("the charge engine is not available (see the log)")
