@@ -92,7 +92,7 @@ func newStaffSite(t *testing.T) *staffSite {
 		t.Fatal(err)
 	}
 	if _, err := st.en.SaveMethod(ctx, gateways.SaveMethodRequest{Payer: payer(st.bank, "Bert"),
-		Bank: &gateways.BankDetails{Branch: "062000", AccountNumber: "12345678", AccountName: "Bert Test", AccountType: "SAVINGS"},
+		Bank:          &gateways.BankDetails{Branch: "062000", AccountNumber: "12345678", AccountName: "Bert Test", AccountType: "SAVINGS"},
 		Authorisation: gateways.Authorisation{AcceptedAt: st.clk.Now(), IP: "198.51.100.7"}}, "ddr-v1"); err != nil {
 		t.Fatal(err)
 	}
