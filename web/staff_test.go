@@ -28,6 +28,7 @@ import (
 // staffSite is the add-on's pages over real simulators: Splynx with an
 // administrator and three customers, IntegraPay, and the mirror synced.
 type staffSite struct {
+	server   *Server
 	srv      *httptest.Server
 	sp       *splynxsim.Sim
 	ip       *integrapaysim.Sim
@@ -103,6 +104,7 @@ func newStaffSite(t *testing.T) *staffSite {
 	if err != nil {
 		t.Fatal(err)
 	}
+	st.server = s
 	st.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(st.srv.Close)
 	admin := st.sp.AddAdmin("alice", "pw", "")
