@@ -227,3 +227,17 @@ func (db *DB) Backlog(ctx context.Context) (Backlog, error) {
 	}
 	return b, rows.Err()
 }
+
+// MirrorRows counts the rows of each mirrored table (without the invoice
+// lines, which cost a scan of every invoice's JSON).
+func (db *DB) MirrorRows(ctx context.Context) (map[string]int64, error) {
+	out := map[string]int64{}
+	for _, t := range []string{"customers", "billing", "invoices", "proformas", "payment_methods"} {
+		var n int64
+		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t).Scan(&n); err != nil {
+			return nil, fmt.Errorf("store: count %s: %w", t, err)
+		}
+		out[t] = n
+	}
+	return out, nil
+}

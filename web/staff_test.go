@@ -17,6 +17,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
+	"github.com/splynx-pay/splynx-pay/internal/metrics"
 	"github.com/splynx-pay/splynx-pay/internal/money"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
@@ -55,7 +56,8 @@ func newStaffSite(t *testing.T) *staffSite {
 	st.sp.AddPaymentMethod(splynxsim.PaymentMethod{ID: 4, Name: "Direct debit", IsActive: true})
 	spSrv := httptest.NewServer(st.sp.Handler())
 	t.Cleanup(spSrv.Close)
-	spc, err := splynx.New(splynx.Config{BaseURL: spSrv.URL, APIKey: "k", APISecret: "s"}, splynx.WithClock(st.clk))
+	spc, err := splynx.New(splynx.Config{BaseURL: spSrv.URL, APIKey: "k", APISecret: "s"}, splynx.WithClock(st.clk),
+		splynx.WithHTTPClient(metrics.SplynxClient()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +65,8 @@ func newStaffSite(t *testing.T) *staffSite {
 	ipSrv := httptest.NewServer(st.ip.Handler())
 	t.Cleanup(ipSrv.Close)
 	gw, err := integrapay.New(integrapay.Config{AuthURL: ipSrv.URL, APIURL: ipSrv.URL, Username: integrapaysim.DefaultUsername,
-		Password: integrapaysim.DefaultPassword, BusinessID: integrapaysim.DefaultBusinessID}, integrapay.WithClock(st.clk))
+		Password: integrapaysim.DefaultPassword, BusinessID: integrapaysim.DefaultBusinessID}, integrapay.WithClock(st.clk),
+		integrapay.WithHTTPClient(metrics.GatewayClient("integrapay")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +75,7 @@ func newStaffSite(t *testing.T) *staffSite {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.db.Close() })
-	set := config.Settings{PaymentMethodCard: 3, PaymentMethodBank: 4, Currency: "AUD"}
+	set := config.Settings{PaymentMethodCard: 3, PaymentMethodBank: 4, Currency: "AUD", MetricsToken: "scrape-me"}
 	st.card = st.sp.AddCustomer(splynxsim.Customer{Name: "Carla Card", Email: "carla@example.com", Status: "active"})
 	st.bank = st.sp.AddCustomer(splynxsim.Customer{Name: "Bert Bank", Email: "bert@example.com", Status: "active"})
 	st.none = st.sp.AddCustomer(splynxsim.Customer{Name: "Nina None", Email: "nina@example.com", Status: "active"})

@@ -56,6 +56,7 @@ type Settings struct {
 	RefundMode               string // delete | negative
 	DishonourFee             money.Amount
 	SplynxURL                string // public URL for links
+	MetricsToken             string // bearer token of <prefix>/metrics from elsewhere than the server itself
 
 	IntegraPayUsername    string
 	IntegraPayPassword    string
@@ -143,6 +144,7 @@ var Specs = []Spec{
 		s.SplynxURL = strings.TrimRight(v, "/")
 		return nil
 	}},
+	{Key: "metrics_token", Secret: true, Desc: "bearer token that lets a Prometheus server elsewhere read <prefix>/metrics (empty: only the server itself may)", set: strField(func(s *Settings) *string { return &s.MetricsToken })},
 
 	{Key: "integrapay_username", Addon: IntegraPay, Desc: "IntegraPay API username", set: strField(func(s *Settings) *string { return &s.IntegraPayUsername })},
 	{Key: "integrapay_password", Addon: IntegraPay, Secret: true, Desc: "IntegraPay API password", set: strField(func(s *Settings) *string { return &s.IntegraPayPassword })},

@@ -26,6 +26,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/logging"
+	"github.com/splynx-pay/splynx-pay/internal/metrics"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/store"
 )
@@ -287,7 +288,7 @@ func newSplynxClient(b config.Bootstrap, log *zap.Logger, clk clock.Clock) (*spl
 	c, err := splynx.New(splynx.Config{
 		BaseURL: b.SplynxURL, APIKey: b.SplynxAPIKey, APISecret: b.SplynxAPISecret,
 		UserAgent: "splynx-pay/" + VersionString(),
-	}, splynx.WithLogger(log), splynx.WithClock(clk))
+	}, splynx.WithLogger(log), splynx.WithClock(clk), splynx.WithHTTPClient(metrics.SplynxClient()))
 	if err != nil {
 		return nil, &config.Error{Setting: config.EnvPrefix + "_SPLYNX_URL", Value: b.SplynxURL, Reason: oneLine(err.Error())}
 	}

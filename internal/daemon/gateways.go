@@ -8,6 +8,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/gateways/ippay"
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
+	"github.com/splynx-pay/splynx-pay/internal/metrics"
 )
 
 // IntegraPayGateway builds the IntegraPay client from the add-on settings.
@@ -28,12 +29,14 @@ func gatewayFor(k config.Kind, s config.Settings, log *zap.Logger, clk clock.Clo
 		return integrapay.New(integrapay.Config{
 			AuthURL: s.IntegraPayAuthURL, APIURL: s.IntegraPayAPIURL,
 			Username: s.IntegraPayUsername, Password: s.IntegraPayPassword, BusinessID: s.IntegraPayBusinessID,
-		}, integrapay.WithLogger(log), integrapay.WithClock(clk))
+		}, integrapay.WithLogger(log), integrapay.WithClock(clk),
+			integrapay.WithHTTPClient(metrics.GatewayClient("integrapay")))
 	case config.IPpay:
 		return ippay.New(ippay.Config{
 			URL: s.IPpayURL, CardTerminalID: s.IPpayTerminalID, ACHTerminalID: s.IPpayACHTerminalID,
 			SEC: s.IPpayACHSEC, SettleDays: s.IPpayACHSettleDays, ReturnsURL: s.IPpayReturnsURL,
-		}, ippay.WithLogger(log), ippay.WithClock(clk))
+		}, ippay.WithLogger(log), ippay.WithClock(clk),
+			ippay.WithHTTPClient(metrics.GatewayClient("ippay")))
 	}
 	return nil, gateways.ErrNotConfigured
 }
