@@ -61,6 +61,7 @@ type docRow struct {
 	Status  string
 	Latest  *store.ChargeAttempt
 	Blocked bool // a live attempt covers it: Pay now shows that one
+	Paid    bool // charged and written back here; the mirror has not caught up yet
 }
 
 type attemptRow struct {
@@ -292,6 +293,7 @@ func (p *customerTab) docs(ctx context.Context, customerID, only int64) ([]docRo
 		if err == nil {
 			out[i].Latest = &a
 			out[i].Blocked = a.State.Live()
+			out[i].Paid = a.State == store.StateApproved || a.State == store.StateRecorded
 		}
 	}
 	return out, nil

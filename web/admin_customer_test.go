@@ -339,3 +339,24 @@ func TestSyncPayerNow(t *testing.T) {
 		t.Fatalf("no method: %d", code)
 	}
 }
+
+func TestAddBankAccountByPhoneRecordsTelephoneAuthorisation(t *testing.T) {
+	st := newStaffSite(t)
+	c := st.admin(t)
+	code, loc, _ := st.post(t, c, "/admin/customer/method", url.Values{"id": {fmt.Sprint(st.none)}, "kind": {"bank"},
+		"branch": {"062-000"}, "account": {"98765432"}, "account_name": {"Nina None"}, "account_type": {"SAVINGS"}, "agreed": {"1"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("save: %d", code)
+	}
+	page := st.follow(t, c, loc)
+	m, err := st.db.ActiveMethod(context.Background(), st.none)
+	if err != nil || m.Kind != "bank" || m.AuthSEC != "TEL" {
+		t.Fatalf("method %+v %v", m, err)
+	}
+	if strings.Contains(page, "98765432") || strings.Contains(page, "062000") || strings.Contains(page, "062-000") {
+		t.Fatal("the account or the full BSB reached the page")
+	}
+	if p, ok := st.ip.Payer(fmt.Sprint(st.none)); !ok || p.Method != "bank" {
+		t.Fatalf("gateway payer: %+v", p)
+	}
+}

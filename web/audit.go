@@ -34,6 +34,24 @@ type auditRow struct {
 	store.TrailEntry
 	Customer string
 	Link     string
+	Record   string // the link's text
+	Tone     string // badge colour: staff | ok | warn | bad
+}
+
+// tone colours an event kind the way a clerk reads it.
+func tone(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "staff."):
+		return "staff"
+	case kind == "charge.approved" || kind == "charge.written_back" || kind == "settlement" || kind == "method.added" || kind == "method.active":
+		return "ok"
+	case kind == "charge.declined" || kind == "dishonour" || kind == "chargeback" || kind == "refund.failed" ||
+		kind == "charge.reversed" || kind == "method.needs_update":
+		return "bad"
+	case kind == "charge.pending" || kind == "charge.unknown" || kind == "refund" || kind == "method.removed":
+		return "warn"
+	}
+	return ""
 }
 
 type auditData struct {
@@ -134,7 +152,11 @@ func (p *auditPage) rows(r *http.Request, f store.TrailFilter) ([]auditRow, erro
 				names[e.CustomerID] = ""
 			}
 		}
-		out = append(out, auditRow{TrailEntry: e, Customer: names[e.CustomerID], Link: p.link(e)})
+		rec := ""
+		if e.Subject != "" {
+			rec = fmt.Sprintf("%s %d", e.Subject, e.SubjectID)
+		}
+		out = append(out, auditRow{TrailEntry: e, Customer: names[e.CustomerID], Link: p.link(e), Record: rec, Tone: tone(e.Kind)})
 	}
 	return out, nil
 }
@@ -191,12 +213,8 @@ func (p *auditPage) csv(w http.ResponseWriter, r *http.Request) {
 		if e.Amount != 0 {
 			amt = money.Amount(e.Amount).String()
 		}
-		rec := ""
-		if e.Subject != "" {
-			rec = fmt.Sprintf("%s %d", e.Subject, e.SubjectID)
-		}
 		_ = cw.Write([]string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339), csvSafe(e.Actor), e.Kind,
-			strconv.FormatInt(e.CustomerID, 10), csvSafe(e.Customer), rec, amt, csvSafe(e.Detail), e.IP})
+			strconv.FormatInt(e.CustomerID, 10), csvSafe(e.Customer), e.Record, amt, csvSafe(e.Detail), e.IP})
 	}
 	cw.Flush()
 }

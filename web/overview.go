@@ -326,8 +326,9 @@ var chartSeries = []struct {
 	{"dishonoured", func(d store.DayMoney) int64 { return d.Dishonoured }},
 }
 
-// niceCeil rounds a positive amount (minor units) up to 1, 2 or 5 times a
-// power of ten, so the grid lines read as round money.
+// niceCeil rounds a positive amount (minor units) up to a round figure
+// (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten) so the four
+// grid lines read as round money and the tallest bar fills most of the plot.
 func niceCeil(v int64) int64 {
 	if v <= 0 {
 		return 100
@@ -335,6 +336,11 @@ func niceCeil(v int64) int64 {
 	p := int64(1)
 	for p*10 <= v {
 		p *= 10
+	}
+	for _, m := range []int64{10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100} {
+		if c := m * p / 10; c >= v && c*10 == m*p {
+			return c
+		}
 	}
 	for _, m := range []int64{1, 2, 5, 10} {
 		if m*p >= v {
@@ -379,7 +385,7 @@ func drawChart(days []store.DayMoney) chart {
 			b.Parts = append(b.Parts, chartRect{X: x, Y: y, W: bw, H: h, Class: s.name})
 		}
 		c.Bars = append(c.Bars, b)
-		if i%7 == 0 || i == len(days)-1 {
+		if (len(days)-1-i)%7 == 0 { // weekly, ending today
 			text := d.Day
 			if t, err := time.Parse("2006-01-02", d.Day); err == nil {
 				text = t.Format("Jan 2")

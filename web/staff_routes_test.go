@@ -229,10 +229,10 @@ func TestOverviewAfterANight(t *testing.T) {
 	}
 }
 
-func badge(kind string) string { return `<span class="sp-badge ` + kind + `">` + kind + `</span>` }
+func badge(kind string) string { return `data-kind="` + kind + `">` + kind + `</span>` }
 
 func TestNiceCeil(t *testing.T) {
-	for in, want := range map[int64]int64{0: 100, 1: 1, 7: 10, 101: 200, 5000: 5000, 5001: 10000, 123456: 200000} {
+	for in, want := range map[int64]int64{0: 100, 1: 1, 7: 8, 101: 120, 5000: 5000, 5001: 6000, 10051: 12000, 123456: 150000, 900: 1000} {
 		if got := niceCeil(in); got != want {
 			t.Errorf("niceCeil(%d) = %d, want %d", in, got, want)
 		}
