@@ -141,6 +141,14 @@ func (p *customerTab) show(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	if v := r.FormValue("refunded"); v != "" {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			if a, err := p.s.Deps().DB.GetAttempt(r.Context(), id); err == nil && a.CustomerID == c.ID {
+				b = &banner{OK: true, Attempt: &a, Text: fmt.Sprintf("Refund made. %s %s: %s of %s refunded so far; Splynx is updated.",
+					a.Kind, a.ItemNumber, money.Amount(a.Refunded), money.Amount(a.Amount))}
+			}
+		}
+	}
 	if v := r.FormValue("done"); v != "" {
 		b = &banner{OK: true, Text: doneText[v]}
 		if b.Text == "" {
@@ -525,7 +533,7 @@ func (p *customerTab) refund(w http.ResponseWriter, r *http.Request) {
 	p.trail(r, store.TrailEntry{Kind: "staff.refund", CustomerID: c.ID, Subject: "attempt", SubjectID: a.ID, Amount: int64(amt),
 		Detail: fmt.Sprintf("refunded %s of %s %s (%s): %s", amt, a.Kind, a.ItemNumber, a.Reference, reason)})
 	p.writeBack(r.Context(), en, "a refund")
-	p.back(w, r, c, url.Values{"attempt": {strconv.FormatInt(a.ID, 10)}})
+	p.back(w, r, c, url.Values{"refunded": {strconv.FormatInt(a.ID, 10)}})
 }
 
 func (p *customerTab) removeMethod(w http.ResponseWriter, r *http.Request) {

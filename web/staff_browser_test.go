@@ -7,6 +7,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/splynx-pay/splynx-pay/internal/browsertest"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
@@ -22,6 +25,28 @@ func behindNginx(next http.Handler) http.Handler {
 	})
 }
 
+// clickTo clicks an element that loads a new page and waits until the new
+// page shows sel. browsertest.Click waits 2 s for a navigation to start; on
+// a loaded machine the POST behind a form can take longer, and a query
+// started on the old document then never finds the new one.
+func clickTo(t *testing.T, tab *browsertest.Tab, click, sel string) {
+	t.Helper()
+	browsertest.Eval[bool](tab, `(document.documentElement.dataset.old = "1", true)`)
+	tab.Click(click)
+	deadline := time.Now().Add(browsertest.Timeout)
+	expr := fmt.Sprintf(`document.readyState === "complete" && !document.documentElement.dataset.old && !!document.querySelector(%q)`, sel)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(tab.Context(), 2*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("after clicking %s the new page never showed %s", click, sel)
+}
+
 // A billing clerk, logged in to Splynx, opens a customer without a method,
 // takes a card over the phone, pays the open invoice, refunds half of it,
 // and finds all three in the audit trail under their name.
@@ -31,6 +56,12 @@ func TestBrowserClerkAddsCardPaysRefundsAndAudits(t *testing.T) {
 	t.Cleanup(site.Close)
 	base := site.URL + "/integrapay"
 	tab := browsertest.New(t).Tab(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			tab.Shot("failed-clerk-flow")
+			t.Logf("page at failure: %s\n%.3000s", tab.URL(), tab.Body())
+		}
+	})
 	tab.Go(base + "/healthz")
 	// The Splynx admin session cookie, as the browser holds it on the Splynx host.
 	browsertest.Eval[string](tab, fmt.Sprintf(`document.cookie = "PHPSESSID=%s; path=/"`, st.adminSID))
@@ -47,7 +78,7 @@ func TestBrowserClerkAddsCardPaysRefundsAndAudits(t *testing.T) {
 	tab.Fill("#m-cvv", "123")
 	tab.Fill("#m-holder", "Nina None")
 	tab.Check("#m-agreed")
-	tab.Click("#m-save")
+	clickTo(t, tab, "#m-save", "#result")
 	if got := tab.Text("#result"); !strings.Contains(got, "payment method is saved") {
 		t.Fatalf("after saving: %q", got)
 	}
@@ -59,25 +90,28 @@ func TestBrowserClerkAddsCardPaysRefundsAndAudits(t *testing.T) {
 	}
 	tab.Shot("customer-tab-card-added")
 
-	tab.Click("a.pay-now")
+	clickTo(t, tab, "a.pay-now", "#confirm")
 	if got := tab.Text("#confirm"); !strings.Contains(got, "Charge 15.00 now") {
 		t.Fatalf("confirm step: %q", got)
 	}
 	tab.Shot("customer-tab-pay-confirm")
-	tab.Click("#confirm-go")
+	clickTo(t, tab, "#confirm-go", "#result")
 	if got := tab.Text("#result"); !strings.Contains(got, "15.00 AUD — approved") {
 		t.Fatalf("pay result: %q", got)
 	}
 	tab.Shot("customer-tab-paid")
 
-	tab.Click("a.refund")
+	clickTo(t, tab, "a.refund", "#confirm")
 	if got := tab.Text("#confirm"); !strings.Contains(got, "Amount to refund") {
 		t.Fatalf("refund confirm: %q", got)
 	}
 	tab.Fill("#refund-amount", "7.50")
 	tab.Fill("#refund-reason", "half month outage")
 	tab.Shot("customer-tab-refund-confirm")
-	tab.Click("#confirm-go")
+	clickTo(t, tab, "#confirm-go", "#result")
+	if got := tab.Text("#result"); !strings.Contains(got, "7.50 of 15.00 refunded") {
+		t.Fatalf("refund result: %q", got)
+	}
 	if got := tab.Text("#attempts"); !strings.Contains(got, "refunded 7.50") {
 		t.Fatalf("attempts after the refund: %q", got)
 	}
@@ -96,7 +130,7 @@ func TestBrowserClerkAddsCardPaysRefundsAndAudits(t *testing.T) {
 	tab.Shot("audit-trail")
 	// The filter form works as a person uses it.
 	tab.Select("#f-kind", "staff.refund")
-	tab.Click("#audit-filters button")
+	clickTo(t, tab, "#audit-filters button", "#audit-rows")
 	if rows := tab.Text("#audit-rows"); strings.Contains(rows, "staff.pay_now") || !strings.Contains(rows, "staff.refund") {
 		t.Errorf("filtered by kind: %s", rows)
 	}
