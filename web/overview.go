@@ -360,7 +360,7 @@ func drawChart(days []store.DayMoney) chart {
 	c.MidX = (c.Width + c.PlotLeft) / 2
 	top = niceCeil(top)
 	plotH := float64(c.PlotBottom - c.PlotTop)
-	plotW := float64(c.Width - c.PlotLeft - 8)
+	plotW := float64(c.Width - c.PlotLeft - 24) // room for the last day's label
 	for i := 0; i <= 4; i++ {
 		v := top * int64(i) / 4
 		c.Grid = append(c.Grid, chartLine{Y: float64(c.PlotBottom) - plotH*float64(i)/4, Label: money.Amount(v).String()})
