@@ -6,9 +6,12 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -130,4 +133,83 @@ func (db *DB) ListTrail(ctx context.Context, f TrailFilter) ([]TrailEntry, error
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// NoteSettings compares the module settings with those last seen and
+// appends a setting.changed row per difference (secrets say only that they
+// changed; their values are kept as a hash). The first call records the
+// settings without rows. It returns the keys that changed.
+func (db *DB) NoteSettings(ctx context.Context, values map[string]string, secret map[string]bool, at time.Time) ([]string, error) {
+	stored := func(k, v string) string {
+		if secret[k] && v != "" {
+			h := sha256.Sum256([]byte(v))
+			return "sha256:" + hex.EncodeToString(h[:])
+		}
+		return v
+	}
+	// Settings are read often and change seldom: look first without the
+	// write lock.
+	same := true
+	for k, v := range values {
+		var old string
+		err := db.read.QueryRowContext(ctx, `SELECT value FROM settings_seen WHERE key = ?`, k).Scan(&old)
+		if err != nil || old != stored(k, v) {
+			same = false
+			break
+		}
+	}
+	if same {
+		return nil, nil
+	}
+	var changed []string
+	err := db.Write(ctx, func(tx *sql.Tx) error {
+		seen := map[string]string{}
+		rows, err := tx.QueryContext(ctx, `SELECT key, value FROM settings_seen`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k, v string
+			if err := rows.Scan(&k, &v); err != nil {
+				rows.Close()
+				return err
+			}
+			seen[k] = v
+		}
+		rows.Close()
+		first := len(seen) == 0
+		keys := make([]string, 0, len(values))
+		for k := range values {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			v := stored(k, values[k])
+			old, ok := seen[k]
+			if ok && old == v {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO settings_seen (key, value, seen_at) VALUES (?, ?, ?)
+ ON CONFLICT(key) DO UPDATE SET value = excluded.value, seen_at = excluded.seen_at`, k, v, FormatTime(at)); err != nil {
+				return err
+			}
+			if first {
+				continue
+			}
+			detail := fmt.Sprintf("%s: %q → %q", k, old, v)
+			if secret[k] {
+				detail = k + ": changed (secret)"
+			}
+			if err := db.AddTrail(ctx, tx, TrailEntry{At: at, Actor: "Splynx module config", Kind: "setting.changed",
+				Subject: "setting", Detail: detail}); err != nil {
+				return err
+			}
+			changed = append(changed, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: note settings: %w", err)
+	}
+	return changed, nil
 }

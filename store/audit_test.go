@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Money events reach the trail from the charge tables themselves, with the
@@ -122,5 +123,34 @@ func TestOverviewClassifiesOutcomes(t *testing.T) {
 	b, err := db.Backlog(ctx)
 	if err != nil || b.Pending != 1 || b.SettledTotal != 1000 || !b.LastSettlement.Equal(t0) {
 		t.Fatalf("backlog: %+v %v", b, err)
+	}
+}
+
+func TestNoteSettingsRecordsChangesNotSecrets(t *testing.T) {
+	ctx := context.Background()
+	db := openChargeDB(t)
+	secret := map[string]bool{"integrapay_password": true}
+	if ch, err := db.NoteSettings(ctx, map[string]string{"max_attempts": "3", "integrapay_password": "hunter2"}, secret, t0); err != nil || len(ch) != 0 {
+		t.Fatalf("first look: %v %v", ch, err)
+	}
+	ch, err := db.NoteSettings(ctx, map[string]string{"max_attempts": "5", "integrapay_password": "hunter3"}, secret, t0.Add(time.Hour))
+	if err != nil || strings.Join(ch, ",") != "integrapay_password,max_attempts" {
+		t.Fatalf("changes: %v %v", ch, err)
+	}
+	if ch, _ := db.NoteSettings(ctx, map[string]string{"max_attempts": "5", "integrapay_password": "hunter3"}, secret, t0.Add(2*time.Hour)); len(ch) != 0 {
+		t.Fatalf("unchanged settings noted: %v", ch)
+	}
+	rows, _ := db.ListTrail(ctx, TrailFilter{Kind: "setting.changed"})
+	all := ""
+	for _, r := range rows {
+		all += r.Detail + "\n"
+	}
+	if len(rows) != 2 || !strings.Contains(all, `max_attempts: "3" → "5"`) || strings.Contains(all, "hunter") {
+		t.Fatalf("rows:\n%s", all)
+	}
+	var stored string
+	_ = db.SQL().QueryRowContext(ctx, `SELECT group_concat(value) FROM settings_seen`).Scan(&stored)
+	if strings.Contains(stored, "hunter") {
+		t.Fatal("a secret is stored in clear")
 	}
 }

@@ -24,6 +24,9 @@ import (
 	"github.com/splynx-pay/splynx-pay/sync/charge"
 )
 
+// listMax is how many expiring cards or methods needing an update are listed.
+const listMax = 50
+
 // overviewDays is the chart's span.
 const overviewDays = 60
 
@@ -162,6 +165,8 @@ type overviewData struct {
 	Forecast    forecast
 	Expiring    []methodRow
 	NeedsUpdate []methodRow
+	// More* count the rows not listed (the lists stop at listMax).
+	MoreExpiring, MoreNeedsUpdate int
 	Health      health
 	Currency    string
 }
@@ -226,11 +231,17 @@ func (p *overviewPage) page(w http.ResponseWriter, r *http.Request) {
 		fail("the expiring cards", err)
 		return
 	}
+	if len(exp) > listMax {
+		data.MoreExpiring, exp = len(exp)-listMax, exp[:listMax]
+	}
 	data.Expiring = p.methodRows(ctx, exp)
 	nu, err := d.DB.ListMethods(ctx, 0, store.MethodNeedsUpdate)
 	if err != nil {
 		fail("the methods needing an update", err)
 		return
+	}
+	if len(nu) > listMax {
+		data.MoreNeedsUpdate, nu = len(nu)-listMax, nu[:listMax]
 	}
 	data.NeedsUpdate = p.methodRows(ctx, nu)
 	if data.Health.Backlog, err = d.DB.Backlog(ctx); err != nil {

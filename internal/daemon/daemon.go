@@ -307,7 +307,11 @@ func (a *App) readSettings(ctx context.Context) (config.Settings, error) {
 		}
 		module = m
 	}
-	return config.ParseSettingsFor(a.Kind, module, config.EnvMap(a.Environ))
+	s, err := config.ParseSettingsFor(a.Kind, module, config.EnvMap(a.Environ))
+	if err == nil {
+		a.noteSettings(ctx, s)
+	}
+	return s, err
 }
 
 // gateway returns the gateway client for the current settings, reusing the

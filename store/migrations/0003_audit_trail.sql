@@ -117,3 +117,11 @@ END;
 
 -- The collections overview groups attempts by day.
 CREATE INDEX charge_attempts_created ON charge_attempts (created_at);
+
+-- The module settings last seen, so a change made in Splynx is noticed and
+-- written to the trail. Secrets are kept only as a hash.
+CREATE TABLE settings_seen (
+    key     TEXT PRIMARY KEY,
+    value   TEXT NOT NULL,
+    seen_at TEXT NOT NULL
+);
