@@ -167,8 +167,8 @@ type overviewData struct {
 	NeedsUpdate []methodRow
 	// More* count the rows not listed (the lists stop at listMax).
 	MoreExpiring, MoreNeedsUpdate int
-	Health      health
-	Currency    string
+	Health                        health
+	Currency                      string
 }
 
 func (p *overviewPage) days(ctx context.Context) ([]store.DayMoney, error) {
