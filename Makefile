@@ -10,7 +10,7 @@ export CGO_ENABLED := 1
 BENCH_CUSTOMERS ?= 100000
 BENCH_INVOICES  ?= 1000000
 BENCH_CHARGE_INVOICES ?= 20000
-BENCH_PKGS      ?= ./sync/... ./store/... ./splynx/...
+BENCH_PKGS      ?= ./sync/... ./store/... ./splynx/... ./web/
 
 .PHONY: all demo test bench build vet fmt clean
 

@@ -36,9 +36,10 @@ const overviewDays = 60
 const forecastFor = 2 * time.Minute
 
 type overviewPage struct {
-	s  *Server
-	mu sync.Mutex
-	fc forecast
+	s   *Server
+	mu  sync.Mutex
+	fc  forecast
+	fig *figures
 	// refreshing is set while a background plan runs.
 	refreshing bool
 }
@@ -156,19 +157,11 @@ type health struct {
 }
 
 type overviewData struct {
-	Chart       chart
-	Days        []store.DayMoney
-	Sum         store.DayMoney
-	Reasons     []store.ReasonSum
-	Pending     []store.PendingDay
-	PendingSum  store.PendingDay
-	Forecast    forecast
-	Expiring    []methodRow
-	NeedsUpdate []methodRow
-	// More* count the rows not listed (the lists stop at listMax).
-	MoreExpiring, MoreNeedsUpdate int
-	Health                        health
-	Currency                      string
+	*figures
+	Chart    chart
+	Forecast forecast
+	Health   health
+	Currency string
 }
 
 func (p *overviewPage) days(ctx context.Context) ([]store.DayMoney, error) {
@@ -189,6 +182,89 @@ func (p *overviewPage) methodRows(ctx context.Context, ms []store.SavedMethodRow
 	return out
 }
 
+// figuresFor bounds how stale the figures may be while money is moving:
+// during a run the data changes constantly, and recomputing on every load
+// would make each one pay for it.
+const figuresFor = 15 * time.Second
+
+// figures are the overview's database sums, cached until the data changes
+// (OverviewVersion) or, while it keeps changing, for figuresFor.
+type figures struct {
+	At          time.Time
+	version     string
+	day         string
+	Days        []store.DayMoney
+	Sum         store.DayMoney
+	Reasons     []store.ReasonSum
+	Pending     []store.PendingDay
+	PendingSum  store.PendingDay
+	Expiring    []methodRow
+	NeedsUpdate []methodRow
+	// More* count the rows not listed (the lists stop at listMax).
+	MoreExpiring, MoreNeedsUpdate int
+	Backlog                       store.Backlog
+}
+
+func (p *overviewPage) figures(ctx context.Context) (*figures, error) {
+	db := p.s.Deps().DB
+	now := p.s.Deps().Clock.Now()
+	version, err := db.OverviewVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	today := now.UTC().Format("2006-01-02")
+	p.mu.Lock()
+	f := p.fig
+	p.mu.Unlock()
+	if f != nil && f.day == today && (f.version == version || now.Sub(f.At) < figuresFor) && !now.Before(f.At) {
+		return f, nil
+	}
+	f = &figures{At: now, version: version, day: today}
+	if f.Days, err = p.days(ctx); err != nil {
+		return nil, err
+	}
+	for _, day := range f.Days {
+		f.Sum.Settled += day.Settled
+		f.Sum.Pending += day.Pending
+		f.Sum.Declined += day.Declined
+		f.Sum.Dishonoured += day.Dishonoured
+		f.Sum.Count += day.Count
+	}
+	if f.Reasons, err = db.FailureReasons(ctx, now.AddDate(0, 0, -(overviewDays-1))); err != nil {
+		return nil, err
+	}
+	if f.Pending, err = db.PendingDebits(ctx); err != nil {
+		return nil, err
+	}
+	for _, pd := range f.Pending {
+		f.PendingSum.Count += pd.Count
+		f.PendingSum.Amount += pd.Amount
+	}
+	exp, err := db.ExpiringCards(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(exp) > listMax {
+		f.MoreExpiring, exp = len(exp)-listMax, exp[:listMax]
+	}
+	f.Expiring = p.methodRows(ctx, exp)
+	nu, err := db.ListMethods(ctx, 0, store.MethodNeedsUpdate)
+	if err != nil {
+		return nil, err
+	}
+	if len(nu) > listMax {
+		f.MoreNeedsUpdate, nu = len(nu)-listMax, nu[:listMax]
+	}
+	f.NeedsUpdate = p.methodRows(ctx, nu)
+	if f.Backlog, err = db.Backlog(ctx); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.fig = f
+	p.mu.Unlock()
+	return f, nil
+}
+
 func (p *overviewPage) page(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	d := p.s.Deps()
@@ -197,66 +273,22 @@ func (p *overviewPage) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := d.Clock.Now()
-	var data overviewData
-	var err error
-	fail := func(what string, err error) {
-		p.s.Error(w, r, http.StatusInternalServerError, "cannot read "+what, err)
-	}
-	if data.Days, err = p.days(ctx); err != nil {
-		fail("the daily totals", err)
-		return
-	}
-	for _, day := range data.Days {
-		data.Sum.Settled += day.Settled
-		data.Sum.Pending += day.Pending
-		data.Sum.Declined += day.Declined
-		data.Sum.Dishonoured += day.Dishonoured
-		data.Sum.Count += day.Count
-	}
-	data.Chart = drawChart(data.Days)
-	if data.Reasons, err = d.DB.FailureReasons(ctx, now.AddDate(0, 0, -(overviewDays-1))); err != nil {
-		fail("the failure reasons", err)
-		return
-	}
-	if data.Pending, err = d.DB.PendingDebits(ctx); err != nil {
-		fail("the pending debits", err)
-		return
-	}
-	for _, pd := range data.Pending {
-		data.PendingSum.Count += pd.Count
-		data.PendingSum.Amount += pd.Amount
-	}
-	exp, err := d.DB.ExpiringCards(ctx, now)
+	f, err := p.figures(ctx)
 	if err != nil {
-		fail("the expiring cards", err)
+		p.s.Error(w, r, http.StatusInternalServerError, "cannot read the collections figures", err)
 		return
 	}
-	if len(exp) > listMax {
-		data.MoreExpiring, exp = len(exp)-listMax, exp[:listMax]
-	}
-	data.Expiring = p.methodRows(ctx, exp)
-	nu, err := d.DB.ListMethods(ctx, 0, store.MethodNeedsUpdate)
-	if err != nil {
-		fail("the methods needing an update", err)
-		return
-	}
-	if len(nu) > listMax {
-		data.MoreNeedsUpdate, nu = len(nu)-listMax, nu[:listMax]
-	}
-	data.NeedsUpdate = p.methodRows(ctx, nu)
-	if data.Health.Backlog, err = d.DB.Backlog(ctx); err != nil {
-		fail("the queues", err)
-		return
-	}
+	data := overviewData{figures: f, Chart: drawChart(f.Days)}
+	data.Health.Backlog = f.Backlog
 	if c, err := d.DB.CursorGet(ctx, mirrorCursor); err == nil && !c.LastRun.IsZero() {
 		data.Health.LastSync = c.LastRun
 		data.Health.SyncAge = now.Sub(c.LastRun).Round(time.Second)
 		data.Health.SyncStale = data.Health.SyncAge > 2*time.Hour
 	}
-	if t := data.Health.Backlog.OutboxOldest; !t.IsZero() {
+	if t := f.Backlog.OutboxOldest; !t.IsZero() {
 		data.Health.OutboxAge = now.Sub(t).Round(time.Second)
 	}
-	if t := data.Health.Backlog.UnknownOldest; !t.IsZero() {
+	if t := f.Backlog.UnknownOldest; !t.IsZero() {
 		data.Health.UnknownAge = now.Sub(t).Round(time.Second)
 	}
 	data.Forecast = p.forecast(ctx)

@@ -115,9 +115,6 @@ BEGIN
             NEW.kind || ' ' || NEW.mask || CASE WHEN NEW.status_reason <> '' THEN ': ' || NEW.status_reason ELSE '' END);
 END;
 
--- The collections overview groups attempts by day.
-CREATE INDEX charge_attempts_created ON charge_attempts (created_at);
-
 -- The module settings last seen, so a change made in Splynx is noticed and
 -- written to the trail. Secrets are kept only as a hash.
 CREATE TABLE settings_seen (
@@ -125,3 +122,6 @@ CREATE TABLE settings_seen (
     value   TEXT NOT NULL,
     seen_at TEXT NOT NULL
 );
+
+-- The overview's daily sums read only this index, not the attempt rows.
+CREATE INDEX charge_attempts_overview ON charge_attempts (created_at, state, amount, refunded, settles_by, reason, code);
