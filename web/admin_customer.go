@@ -110,6 +110,11 @@ type customerData struct {
 
 func (p *customerTab) customerID(w http.ResponseWriter, r *http.Request) (store.Customer, bool) {
 	raw := r.FormValue("id")
+	if raw == "" {
+		// How Splynx names the customer in a tab's URL is not documented
+		// (specs/splynx-api.md §7.3); customer_id is accepted too.
+		raw = r.FormValue("customer_id")
+	}
 	id, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
 	if err != nil || id <= 0 {
 		p.s.Error(w, r, http.StatusBadRequest, "Give the Splynx customer id: ?id=<customer id>.", nil)

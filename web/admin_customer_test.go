@@ -44,6 +44,9 @@ func TestCustomerTabUnknownOrBadCustomer(t *testing.T) {
 	if code, body := st.get(t, c, "/admin/customer?id=999"); code != http.StatusNotFound || !strings.Contains(body, "999") {
 		t.Errorf("unknown customer: %d %s", code, body)
 	}
+	if code, body := st.get(t, c, fmt.Sprintf("/admin/customer?customer_id=%d", st.card)); code != http.StatusOK || !strings.Contains(body, "Carla Card") {
+		t.Errorf("customer_id=: %d", code)
+	}
 	for _, q := range []string{"", "?id=abc", "?id=-4"} {
 		if code, _ := st.get(t, c, "/admin/customer"+q); code != http.StatusBadRequest {
 			t.Errorf("%q: %d", q, code)

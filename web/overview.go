@@ -68,13 +68,26 @@ type forecast struct {
 	Error   string
 }
 
-// refNoise hides the per-attempt parts of skip reasons so they group.
-var refNoise = regexp.MustCompile(`SP[A-Z2-7]{16}`)
+// skipNoise hides the per-attempt parts of skip reasons (the attempt's
+// reference, the retry date) so they group.
+var skipNoise = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`attempt \S+ `), "an attempt "},
+	{regexp.MustCompile(` for \d{4}-\d{2}-\d{2}`), ""},
+}
+
+// maxSkipRows is how many skip reasons the forecast lists; the rest are summed.
+const maxSkipRows = 10
 
 func groupSkips(items []charge.Item) []skipCount {
 	by := map[string]*skipCount{}
 	for _, it := range items {
-		reason := refNoise.ReplaceAllString(it.Skip, "…")
+		reason := it.Skip
+		for _, n := range skipNoise {
+			reason = n.re.ReplaceAllString(reason, n.with)
+		}
 		c := by[reason]
 		if c == nil {
 			c = &skipCount{Reason: reason}
@@ -93,6 +106,14 @@ func groupSkips(items []charge.Item) []skipCount {
 		}
 		return out[i].Reason < out[j].Reason
 	})
+	if len(out) > maxSkipRows {
+		rest := skipCount{Reason: "other reasons"}
+		for _, c := range out[maxSkipRows-1:] {
+			rest.Count += c.Count
+			rest.Amount += c.Amount
+		}
+		out = append(out[:maxSkipRows-1], rest)
+	}
 	return out
 }
 

@@ -26,7 +26,9 @@ import (
 // tenth as many customers, with 60 days of charge attempts, and reports
 // p50/p99 per page. The target is p99 ≤ 100 ms (issue 14). The forecast is
 // planned once before measuring: the page shows a plan at most two minutes
-// old and plans again in the background.
+// old and plans again in the background. The overview's sums are cached
+// until the money moves; overview-recomputed measures (without the target)
+// a look after every change, which a page sees at most every 15 s.
 func BenchmarkStaffPages(b *testing.B) {
 	invoices := 1_000_000
 	if v := os.Getenv("SPLYNX_BENCH_INVOICES"); v != "" {
@@ -53,7 +55,8 @@ func BenchmarkStaffPages(b *testing.B) {
 		b.Fatal(err)
 	}
 	set := config.Settings{PaymentMethodCard: 3, Currency: "AUD"}
-	s, err := New(Options{Addon: "splynx-integrapay", Prefix: "/integrapay", Deps: Deps{DB: db, Clock: clock.NewFake(now),
+	clk := clock.NewFake(now)
+	s, err := New(Options{Addon: "splynx-integrapay", Prefix: "/integrapay", Deps: Deps{DB: db, Clock: clk,
 		Settings: func(context.Context) (config.Settings, error) { return set, nil },
 		Gateway:  func(context.Context) (gateways.Gateway, error) { return nil, nil },
 		Services: map[string]any{"splynx": sp}}})
@@ -79,9 +82,13 @@ func BenchmarkStaffPages(b *testing.B) {
 	get("/admin") // plans the forecast
 	b.Logf("first overview (plans the forecast over every unpaid invoice): %v", time.Since(t0).Round(time.Millisecond))
 	const rounds = 200
-	pages := []struct{ name, path string }{
-		{"overview", "/admin"},
-		{"customer", ""},
+	pages := []struct {
+		name, path string
+		fresh      bool // the money moved since the last look: figures recomputed
+	}{
+		{"overview", "/admin", false},
+		{"customer", "", false},
+		{"overview-recomputed", "/admin", true},
 	}
 	b.ResetTimer()
 	for range b.N {
@@ -92,13 +99,20 @@ func BenchmarkStaffPages(b *testing.B) {
 				if path == "" {
 					path = fmt.Sprintf("/admin/customer?id=%d", 1+(i*7919)%customers)
 				}
+				if pg.fresh {
+					clk.Advance(figuresFor)
+					if err := db.AddTrail(context.Background(), nil, store.TrailEntry{Kind: "staff.payer_sync", At: clk.Now()}); err != nil {
+						b.Fatal(err)
+					}
+				}
 				lat = append(lat, get(path))
 			}
 			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 			p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
+			b.Logf("%s: p50 %v p90 %v p99 %v max %v", pg.name, p50, lat[len(lat)*9/10], p99, lat[len(lat)-1])
 			b.ReportMetric(float64(p50.Microseconds())/1000, pg.name+"-p50-ms")
 			b.ReportMetric(float64(p99.Microseconds())/1000, pg.name+"-p99-ms")
-			if p99 > 100*time.Millisecond {
+			if p99 > 100*time.Millisecond && !pg.fresh {
 				b.Errorf("%s: p99 %v is above the 100 ms target", pg.name, p99)
 			}
 		}

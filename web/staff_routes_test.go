@@ -238,3 +238,23 @@ func TestNiceCeil(t *testing.T) {
 		}
 	}
 }
+
+func TestForecastGroupsSkipReasons(t *testing.T) {
+	var items []charge.Item
+	for i := range 30 {
+		items = append(items, charge.Item{Skip: fmt.Sprintf("attempt SPABCDEFGHIJKLMNOP%02d is pending", i), Due: 100})
+		items = append(items, charge.Item{Skip: fmt.Sprintf("attempt SPX%d declined; retry scheduled for 2026-11-%02d", i, 1+i%9), Due: 10})
+		items = append(items, charge.Item{Skip: fmt.Sprintf("odd reason %d", i), Due: 1})
+	}
+	g := groupSkips(items)
+	if len(g) != maxSkipRows || g[len(g)-1].Reason != "other reasons" {
+		t.Fatalf("groups: %+v", g)
+	}
+	total := 0
+	for _, c := range g {
+		total += c.Count
+	}
+	if total != 90 || g[0].Count != 30 || !strings.HasPrefix(g[0].Reason, "an attempt ") {
+		t.Fatalf("groups: %+v", g)
+	}
+}
