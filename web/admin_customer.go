@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -33,7 +34,22 @@ const PhoneAuthVersion = "phone-authorisation-v1"
 type customerTab struct {
 	s     *Server
 	names staffNames
+
+	// payers caches the gateway's answer about a payer for payerFor, so
+	// that opening the tab does not wait for the gateway every time.
+	mu     sync.Mutex
+	payers map[string]payerSeen
 }
+
+type payerSeen struct {
+	info *integrapay.PayerInfo
+	err  string
+	at   time.Time
+}
+
+// payerFor is how long the payer's status at the gateway is shown
+// without asking again; Sync payer now asks at once.
+const payerFor = time.Minute
 
 func init() { RegisterPages(setupCustomerTab) }
 
@@ -378,17 +394,39 @@ func (p *customerTab) payer(ctx context.Context, data *customerData) {
 		return
 	}
 	data.PayerSync = true
-	ctx, cancel := context.WithTimeout(ctx, 4*time.Second)
-	defer cancel()
-	info, err := pg.GetPayer(ctx, data.Method.PayerRef)
-	if err != nil {
-		data.PayerErr = gateways.ScrubDigits(err.Error())
-		if errors.Is(err, gateways.ErrNotFound) {
-			data.PayerErr = "IntegraPay has no payer " + data.Method.PayerRef
+	ref := data.Method.PayerRef
+	now := p.s.Deps().Clock.Now()
+	p.mu.Lock()
+	seen, ok := p.payers[ref]
+	p.mu.Unlock()
+	if !ok || now.Sub(seen.at) >= payerFor || now.Before(seen.at) {
+		ctx, cancel := context.WithTimeout(ctx, 4*time.Second)
+		defer cancel()
+		seen = payerSeen{at: now}
+		info, err := pg.GetPayer(ctx, ref)
+		switch {
+		case errors.Is(err, gateways.ErrNotFound):
+			seen.err = "IntegraPay has no payer " + ref
+		case err != nil:
+			seen.err = gateways.ScrubDigits(err.Error())
+		default:
+			seen.info = &info
 		}
-		return
+		p.mu.Lock()
+		if p.payers == nil {
+			p.payers = map[string]payerSeen{}
+		}
+		p.payers[ref] = seen
+		p.mu.Unlock()
 	}
-	data.Payer = &info
+	data.Payer, data.PayerErr = seen.info, seen.err
+}
+
+// forgetPayer makes the next look ask the gateway again.
+func (p *customerTab) forgetPayer(ref string) {
+	p.mu.Lock()
+	delete(p.payers, ref)
+	p.mu.Unlock()
 }
 
 // act runs a POST's common start: the customer, and the confirmation.
@@ -556,6 +594,7 @@ func (p *customerTab) removeMethod(w http.ResponseWriter, r *http.Request) {
 		p.render(w, r, c, http.StatusBadGateway, &banner{Text: "Not removed: " + gateways.ScrubDigits(err.Error())}, nil)
 		return
 	}
+	p.forgetPayer(m.PayerRef)
 	p.trail(r, store.TrailEntry{Kind: "staff.method_removed", CustomerID: c.ID, Subject: "method", SubjectID: m.ID,
 		Detail: m.Kind + " " + m.Mask + " removed"})
 	p.back(w, r, c, url.Values{"done": {"removed"}})
@@ -618,6 +657,7 @@ func (p *customerTab) addMethod(w http.ResponseWriter, r *http.Request) {
 		p.s.Logger().Info("phone method not saved", zap.Int64("customer_id", c.ID), zap.String("error", gateways.ScrubDigits(err.Error())))
 		return
 	}
+	p.forgetPayer(m.PayerRef)
 	p.trail(r, store.TrailEntry{Kind: "staff.method_added", CustomerID: c.ID, Subject: "method", SubjectID: m.ID,
 		Detail: m.Kind + " " + m.Mask + " saved by phone; the customer agreed to " + PhoneAuthVersion})
 	p.back(w, r, c, url.Values{"done": {"method"}})
@@ -656,6 +696,7 @@ func (p *customerTab) payerSync(w http.ResponseWriter, r *http.Request) {
 		p.render(w, r, c, http.StatusBadGateway, &banner{Text: "The gateway did not take the update: " + gateways.ScrubDigits(err.Error())}, nil)
 		return
 	}
+	p.forgetPayer(m.PayerRef)
 	p.trail(r, store.TrailEntry{Kind: "staff.payer_sync", CustomerID: c.ID, Subject: "method", SubjectID: m.ID,
 		Detail: "payer " + m.PayerRef + " updated from the Splynx customer"})
 	p.back(w, r, c, url.Values{"done": {"payer"}})
