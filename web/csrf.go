@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"strings"
 )
 
 // CSRF protection: the browser holds a random value in a cookie, and every
@@ -69,7 +70,10 @@ func (c *csrf) middleware(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if seed == "" {
+		// Outside the cookie's path (a browser's /favicon.ico) the cookie is
+		// not sent, so planting a new one there would replace the visitor's
+		// and expire the form they have open.
+		if seed == "" && strings.HasPrefix(r.URL.Path, c.path) {
 			b := make([]byte, 32)
 			if _, err := rand.Read(b); err != nil {
 				http.Error(w, "internal error", http.StatusInternalServerError)
