@@ -36,7 +36,7 @@ func (e TrailEntry) Staff() bool { return strings.HasPrefix(e.Kind, "staff.") }
 
 // TrailKinds are the kinds the trail holds, in the order a filter offers them.
 var TrailKinds = []string{
-	"staff.pay_now", "staff.retry", "staff.refund", "staff.method_added", "staff.method_removed", "staff.payer_sync",
+	"staff.pay_now", "staff.retry", "staff.refund", "staff.method_added", "staff.method_removed", "staff.payer_sync", "staff.charge_run",
 	"run.started", "charge.approved", "charge.pending", "charge.declined", "charge.unknown", "charge.written_back",
 	"charge.reversed", "settlement", "dishonour", "chargeback", "refund", "refund.failed",
 	"method.added", "method.needs_update", "method.removed", "method.active", "setting.changed",

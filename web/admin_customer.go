@@ -32,8 +32,7 @@ import (
 const PhoneAuthVersion = "phone-authorisation-v1"
 
 type customerTab struct {
-	s     *Server
-	names staffNames
+	s *Server
 
 	// payers caches the gateway's answer about a payer for payerFor, so
 	// that opening the tab does not wait for the gateway every time.
@@ -452,12 +451,7 @@ func (p *customerTab) back(w http.ResponseWriter, r *http.Request, c store.Custo
 	http.Redirect(w, r, p.s.Prefix()+"/admin/customer?"+q.Encode()+"#result", http.StatusSeeOther)
 }
 
-func (p *customerTab) trail(r *http.Request, e store.TrailEntry) {
-	e.Actor, e.IP, e.At = p.names.actor(p.s, r), clientIP(r), p.s.Deps().Clock.Now()
-	if err := p.s.Deps().DB.AddTrail(context.WithoutCancel(r.Context()), nil, e); err != nil {
-		p.s.Logger().Error("audit trail row lost", zap.String("kind", e.Kind), zap.Int64("customer_id", e.CustomerID), zap.Error(err))
-	}
-}
+func (p *customerTab) trail(r *http.Request, e store.TrailEntry) { staffAction(p.s, r, e) }
 
 func (p *customerTab) writeBack(ctx context.Context, en *charge.Engine, what string) {
 	if _, err := en.WriteBack(context.WithoutCancel(ctx)); err != nil {
@@ -490,7 +484,7 @@ func (p *customerTab) pay(w http.ResponseWriter, r *http.Request) {
 	} else {
 		it.ProformaID = d.ID
 	}
-	actor := p.names.actor(p.s, r)
+	actor := staffWho.actor(p.s, r)
 	a, skip, err := en.ChargeOne(r.Context(), it, charge.SourceAdmin, actor)
 	if err != nil {
 		p.render(w, r, c, http.StatusBadGateway, &banner{Text: "Not charged: " + gateways.ScrubDigits(err.Error())}, nil)
@@ -533,7 +527,7 @@ func (p *customerTab) retry(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	a, skip, err := en.RetryNow(r.Context(), prev.ID, p.names.actor(p.s, r))
+	a, skip, err := en.RetryNow(r.Context(), prev.ID, staffWho.actor(p.s, r))
 	if err != nil || a == nil {
 		msg := skip
 		if err != nil {
@@ -565,7 +559,7 @@ func (p *customerTab) refund(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	actor := p.names.actor(p.s, r)
+	actor := staffWho.actor(p.s, r)
 	if reason == "" {
 		reason = "refund by " + actor
 	}
@@ -628,7 +622,7 @@ func (p *customerTab) addMethod(w http.ResponseWriter, r *http.Request) {
 	if set.CustomerIdentifier == "login" && c.Login != "" {
 		ref = c.Login
 	}
-	actor := p.names.actor(p.s, r)
+	actor := staffWho.actor(p.s, r)
 	now := p.s.Deps().Clock.Now()
 	req := gateways.SaveMethodRequest{Payer: charge.PayerFromCustomer(c, ref, country),
 		Authorisation: gateways.Authorisation{AcceptedAt: now, IP: clientIP(r)}}

@@ -15,7 +15,10 @@ import (
 	"sync"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/splynx-pay/splynx-pay/splynx"
+	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
 )
 
@@ -52,6 +55,18 @@ func setupStaffStyle(s *Server) error {
 }
 
 func init() { RegisterPages(setupStaffStyle) }
+
+// staffWho names the staff behind requests, for the audit trail.
+var staffWho staffNames
+
+// staffAction appends a staff row naming the admin behind r. A failure is
+// logged: the action itself is done by then and must not be reported lost.
+func staffAction(s *Server, r *http.Request, e store.TrailEntry) {
+	e.Actor, e.IP, e.At = staffWho.actor(s, r), clientIP(r), s.Deps().Clock.Now()
+	if err := s.Deps().DB.AddTrail(context.WithoutCancel(r.Context()), nil, e); err != nil {
+		s.Logger().Error("audit trail row lost", zap.String("kind", e.Kind), zap.Int64("customer_id", e.CustomerID), zap.Error(err))
+	}
+}
 
 // staffNames remembers who holds a Splynx session, for the audit trail.
 type staffNames struct {
@@ -122,3 +137,11 @@ func clientIP(r *http.Request) string {
 }
 
 var errNoEngine = errors.New("the charge engine is not available (see the log)")
+
+// refundAmount is what a refund of amount (0: all that is left) of a takes.
+func refundAmount(amount int64, a store.ChargeAttempt) int64 {
+	if amount == 0 {
+		return a.Amount - a.Refunded
+	}
+	return amount
+}

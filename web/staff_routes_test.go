@@ -8,7 +8,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
 )
 
@@ -256,5 +258,46 @@ func TestForecastGroupsSkipReasons(t *testing.T) {
 	}
 	if total != 90 || g[0].Count != 30 || !strings.HasPrefix(g[0].Reason, "an attempt ") {
 		t.Fatalf("groups: %+v", g)
+	}
+}
+
+// Actions on the Charge pages are staff actions too.
+func TestChargePageActionsReachTheAuditTrail(t *testing.T) {
+	st := newStaffSite(t)
+	c := st.admin(t)
+	_, page := st.get(t, c, "/charges/preview?mode=invoices")
+	m := tokenRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no token")
+	}
+	code, loc, _ := st.post(t, c, "/charges/run", url.Values{"csrf_token": {m[1]}, "mode": {"invoices"}, "confirm": {"1"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("run: %d", code)
+	}
+	_ = loc
+	var a store.ChargeAttempt
+	for range 200 {
+		var err error
+		if a, err = st.db.LatestAttempt(context.Background(), fmt.Sprintf("invoice:%d", st.invCard)); err == nil && a.State == store.StateRecorded {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if a.State != store.StateRecorded {
+		t.Fatalf("attempt %+v", a)
+	}
+	code, _, _ = st.post(t, c, fmt.Sprintf("/charges/attempts/%d/refund", a.ID), url.Values{"csrf_token": {m[1]}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("refund: %d", code)
+	}
+	rows, _ := st.db.ListTrail(context.Background(), store.TrailFilter{Kind: "staff."})
+	kinds := map[string]int64{}
+	for _, r := range rows {
+		if r.Actor == "admin #1" {
+			kinds[r.Kind] = r.Amount
+		}
+	}
+	if _, ok := kinds["staff.charge_run"]; !ok || kinds["staff.refund"] != 5000 {
+		t.Fatalf("staff rows: %+v", rows)
 	}
 }
