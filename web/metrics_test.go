@@ -49,6 +49,7 @@ func TestMetricsFromTheServerOrWithTheToken(t *testing.T) {
 		`splynxpay_writeback_backlog{status="pending"} 1`,
 		"splynxpay_reconciler_queue 0",
 		"splynxpay_sync_age_seconds ",
+		`splynxpay_sync_duration_seconds{kind="full"}`,
 		"splynxpay_database_up 1",
 		`splynxpay_gateway_requests_total{gateway="integrapay",operation="POST payers/{ref}/transactions/card",outcome="ok"}`,
 		`splynxpay_splynx_requests_total{status="200"}`,
