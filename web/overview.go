@@ -40,8 +40,8 @@ type overviewPage struct {
 	mu  sync.Mutex
 	fc  forecast
 	fig *figures
-	// refreshing is set while a background plan runs.
-	refreshing bool
+	// planning is closed when the background plan under way ends.
+	planning chan struct{}
 }
 
 func init() { RegisterPages(setupOverview) }
@@ -133,33 +133,43 @@ func (p *overviewPage) plan(ctx context.Context) forecast {
 	return fc
 }
 
-// forecast returns the latest plan: planned now when there is none, and
-// planned again in the background when it is older than forecastFor.
+// forecastWait is how long a page with no plan yet waits for one; past
+// that it says the plan is under way (planning 1M invoices takes seconds).
+const forecastWait = time.Second
+
+// forecast returns the latest plan and, when it is missing or older than
+// forecastFor, starts planning again in the background (once at a time).
 func (p *overviewPage) forecast(ctx context.Context) forecast {
 	now := p.s.Deps().Clock.Now()
 	p.mu.Lock()
-	fc, refreshing := p.fc, p.refreshing
+	fc, done := p.fc, p.planning
 	stale := fc.At.IsZero() || now.Sub(fc.At) >= forecastFor || now.Before(fc.At)
-	if fc.At.IsZero() || !stale || refreshing {
-		p.mu.Unlock()
-		if fc.At.IsZero() {
-			fc = p.plan(ctx)
+	if stale && done == nil {
+		done = make(chan struct{})
+		p.planning = done
+		go func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+			defer cancel()
+			nf := p.plan(ctx)
 			p.mu.Lock()
-			p.fc = fc
+			p.fc, p.planning = nf, nil
 			p.mu.Unlock()
-		}
-		return fc
+			close(done)
+		}()
 	}
-	p.refreshing = true
 	p.mu.Unlock()
-	go func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		nf := p.plan(ctx)
+	if fc.At.IsZero() && done != nil {
+		t := time.NewTimer(forecastWait)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+		case <-ctx.Done():
+		}
 		p.mu.Lock()
-		p.fc, p.refreshing = nf, false
+		fc = p.fc
 		p.mu.Unlock()
-	}()
+	}
 	return fc
 }
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,8 +80,21 @@ func BenchmarkStaffPages(b *testing.B) {
 		return time.Since(t0)
 	}
 	t0 := time.Now()
-	get("/admin") // plans the forecast
-	b.Logf("first overview (plans the forecast over every unpaid invoice): %v", time.Since(t0).Round(time.Millisecond))
+	b.Logf("first overview: %v", get("/admin").Round(time.Millisecond))
+	// Wait for the background plan: it is not what the page costs.
+	for {
+		resp, err := http.Get(srv.URL + "/integrapay/admin")
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), "Would charge") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.Logf("forecast planned over every unpaid invoice in %v", time.Since(t0).Round(time.Millisecond))
 	const rounds = 200
 	pages := []struct {
 		name, path string
