@@ -32,7 +32,8 @@ import (
 const PhoneAuthVersion = "phone-authorisation-v1"
 
 type customerTab struct {
-	s *Server
+	s    *Server
+	view staffView
 
 	// payers caches the gateway's answer about a payer for payerFor, so
 	// that opening the tab does not wait for the gateway every time.
@@ -330,12 +331,9 @@ func (p *customerTab) docs(ctx context.Context, customerID, only int64) ([]docRo
 func (p *customerTab) render(w http.ResponseWriter, r *http.Request, c store.Customer, status int, b *banner, cb *confirmBox) {
 	ctx := r.Context()
 	d := p.s.Deps()
-	data := customerData{Customer: c, Banner: b, Confirm: cb, Now: d.Clock.Now(), Currency: "AUD", AuthVersion: PhoneAuthVersion}
-	if d.Settings != nil {
-		if set, err := d.Settings(ctx); err == nil && set.Currency != "" {
-			data.Currency = set.Currency
-		}
-	}
+	data := customerData{Customer: c, Banner: b, Confirm: cb, Now: d.Clock.Now(), AuthVersion: PhoneAuthVersion}
+	var gw gateways.Gateway
+	data.Currency, gw = p.view.get(p.s, ctx)
 	methods, err := d.DB.ListMethods(ctx, c.ID)
 	if err != nil {
 		p.s.Error(w, r, http.StatusInternalServerError, "cannot read the customer's methods", err)
@@ -364,7 +362,7 @@ func (p *customerTab) render(w http.ResponseWriter, r *http.Request, c store.Cus
 		data.Attempts = append(data.Attempts, attemptRow{ChargeAttempt: a, Method: masks[a.MethodID],
 			CanRetry: a.State == store.StateDeclined && !a.Retried, CanRefnd: a.State == store.StateRecorded && a.Refunded < a.Amount})
 	}
-	p.payer(ctx, &data)
+	p.payer(ctx, gw, &data)
 	if status != http.StatusOK {
 		w.WriteHeader(status)
 	}
@@ -378,13 +376,8 @@ type payerGetter interface {
 
 // payer reads the payer's status at the gateway, briefly: the page must
 // not hang on a slow gateway.
-func (p *customerTab) payer(ctx context.Context, data *customerData) {
-	gf := p.s.Deps().Gateway
-	if gf == nil || data.Method == nil {
-		return
-	}
-	gw, err := gf(ctx)
-	if err != nil || gw == nil {
+func (p *customerTab) payer(ctx context.Context, gw gateways.Gateway, data *customerData) {
+	if gw == nil || data.Method == nil {
 		return
 	}
 	data.Gateway = gw.Name()

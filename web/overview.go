@@ -17,8 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/splynx-pay/splynx-pay/internal/money"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
@@ -36,10 +34,11 @@ const overviewDays = 60
 const forecastFor = 2 * time.Minute
 
 type overviewPage struct {
-	s   *Server
-	mu  sync.Mutex
-	fc  forecast
-	fig *figures
+	s    *Server
+	view staffView
+	mu   sync.Mutex
+	fc   forecast
+	fig  *figures
 	// planning is closed when the background plan under way ends.
 	planning chan struct{}
 }
@@ -323,14 +322,7 @@ func (p *overviewPage) page(w http.ResponseWriter, r *http.Request) {
 		data.Health.UnknownAge = now.Sub(t).Round(time.Second)
 	}
 	data.Forecast = p.forecast(ctx)
-	data.Currency = "AUD"
-	if d.Settings != nil {
-		if set, err := d.Settings(ctx); err == nil && set.Currency != "" {
-			data.Currency = set.Currency
-		} else if err != nil {
-			p.s.Logger().Warn("overview: settings", zap.Error(err))
-		}
-	}
+	data.Currency, _ = p.view.get(p.s, ctx)
 	p.s.Render(w, r, "admin_overview.html", "Collections", data)
 }
 

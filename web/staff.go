@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/splynx-pay/splynx-pay/gateways"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
@@ -144,4 +145,43 @@ func refundAmount(amount int64, a store.ChargeAttempt) int64 {
 		return a.Amount - a.Refunded
 	}
 	return amount
+}
+
+// viewFor is how long the staff pages' views reuse the currency and the
+// gateway client: in the daemon each read of the settings asks Splynx for
+// the module config, which a page that only shows things should not wait on.
+const viewFor = time.Minute
+
+// staffView caches what the staff pages show from the settings.
+type staffView struct {
+	mu       sync.Mutex
+	at       time.Time
+	currency string
+	gw       gateways.Gateway
+}
+
+// get returns the currency ("AUD" when unknown) and the gateway (nil when
+// unavailable), reading them at most every viewFor.
+func (v *staffView) get(s *Server, ctx context.Context) (string, gateways.Gateway) {
+	now := s.Deps().Clock.Now()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.at.IsZero() && now.Sub(v.at) < viewFor && !now.Before(v.at) {
+		return v.currency, v.gw
+	}
+	d := s.Deps()
+	v.at, v.currency, v.gw = now, "AUD", nil
+	if d.Settings != nil {
+		if set, err := d.Settings(ctx); err == nil && set.Currency != "" {
+			v.currency = set.Currency
+		} else if err != nil {
+			s.Logger().Warn("staff pages: settings", zap.Error(err))
+		}
+	}
+	if d.Gateway != nil {
+		if gw, err := d.Gateway(ctx); err == nil {
+			v.gw = gw
+		}
+	}
+	return v.currency, v.gw
 }
