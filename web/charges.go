@@ -164,6 +164,7 @@ func (p *chargePages) run(w http.ResponseWriter, r *http.Request) {
 		p.s.Error(w, r, http.StatusInternalServerError, "the run could not start (see the log)", err)
 		return
 	}
+	staffAction(p.s, r, store.TrailEntry{Kind: "staff.charge_run", Subject: "run", SubjectID: id, CustomerID: f.CustomerID, Detail: "charge run from the Charge page"})
 	http.Redirect(w, r, fmt.Sprintf("%s/charges/%d", p.s.Prefix(), id), http.StatusSeeOther)
 }
 
@@ -264,6 +265,7 @@ func (p *chargePages) refund(w http.ResponseWriter, r *http.Request) {
 		p.s.Error(w, r, http.StatusConflict, "The refund failed: "+err.Error(), err)
 		return
 	}
+	staffAction(p.s, r, store.TrailEntry{Kind: "staff.refund", CustomerID: a.CustomerID, Subject: "attempt", SubjectID: a.ID, Amount: refundAmount(amount, a), Detail: "refund of " + a.Reference + " from the Charge page"})
 	if _, err := en.WriteBack(r.Context()); err != nil {
 		p.s.Logger().Warn("write-back after a refund", zap.Error(err))
 	}
@@ -290,6 +292,7 @@ func (p *chargePages) retry(w http.ResponseWriter, r *http.Request) {
 		p.s.Error(w, r, http.StatusConflict, "Not retried: "+skip, nil)
 		return
 	}
+	staffAction(p.s, r, store.TrailEntry{Kind: "staff.retry", CustomerID: a.CustomerID, Subject: "attempt", SubjectID: a.ID, Amount: a.Amount, Detail: "retry from the Charge page: " + string(a.State)})
 	if _, err := en.WriteBack(r.Context()); err != nil {
 		p.s.Logger().Warn("write-back after a retry", zap.Error(err))
 	}

@@ -171,10 +171,15 @@ func (s *Server) registerPages() error {
 		name     string
 		register func() error
 	}{
-		{"static", s.registerStatic},   // static.go: <prefix>/static/ (site.css)
-		{"status", s.registerStatus},   // status.go: /healthz, /status
-		{"charges", s.registerCharges}, // charges.go: Charge, history, run detail, refunds
-		{"portal", s.registerPortal},   // portal*.go, directpay*.go: customer pages, / (refill), direct-pay links, widget
+		{"static", s.registerStatic},            // static.go: <prefix>/static/ (site.css)
+		{"status", s.registerStatus},            // status.go: /healthz, /status
+		{"charges", s.registerCharges},          // charges.go: Charge, history, run detail, refunds
+		{"portal", s.registerPortal},            // portal*.go, directpay*.go: customer pages, / (refill), direct-pay links, widget
+		{"staff style", s.registerStaffStyle},   // staff.go: /admin/staff.css
+		{"customer tab", s.registerCustomerTab}, // admin_customer.go: /admin/customer (pay, retry, refund, methods by phone)
+		{"overview", s.registerOverview},        // overview.go: /admin, /admin/overview.csv
+		{"audit", s.registerAudit},              // audit.go: /admin/audit, /admin/audit.csv
+		{"metrics", s.registerMetrics},          // metrics.go: /metrics (Prometheus)
 	} {
 		if err := p.register(); err != nil {
 			return fmt.Errorf("web: set up %s pages: %w", p.name, err)

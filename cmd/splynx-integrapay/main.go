@@ -13,6 +13,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/daemon"
+	"github.com/splynx-pay/splynx-pay/internal/metrics"
 )
 
 var integrapayAddon = daemon.Addon{
@@ -26,7 +27,8 @@ func gateway(s config.Settings, log *zap.Logger, clk clock.Clock) (gateways.Gate
 	return integrapay.New(integrapay.Config{
 		AuthURL: s.IntegraPayAuthURL, APIURL: s.IntegraPayAPIURL,
 		Username: s.IntegraPayUsername, Password: s.IntegraPayPassword, BusinessID: s.IntegraPayBusinessID,
-	}, integrapay.WithLogger(log), integrapay.WithClock(clk))
+	}, integrapay.WithLogger(log), integrapay.WithClock(clk),
+		integrapay.WithHTTPClient(metrics.GatewayClient("integrapay")))
 }
 
 func main() { os.Exit(daemon.Main(integrapayAddon, os.Args[1:])) }

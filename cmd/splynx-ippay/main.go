@@ -13,6 +13,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/daemon"
+	"github.com/splynx-pay/splynx-pay/internal/metrics"
 )
 
 var ippayAddon = daemon.Addon{
@@ -27,7 +28,8 @@ func gateway(s config.Settings, log *zap.Logger, clk clock.Clock) (gateways.Gate
 	return ippay.New(ippay.Config{
 		URL: s.IPpayURL, CardTerminalID: s.IPpayTerminalID, ACHTerminalID: s.IPpayACHTerminalID,
 		SEC: s.IPpayACHSEC, SettleDays: s.IPpayACHSettleDays, ReturnsURL: s.IPpayReturnsURL,
-	}, ippay.WithLogger(log), ippay.WithClock(clk))
+	}, ippay.WithLogger(log), ippay.WithClock(clk),
+		ippay.WithHTTPClient(metrics.GatewayClient("ippay")))
 }
 
 func main() { os.Exit(daemon.Main(ippayAddon, os.Args[1:])) }

@@ -14,16 +14,9 @@ import (
 	"github.com/splynx-pay/splynx-pay/gateways"
 )
 
-// PayerInfo is a payer as IntegraPay holds it.
-type PayerInfo struct {
-	Payer      gateways.Payer
-	PayerID    string // IntegraPay's own id
-	StatusCode string // "A", "C", "S-MRJ", ...
-	Status     string // "ACTIVE", ...
-}
-
-// Active reports whether scheduled payments will be processed for the payer.
-func (p PayerInfo) Active() bool { return strings.HasPrefix(strings.ToUpper(p.StatusCode), "A") }
+// PayerInfo is what IntegraPay says of a payer (gateways.PayerInfo, so
+// pages can show it without linking this client).
+type PayerInfo = gateways.PayerInfo
 
 // addressBody and payerBody carry every field the add-on keeps, empty ones
 // included: whether PUT payers/{ref} merges or replaces omitted fields is

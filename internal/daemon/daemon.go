@@ -29,6 +29,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/logging"
+	"github.com/splynx-pay/splynx-pay/internal/metrics"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/store"
 )
@@ -295,7 +296,7 @@ func newSplynxClient(b config.Bootstrap, log *zap.Logger, clk clock.Clock) (*spl
 	c, err := splynx.New(splynx.Config{
 		BaseURL: b.SplynxURL, APIKey: b.SplynxAPIKey, APISecret: b.SplynxAPISecret,
 		UserAgent: "splynx-pay/" + VersionString(),
-	}, splynx.WithLogger(log), splynx.WithClock(clk))
+	}, splynx.WithLogger(log), splynx.WithClock(clk), splynx.WithHTTPClient(metrics.SplynxClient()))
 	if err != nil {
 		return nil, &config.Error{Setting: config.EnvPrefix + "_SPLYNX_URL", Value: b.SplynxURL, Reason: oneLine(err.Error())}
 	}
@@ -314,7 +315,11 @@ func (a *App) readSettings(ctx context.Context) (config.Settings, error) {
 		}
 		module = m
 	}
-	return config.ParseSettingsFor(a.Kind, module, config.EnvMap(a.Environ))
+	s, err := config.ParseSettingsFor(a.Kind, module, config.EnvMap(a.Environ))
+	if err == nil {
+		a.noteSettings(ctx, s)
+	}
+	return s, err
 }
 
 // gateway returns the gateway client for the current settings, reusing the

@@ -281,6 +281,7 @@ func printSummary(o Options, e *Env, dbPath string) {
 	fmt.Fprintf(tw, "  charge (preview, run) and history\t%s/charges\n", e.WebURL)
 	fmt.Fprintf(tw, "  first run's charges, refunds\t%s/charges/1\n", e.WebURL)
 	fmt.Fprintf(tw, "  first run's log (download)\t%s/charges/1/log\n", e.WebURL)
+	printStaffPages(tw, e)
 	fmt.Fprintf(tw, "  status\t%s/status\n", e.WebURL)
 	fmt.Fprintf(tw, "  health\t%s/healthz\n", e.WebURL)
 	fmt.Fprintf(tw, "  Splynx API (simulated)\t%s/api/2.0/  key %s\n", e.SplynxURL, APIKey)
