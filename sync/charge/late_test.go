@@ -1,0 +1,165 @@
+package charge_test
+
+import (
+	"testing"
+
+	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
+	"github.com/splynx-pay/splynx-pay/store"
+	"github.com/splynx-pay/splynx-pay/sync/charge"
+)
+
+// twoDebits leaves invoice inv with two attempts at the gateway: late, the
+// first, held as declined NOT_SENT (as the old engine did after a lost
+// reply), and second, the next night's debit, pending.
+func twoDebits(t *testing.T) (e *env, en *charge.Engine, inv int64, late, second store.ChargeAttempt) {
+	e = newEnv(t, gwIntegra)
+	cust := e.customer("Two Debits", "bank")
+	inv = e.invoice(cust, "40.00", "")
+	e.sync()
+	e.ip.SetFault("payers/*/schedules/payments", integrapaysim.Fault{Method: "POST", LoseResponse: true, Times: 1})
+	en = e.engine()
+	e.nightly(en)
+	late = e.attempts()[0]
+	if err := e.db.TransitionAttempt(e.ctx, late.ID, []store.AttemptState{store.StateUnknown}, store.StateDeclined,
+		store.Change{Code: charge.CodeNotSent, Resolved: true}, e.clk.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	e.nightly(en)
+	as := e.attempts()
+	if len(as) != 2 || as[1].State != store.StatePending {
+		t.Fatalf("attempts %+v, want the second pending", as)
+	}
+	return e, en, inv, late, as[1]
+}
+
+// feed applies the gateway's word about one attempt, in the order a test
+// chooses, and writes back.
+func (e *env) feed(en *charge.Engine, a store.ChargeAttempt, status gateways.Status) {
+	e.t.Helper()
+	o := gateways.Outcome{Status: status, Reference: a.Reference, Amount: a.Amount}
+	if status == gateways.Declined {
+		o.Reason, o.Code, o.Message = gateways.ReasonInsufficientFunds, "R01", "dishonoured"
+	}
+	if status == gateways.Pending {
+		o.SettlesBy = e.clk.Now().AddDate(0, 0, 3)
+	}
+	if err := en.ApplyChanges(e.ctx, []gateways.StatusChange{{Outcome: o, At: e.clk.Now()}}, nil, false); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := en.WriteBack(e.ctx); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// where reports the Splynx payments on the invoice and on the balance.
+func (e *env) where(inv int64) (onInvoice, onBalance []string) {
+	for _, p := range e.sp.Payments() {
+		switch {
+		case p.Amount <= 0:
+		case p.InvoiceID == inv:
+			onInvoice = append(onInvoice, p.ReceiptNumber)
+		case p.InvoiceID == 0:
+			onBalance = append(onBalance, p.ReceiptNumber)
+		}
+	}
+	return onInvoice, onBalance
+}
+
+func (e *env) attempt(id int64) store.ChargeAttempt {
+	e.t.Helper()
+	a, err := e.db.GetAttempt(e.ctx, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}
+
+// The late debit settles while the second is only pending, and the second
+// then bounces: the late one's money pays the invoice. (It used to be
+// superseded at once, so the money sat on the balance and the invoice
+// stayed unpaid.)
+func TestLateSettlementPaysWhenTheOtherOnlyPending(t *testing.T) {
+	e, en, inv, late, second := twoDebits(t)
+	e.feed(en, late, gateways.Approved)
+	e.feed(en, second, gateways.Declined)
+	if a := e.attempt(late.ID); a.State != store.StateRecorded || a.Superseded {
+		t.Fatalf("late attempt %s superseded=%v, want recorded on the invoice", a.State, a.Superseded)
+	}
+	if a := e.attempt(second.ID); a.State != store.StateDeclined {
+		t.Fatalf("second attempt %s", a.State)
+	}
+	onInv, onBal := e.where(inv)
+	if len(onInv) != 1 || len(onBal) != 0 {
+		t.Fatalf("payments on the invoice %v, on the balance %v; want one on the invoice", onInv, onBal)
+	}
+	if st, _ := e.invoiceStatus(inv); st != "paid" {
+		t.Fatalf("invoice %s", st)
+	}
+}
+
+// Both settle. Whichever is approved first pays the invoice; the other is
+// superseded, its money on the balance, and that is audited. Both orders.
+func TestLateSettlementBothSettleEitherOrder(t *testing.T) {
+	for _, lateFirst := range []bool{true, false} {
+		name := "second first"
+		if lateFirst {
+			name = "late first"
+		}
+		t.Run(name, func(t *testing.T) {
+			e, en, inv, late, second := twoDebits(t)
+			e.feed(en, late, gateways.Pending) // back from the dead, not yet certain
+			first, then := second, late
+			if lateFirst {
+				first, then = late, second
+			}
+			e.feed(en, first, gateways.Approved)
+			e.feed(en, then, gateways.Approved)
+			if a := e.attempt(first.ID); a.State != store.StateRecorded || a.Superseded {
+				t.Errorf("first approved %s: %s superseded=%v, want it to pay the invoice", a.Reference, a.State, a.Superseded)
+			}
+			if a := e.attempt(then.ID); a.State != store.StateRecorded || !a.Superseded {
+				t.Errorf("second approved %s: %s superseded=%v, want superseded", a.Reference, a.State, a.Superseded)
+			}
+			onInv, onBal := e.where(inv)
+			if len(onInv) != 1 || len(onBal) != 1 {
+				t.Fatalf("payments on the invoice %v, on the balance %v; want one each", onInv, onBal)
+			}
+			audit, _ := e.db.AuditLog(e.ctx, "charge.superseded", 10)
+			if len(audit) != 1 || audit[0].Fields["reference"] != then.Reference || audit[0].Fields["paid_by"] != first.Reference {
+				t.Fatalf("audit %+v", audit)
+			}
+		})
+	}
+}
+
+// An invoice charged again after an earlier attempt paid it (the payment
+// was deleted in Splynx, say) is paid by the new charge, not superseded:
+// the two never overlapped.
+func TestChargeAfterAnEarlierPaidOneIsNotSuperseded(t *testing.T) {
+	e := newEnv(t, gwIntegra)
+	cust := e.customer("Paid Again", "card")
+	inv := e.invoice(cust, "12.00", "")
+	e.sync()
+	en := e.engine()
+	e.nightly(en)
+	e.cycle(en)
+	first := e.attempts()[0]
+	if first.State != store.StateRecorded {
+		t.Fatalf("first %+v", first)
+	}
+	if err := e.spc.DeletePayment(e.ctx, first.SplynxPaymentID); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	e.clk.Advance(24 * 3600 * 1e9)
+	e.nightly(en)
+	e.cycle(en)
+	as := e.attempts()
+	if len(as) != 2 || as[1].State != store.StateRecorded || as[1].Superseded {
+		t.Fatalf("attempts %+v, want the second recorded on the invoice", as)
+	}
+	if onInv, _ := e.where(inv); len(onInv) != 1 {
+		t.Fatalf("payments on the invoice %v", onInv)
+	}
+}
