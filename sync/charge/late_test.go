@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/gateways/integrapay"
 	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
@@ -161,5 +162,37 @@ func TestChargeAfterAnEarlierPaidOneIsNotSuperseded(t *testing.T) {
 	}
 	if onInv, _ := e.where(inv); len(onInv) != 1 {
 		t.Fatalf("payments on the invoice %v", onInv)
+	}
+}
+
+// IntegraPay R17 (payer not active) blocks the invoice and marks the saved
+// method "needs update": the reason is about the payer, not the moment.
+func TestPayerInactiveMarksMethod(t *testing.T) {
+	e := newEnv(t, gwIntegra)
+	cust := e.customer("Inactive Payer", "card")
+	inv := e.invoice(cust, "25.00", "")
+	e.sync()
+	ms, err := e.db.ListMethods(e.ctx, cust)
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("methods %+v %v", ms, err)
+	}
+	if err := e.gw.(*integrapay.Client).SetPayerStatus(e.ctx, ms[0].PayerRef, "C"); err != nil {
+		t.Fatal(err)
+	}
+	en := e.engine()
+	for range 4 {
+		e.nightly(en)
+		e.cycle(en)
+		e.advance(1)
+	}
+	as := e.attempts()
+	if len(as) != 1 || as[0].State != store.StateDeclined || as[0].Code != "R17" {
+		t.Fatalf("attempts %+v, want one declined R17", as)
+	}
+	if m, _ := e.db.GetMethod(e.ctx, ms[0].ID); m.Status != store.MethodNeedsUpdate {
+		t.Fatalf("method %q, want %s", m.Status, store.MethodNeedsUpdate)
+	}
+	if st, _ := e.invoiceStatus(inv); st == "paid" {
+		t.Fatalf("invoice %s", st)
 	}
 }

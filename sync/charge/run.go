@@ -456,7 +456,7 @@ func (e *Engine) chargeItem(ctx context.Context, runID int64, it Item, prev *sto
 var hardReasons = map[gateways.Reason]bool{
 	gateways.ReasonInvalidAccount: true, gateways.ReasonAccountClosed: true, gateways.ReasonAuthorityRevoked: true,
 	gateways.ReasonPayerDeceased: true, gateways.ReasonInvalidCard: true, gateways.ReasonExpiredCard: true,
-	gateways.ReasonLostOrStolen: true, gateways.ReasonFraud: true,
+	gateways.ReasonLostOrStolen: true, gateways.ReasonFraud: true, gateways.ReasonPayerInactive: true,
 }
 
 func (e *Engine) backoff(checks int) time.Duration {
