@@ -48,3 +48,34 @@ func SupersedeIfPaid(ctx context.Context, tx *sql.Tx, a ChargeAttempt, now time.
 	}
 	return ref, nil
 }
+
+// SetRefundDue records, in tx, whether attempt id still owes a refund of a
+// superseded (late) settlement.
+func SetRefundDue(ctx context.Context, tx *sql.Tx, id int64, due bool, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE charge_attempts SET refund_due = ?, updated_at = ? WHERE id = ?`, due, FormatTime(now), id)
+	return err
+}
+
+// LateRefundsDue lists recorded attempts that still owe a late-settlement
+// refund and may be tried again: none of their refunds is in flight (an
+// unknown outcome waits for a person) and none was tried since notBefore.
+func (db *DB) LateRefundsDue(ctx context.Context, notBefore time.Time) ([]int64, error) {
+	rows, err := db.SQL().QueryContext(ctx, `SELECT a.id FROM charge_attempts a
+ WHERE a.refund_due = 1 AND a.state = 'recorded' AND a.refunded < a.amount
+   AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.attempt_id = a.id AND r.kind = 'refund'
+                   AND (r.state = 'requested' OR r.created_at >= ?))
+ ORDER BY a.id`, FormatTime(notBefore))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

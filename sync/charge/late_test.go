@@ -196,3 +196,78 @@ func TestPayerInactiveMarksMethod(t *testing.T) {
 		t.Fatalf("invoice %s", st)
 	}
 }
+
+// late_settlement=refund: a refund the gateway refuses is not left there;
+// the settlement job tries again until it is done, and it is done once.
+func TestLateSettlementRefundRetried(t *testing.T) {
+	e, en, inv, _, _ := twoDebits(t)
+	e.set.LateSettlement = "refund"
+	en = e.engine()
+	e.ip.SetFault("transactions/bank-payments/*/refunds", integrapaysim.Fault{Method: "POST", Status: 400, Times: 1})
+	for range 6 {
+		e.advance(1)
+		e.cycle(en)
+	}
+	if audit, _ := e.db.AuditLog(e.ctx, "charge.late_settlement_refund_failed", 10); len(audit) != 1 {
+		t.Fatalf("refund failures audited %+v, want the one refused", audit)
+	}
+	if n := e.posts("/refunds"); n != 2 {
+		t.Fatalf("%d refund requests, want the refused one and one that worked", n)
+	}
+	var sup store.ChargeAttempt
+	for _, x := range e.attempts() {
+		if x.Superseded {
+			sup = x
+		}
+	}
+	if sup.State != store.StateReversed || sup.Refunded != sup.Amount {
+		t.Fatalf("superseded attempt %s refunded %d of %d", sup.State, sup.Refunded, sup.Amount)
+	}
+	if onInv, _ := e.where(inv); len(onInv) != 1 {
+		t.Fatalf("payments on the invoice %v", onInv)
+	}
+	e.checkLedgers()
+}
+
+// A person may decide the money stays on the balance: retries stop, and the
+// decision is audited with who made it.
+func TestLateSettlementKeptStopsRetries(t *testing.T) {
+	e, en, _, _, _ := twoDebits(t)
+	e.set.LateSettlement = "refund"
+	en = e.engine()
+	e.ip.SetFault("transactions/bank-payments/*/refunds", integrapaysim.Fault{Method: "POST", Status: 400})
+	var sup store.ChargeAttempt
+	for range 6 {
+		e.advance(1)
+		e.cycle(en)
+		for _, x := range e.attempts() {
+			if x.Superseded && x.State == store.StateRecorded {
+				sup = x
+			}
+		}
+		if sup.ID != 0 {
+			break
+		}
+	}
+	if sup.ID == 0 {
+		t.Fatalf("no superseded charge recorded: %+v", e.attempts())
+	}
+	tried := e.posts("/refunds")
+	if tried == 0 {
+		t.Fatal("the refund was never tried")
+	}
+	if err := en.KeepLateSettlement(e.ctx, sup.ID, "ops@example"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		e.advance(1)
+		e.cycle(en)
+	}
+	if n := e.posts("/refunds"); n != tried {
+		t.Fatalf("%d refund requests after the decision, want still %d", n, tried)
+	}
+	audit, _ := e.db.AuditLog(e.ctx, "charge.late_settlement_kept", 10)
+	if len(audit) != 1 || audit[0].Fields["by"] != "ops@example" {
+		t.Fatalf("audit %+v", audit)
+	}
+}

@@ -186,6 +186,8 @@ type SettleStats struct {
 	Reversed  int // recorded → reversed (late dishonour, chargeback)
 	Unmatched int // changes for charges we do not know
 	Matured   int // pending past SettlesBy with no return → approved
+	// LateRefunds: superseded charges whose owed refund was tried again.
+	LateRefunds int
 }
 
 // Settle reads the gateway's status changes, applies each and then
@@ -216,7 +218,9 @@ func (e *Engine) Settle(ctx context.Context) (SettleStats, error) {
 		}
 		st.Matured++
 	}
-	return st, nil
+	n, err := e.retryLateRefunds(ctx)
+	st.LateRefunds = n
+	return st, err
 }
 
 // ApplyChanges applies gateway status changes (from the feed, or from an
