@@ -178,7 +178,10 @@ const (
 	ReasonLimitExceeded     Reason = "limit_exceeded"
 	ReasonTechnical         Reason = "technical_failure"
 	ReasonInvalidRequest    Reason = "invalid_request"
-	ReasonOther             Reason = "other"
+	// ReasonPayerInactive: the gateway's payer (the holder of the saved
+	// method) is not active; the method needs updating before a new charge.
+	ReasonPayerInactive Reason = "payer_inactive"
+	ReasonOther         Reason = "other"
 )
 
 // Outcome is the result of a charge, a lookup or a status change.

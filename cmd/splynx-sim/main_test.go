@@ -3,13 +3,20 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
+	"flag"
 	"io"
 	"net/http"
+	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/gateways/integrapay"
+	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
 )
@@ -103,5 +110,100 @@ func TestServesAndAnnounces(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("did not stop")
+	}
+}
+
+// startSim runs splynx-sim with args on a free port and returns its base
+// URL; the server stops when the test ends.
+func startSim(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"-listen", "127.0.0.1:0", "-customers", "2", "-invoices", "2", "-proformas", "0"}, args...), pw, io.Discard)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("splynx-sim did not stop")
+		}
+	})
+	sc := bufio.NewScanner(pr)
+	if !sc.Scan() || !strings.HasPrefix(sc.Text(), "LISTENING ") {
+		t.Fatalf("announcement: %q", sc.Text())
+	}
+	go io.Copy(io.Discard, pr)
+	return strings.TrimPrefix(sc.Text(), "LISTENING ")
+}
+
+// -inferred (README: splynx-sim) makes the IntegraPay simulator answer the
+// look-ups the spec does not confirm; without it they answer 404, which our
+// client reads as inconclusive.
+func TestInferredFlag(t *testing.T) {
+	for _, inferred := range []bool{false, true} {
+		var args []string
+		if inferred {
+			args = []string{"-inferred"}
+		}
+		base := startSim(t, args...)
+		c, err := integrapay.New(integrapay.Config{AuthURL: base + "/integrapay", APIURL: base + "/integrapay",
+			Username: integrapaysim.DefaultUsername, Password: integrapaysim.DefaultPassword,
+			BusinessID: integrapaysim.DefaultBusinessID, Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		m, err := c.SaveMethod(ctx, gateways.SaveMethodRequest{Payer: gateways.Payer{Reference: "FLAG1", CustomerID: 1,
+			GivenName: "Flag", FamilyName: "Test", Country: "AU"},
+			Bank: &gateways.BankDetails{Branch: "062000", AccountNumber: "12345678", AccountName: "F TEST", AccountType: "CHEQUE"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := c.Charge(ctx, gateways.ChargeRequest{Reference: "SPFLAGTEST00000001", Method: m, PayerRef: "FLAG1", Amount: 1000})
+		if err != nil || o.Status != gateways.Pending {
+			t.Fatalf("debit %+v %v", o, err)
+		}
+		// The schedule look-up is one of the paths the spec does not confirm.
+		l, err := c.Lookup(ctx, gateways.LookupRequest{Reference: "SPFLAGTEST00000001", PayerRef: "FLAG1", Method: m})
+		if inferred && (err != nil || l.Status != gateways.Pending) {
+			t.Errorf("-inferred: look-up %+v %v, want the pending debit", l, err)
+		}
+		if !inferred && !errors.Is(err, gateways.ErrInconclusive) {
+			t.Errorf("default: look-up %+v %v, want inconclusive (404 from unconfirmed paths)", l, err)
+		}
+	}
+}
+
+// Every flag README's splynx-sim paragraph names exists (-h lists them).
+func TestReadmeFlagsExist(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	i := strings.Index(text, "`splynx-sim` (`go run ./cmd/splynx-sim")
+	if i < 0 {
+		t.Fatal("README has no splynx-sim paragraph")
+	}
+	para := text[i:]
+	if j := strings.Index(para, "\n\n"); j > 0 {
+		para = para[:j]
+	}
+	var usage strings.Builder
+	if err := run(context.Background(), []string{"-h"}, io.Discard, &usage); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("run -h: %v", err)
+	}
+	names := regexp.MustCompile("[ `]-([a-z][a-z-]+)").FindAllStringSubmatch(para, -1)
+	if len(names) < 3 {
+		t.Fatalf("no flags found in %q", para)
+	}
+	for _, m := range names {
+		if !regexp.MustCompile(`(?m)^\s+-` + m[1] + `\b`).MatchString(usage.String()) {
+			t.Errorf("README names -%s, which splynx-sim does not define", m[1])
+		}
 	}
 }

@@ -45,9 +45,10 @@ func RejectionReason(code string) (gateways.Reason, bool) {
 	case "R15":
 		return gateways.ReasonLimitExceeded, true
 	case "R17":
-		// Payer inactive at debit time: our own state is wrong; retrying
-		// before someone reactivates the payer fails the same way.
-		return gateways.ReasonOther, false
+		// Payer inactive at debit time: retrying before someone
+		// reactivates the payer (saves the method again) fails the same
+		// way, so the reason is about the method.
+		return gateways.ReasonPayerInactive, false
 	case "R18", "R20":
 		return gateways.ReasonFraud, false
 	case "R23":

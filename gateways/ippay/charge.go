@@ -196,9 +196,11 @@ func holderName(m gateways.SavedMethod, payerRef string) string {
 }
 
 // Lookup sends ENQ for the charge's TransactionID and reads the answer
-// conservatively (see enqOutcome). 025 and 940 mean IPpay never saw it
-// (ErrNotFound): only then may the caller send the charge again. The ENQ
-// reply layout is not public. For ACH the settlement date is counted from
+// conservatively (see enqOutcome). No public source shows what ENQ answers
+// for a TransactionID IPpay never received (see the package doc), so 025,
+// 940 or a reply without an ActionCode prove nothing: Lookup returns
+// ErrInconclusive, never ErrNotFound, and the charge is never sent again on
+// its word. The ENQ reply layout is not public. For ACH the settlement date is counted from
 // now, as the original acceptance time is not in the reply (later, never
 // earlier, than the truth).
 func (c *Client) Lookup(ctx context.Context, req gateways.LookupRequest) (gateways.Outcome, error) {
@@ -214,7 +216,7 @@ func (c *Client) Lookup(ctx context.Context, req gateways.LookupRequest) (gatewa
 		// Kind unknown: ask each terminal; the item lives on one of them.
 		kinds = []gateways.MethodKind{gateways.Card, gateways.Bank}
 	}
-	var notFound error
+	var inconclusive error
 	asked := map[string]bool{}
 	for _, kind := range kinds {
 		tid, err := c.terminal(kind)
@@ -233,8 +235,10 @@ func (c *Client) Lookup(ctx context.Context, req gateways.LookupRequest) (gatewa
 			return gateways.Outcome{}, fmt.Errorf("ippay: lookup %s: %w", req.Reference, err)
 		}
 		switch r.ActionCode {
-		case "025", "940":
-			notFound = fmt.Errorf("ippay: ENQ %s: %s %s: %w", txid, r.ActionCode, r.text(), gateways.ErrNotFound)
+		case "", "025", "940":
+			// "Not found" for an ENQ is our guess, not a confirmed answer.
+			inconclusive = fmt.Errorf("ippay: ENQ %s answers %q %s, which is not known to mean \"never received\": %w",
+				txid, r.ActionCode, r.text(), gateways.ErrInconclusive)
 			continue
 		case "921", "003", "901", "925", "926", "996", "091", "096", "987", "989", "992", "999":
 			// The enquiry itself failed; it says nothing about the charge.
@@ -248,11 +252,11 @@ func (c *Client) Lookup(ctx context.Context, req gateways.LookupRequest) (gatewa
 			zap.String("status", string(o.Status)), zap.String("code", o.Code))
 		return o, nil
 	}
-	if notFound == nil {
+	if inconclusive == nil {
 		return gateways.Outcome{}, fmt.Errorf("ippay: lookup %s: no terminal to ask: %w", req.Reference, gateways.ErrNotConfigured)
 	}
-	c.log.Info("ippay lookup: not found", zap.String("reference", req.Reference), zap.String("transaction_id", txid))
-	return gateways.Outcome{}, notFound
+	c.log.Info("ippay lookup: inconclusive", zap.String("reference", req.Reference), zap.String("transaction_id", txid))
+	return gateways.Outcome{}, inconclusive
 }
 
 // Refund refunds a charge, choosing the operation by trying:

@@ -28,8 +28,8 @@
 //	card charge          SALE, Token, Origin RECURRING C+ (Origin RECURRING: I)      Unknown, resolved by ENQ
 //	ACH debit            CHECK, ACH Token              C+                            Unknown, resolved by ENQ
 //	look-up              ENQ, same TransactionID       C (request); reply echoing    lookup error: the attempt stays
-//	                                                   the original: I; 025/940 for  unknown, blocks its document and goes
-//	                                                   an unknown id: I              to review after review_unknown_after_days
+//	                                                   the original: I; answer for   unknown, blocks its document and goes
+//	                                                   an unknown id: ? (below)      to review after review_unknown_after_days
 //	save card / bank     TOKENIZE                      C+                            error, nothing saved
 //	refund card          VOID, then linked CREDIT      C / C+                        refund not done, shown to staff
 //	refund ACH           REVERSAL (VOIDACH first only  C+ (VOIDACH withdrawn: C)     refund not done, shown to staff
@@ -38,11 +38,32 @@
 //	ACH returns          GET {ippay_returns_url} CSV   I (format is ours)            error; without the setting ACH
 //	                                                                                 items mature after SettleDays
 //
-// ippaysim serves the returns report only with Options.Inferred. ENQ's
-// not-found answer (025) is inferred but relied on: an ENQ that says 025 is
-// taken as "never received" once the engine's grace period has passed.
-// An ENQ answer is money only when it reads as the plain original success
-// (see below).
+// ippaysim serves the returns report only with Options.Inferred. An ENQ
+// answer is money only when it reads as the plain original success (see
+// below).
+//
+// ENQ for a TransactionID IPpay never received proves nothing (issue 11:
+// "not received" only from a confirmed, explicit answer). The public clients
+// were read for it (December 2026):
+//   - BOP (gitpan/Business-OnlinePayment-IPPay 0.09, IPPay.pm, t/card.t,
+//     t/check.t) and UCRM (drphipps/UCRM-Plugin-IPPay, IpPay/*.php) never
+//     send ENQ; OMNI (dranes/omnipay-ippay) has no ENQ request either.
+//   - BPI (Billing::Payment::IPPay) lists ENQ, but its enq() sends VOID; it
+//     reads 025 only after CAPT ("capture a previously authorized
+//     transaction only").
+//   - AM (activemerchant jetpay.rb, jetpay_v2.rb) maps 025 "Transaction Not
+//     Found." and 940 "Record Not Found."; its remote tests against the
+//     JetPay test host get 025 for a CAPT of an unknown TransactionID. It
+//     has no ENQ.
+//
+// So 025 is confirmed for follow-ups (CAPT) of an unknown id, but what ENQ
+// answers for one is not shown anywhere: it might be 025, another code, or
+// an answer that does not distinguish "never received" from "not yet
+// visible". Lookup therefore returns gateways.ErrInconclusive for 025, 940
+// or a reply without an ActionCode: the attempt stays unknown, blocks its
+// document and goes to review, where a person checks IPpay's portal
+// (charge.DecideNotCharged frees the document). ippaysim answers 025 only
+// with Options.Inferred; by default its answer carries no ActionCode.
 //
 // How sure each gateway behaviour is, after five public clients were run
 // against the simulator (issue 17); [C+] two or more sources, [C] one,

@@ -306,8 +306,8 @@ func TestUnknownOutcomes(t *testing.T) {
 				if err != nil || l.Status != gateways.Approved {
 					t.Errorf("lookup %+v %v", l, err)
 				}
-			} else if !errors.Is(err, gateways.ErrNotFound) {
-				t.Errorf("lookup err %v, want ErrNotFound", err)
+			} else if !errors.Is(err, gateways.ErrInconclusive) || errors.Is(err, gateways.ErrNotFound) {
+				t.Errorf("lookup err %v, want ErrInconclusive (ENQ's not-found answer is not confirmed)", err)
 			}
 			want := 0
 			if tc.applied {
@@ -519,11 +519,21 @@ func TestRefundACH(t *testing.T) {
 	}
 }
 
-func TestLookupNotFound(t *testing.T) {
-	e := newEnv(t, ippaysim.Options{}, nil)
-	_, err := e.c.Lookup(ctx, gateways.LookupRequest{Reference: "SPNEVERSENT0000001", Method: gateways.SavedMethod{Kind: gateways.Card}})
-	if !errors.Is(err, gateways.ErrNotFound) {
-		t.Errorf("lookup of an unsent charge: %v", err)
+// What ENQ answers for a TransactionID IPpay never received is not public
+// (see the package doc): neither the simulator's default answer nor its
+// inferred 025 may read as "never received".
+func TestLookupOfUnsentChargeIsInconclusive(t *testing.T) {
+	for _, inferred := range []bool{false, true} {
+		e := newEnv(t, ippaysim.Options{Inferred: inferred}, nil)
+		for _, kind := range []gateways.MethodKind{gateways.Card, gateways.Bank, ""} {
+			_, err := e.c.Lookup(ctx, gateways.LookupRequest{Reference: "SPNEVERSENT0000001", Method: gateways.SavedMethod{Kind: kind}})
+			if !errors.Is(err, gateways.ErrInconclusive) || errors.Is(err, gateways.ErrNotFound) {
+				t.Errorf("inferred=%v kind %q: lookup of an unsent charge: %v, want ErrInconclusive", inferred, kind, err)
+			}
+		}
+		if n := len(e.entries("SALE")) + len(e.entries("CHECK")); n != 0 {
+			t.Errorf("inferred=%v: a lookup sent %d charges", inferred, n)
+		}
 	}
 }
 
@@ -591,7 +601,7 @@ func TestLookupWithoutKindAsksBothTerminals(t *testing.T) {
 		t.Errorf("lookup %+v %v", o, err)
 	}
 	_, err = e.c.Lookup(ctx, gateways.LookupRequest{Reference: "SPNOKIND0000000002"})
-	if !errors.Is(err, gateways.ErrNotFound) {
+	if !errors.Is(err, gateways.ErrInconclusive) {
 		t.Errorf("unknown reference: %v", err)
 	}
 }

@@ -59,6 +59,8 @@ type Options struct {
 	// Faults makes the simulated Splynx API misbehave during the sync
 	// phase ("error=0.2,drop=0.05", see ParseFaults).
 	Faults string
+	// IPpaySplitACH sends ACH through a separate terminal (SimConfig).
+	IPpaySplitACH bool
 
 	Stdout, Stderr io.Writer
 	// Ready, when set, is called with the web base URL once serving.
@@ -150,7 +152,8 @@ func Run(ctx context.Context, o Options) error {
 	defer servers.close()
 
 	start := time.Now()
-	sims := NewSims(SimConfig{Seed: o.Seed, Customers: o.Customers, Invoices: o.Invoices, Proformas: o.Proformas, APIKey: APIKey, APISecret: APISecret})
+	sims := NewSims(SimConfig{Seed: o.Seed, Customers: o.Customers, Invoices: o.Invoices, Proformas: o.Proformas, APIKey: APIKey, APISecret: APISecret,
+		IPpaySplitACH: o.IPpaySplitACH})
 	base, err := servers.serve("127.0.0.1:0", sims.Handler())
 	if err != nil {
 		return fmt.Errorf("demo: simulators: %w", err)

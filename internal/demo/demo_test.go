@@ -12,11 +12,11 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/config"
 )
 
-func runOnce(t *testing.T, kind config.Kind, module, prefix string) string {
+func runOnce(t *testing.T, kind config.Kind, module, prefix string, edit ...func(*Options)) string {
 	t.Helper()
 	var out, errb bytes.Buffer
 	var webURL string
-	err := Run(context.Background(), Options{
+	o := Options{
 		Addon: "splynx-" + string(kind), Kind: kind, Module: module, Prefix: prefix, Version: "test",
 		Customers: 60, Invoices: 400, Proformas: 40, Seed: 3, Once: true, LogLevel: "error",
 		Stdout: &out, Stderr: &errb,
@@ -42,7 +42,11 @@ func runOnce(t *testing.T, kind config.Kind, module, prefix string) string {
 				}
 			}
 		},
-	})
+	}
+	for _, f := range edit {
+		f(&o)
+	}
+	err := Run(context.Background(), o)
 	if err != nil {
 		t.Fatalf("demo --once: %v\n%s\n%s", err, out.String(), errb.String())
 	}
@@ -81,6 +85,21 @@ func TestDemoOnceReconciles(t *testing.T) {
 				t.Errorf("summary has a failed check:\n%s", out)
 			}
 		})
+	}
+}
+
+// The IPpay demo runs on one terminal for cards and ACH by default, as
+// issue 17 found the gateway works; a separate ACH terminal stays an option.
+func TestDemoIPpayTerminals(t *testing.T) {
+	out := squeeze(runOnce(t, config.IPpay, IPpayModule, "/ippay"))
+	if !strings.Contains(out, "ACH debits went through terminal "+IPpayTerminal+"\n") {
+		t.Errorf("default demo: ACH not through %s alone:\n%s", IPpayTerminal, out)
+	}
+	split := squeeze(runOnce(t, config.IPpay, IPpayModule, "/ippay", func(o *Options) { o.IPpaySplitACH = true }))
+	for _, want := range []string{"RESULT: everything reconciles ✓", "ACH debits went through terminal " + IPpayACHTerminal + "\n"} {
+		if !strings.Contains(split, want) {
+			t.Errorf("two-terminal demo lacks %q:\n%s", want, split)
+		}
 	}
 }
 

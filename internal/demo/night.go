@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -114,10 +115,31 @@ func runNight(ctx context.Context, e *Env, w io.Writer) error {
 
 	problems := checkLedgers(ctx, e)
 	e.Report.Check(nightSection, "gateway, Splynx and SQLite ledgers agree", 0, len(problems))
+	if e.Kind == config.IPpay {
+		e.Report.Note(nightSection, "ACH debits went through terminal", achTerminals(e))
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("ledgers disagree: %s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// achTerminals names the IPpay terminals that took the night's ACH debits
+// (one terminal serves both unless ippay_ach_terminal_id is set).
+func achTerminals(e *Env) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, en := range e.IPpay.Ledger() {
+		if en.Type == "CHECK" && !seen[en.TerminalID] {
+			seen[en.TerminalID] = true
+			out = append(out, en.TerminalID)
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
 }
 
 // demoGateway builds the add-on's gateway client on the simulators when

@@ -26,8 +26,9 @@ type Sims struct {
 	IntegraPay *integrapaysim.Sim
 	IPpay      *ippaysim.Sim
 
-	stop chan struct{}
-	done chan struct{}
+	splitACH bool
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // SimConfig sizes and seeds the simulated Splynx.
@@ -45,6 +46,10 @@ type SimConfig struct {
 	// The IPpay simulator always serves its returns report here, because
 	// the demo's module config points ippay_returns_url at it.
 	Inferred bool
+	// IPpaySplitACH configures a separate IPpay ACH terminal
+	// (ippay_ach_terminal_id = IPpayACHTerminal), as some merchants have.
+	// Off, the default: one terminal takes cards and ACH (issue 17).
+	IPpaySplitACH bool
 }
 
 // NewSims builds and seeds the simulators. The shared fake clock starts at
@@ -59,6 +64,7 @@ func NewSims(cfg SimConfig) *Sims {
 		Splynx:     splynxsim.New(splynxsim.Options{Clock: clk}),
 		IntegraPay: integrapaysim.New(integrapaysim.Options{Clock: clk, Inferred: cfg.Inferred}),
 		IPpay:      ippaysim.New(ippaysim.Options{Clock: clk, Inferred: true}),
+		splitACH:   cfg.IPpaySplitACH,
 	}
 	s.Splynx.AddAPIKey(cfg.APIKey, cfg.APISecret)
 	s.Splynx.Seed(splynxsim.SeedConfig{Seed: cfg.Seed, Customers: cfg.Customers, Invoices: cfg.Invoices, Proformas: cfg.Proformas})
@@ -125,7 +131,11 @@ func SimURLs(base string) URLs {
 // pointing their gateways at the simulators.
 func (s *Sims) Configure(u URLs) {
 	s.Splynx.SetModuleConfig(IntegraPayModule, 0, ModuleConfig(config.IntegraPay, u))
-	s.Splynx.SetModuleConfig(IPpayModule, 0, ModuleConfig(config.IPpay, u))
+	ipp := ModuleConfig(config.IPpay, u)
+	if s.splitACH {
+		ipp["ippay_ach_terminal_id"] = IPpayACHTerminal
+	}
+	s.Splynx.SetModuleConfig(IPpayModule, 0, ipp)
 }
 
 // ModuleConfig is an add-on's module config with working simulator
@@ -147,7 +157,7 @@ func ModuleConfig(k config.Kind, u URLs) map[string]string {
 	case config.IPpay:
 		m["currency"] = "USD"
 		m["ippay_terminal_id"] = IPpayTerminal
-		m["ippay_ach_terminal_id"] = IPpayACHTerminal
+		m["ippay_ach_terminal_id"] = "" // one terminal for card and ACH
 		m["ippay_url"] = u.IPpay
 		m["ippay_returns_url"] = u.IPpayReturns
 	}

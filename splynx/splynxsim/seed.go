@@ -93,7 +93,9 @@ func DefaultModuleConfig(module string) (common, defaultPartner map[string]strin
 		common["ippay_ach_settle_days"] = "5"
 		common["ippay_returns_url"] = ""
 		defaultPartner["ippay_terminal_id"] = SeedIPpayTerminalID
-		defaultPartner["ippay_ach_terminal_id"] = SeedIPpayACHTerminalID
+		// One terminal takes cards and ACH (issue 17); a two-terminal
+		// set-up would name SeedIPpayACHTerminalID here.
+		defaultPartner["ippay_ach_terminal_id"] = ""
 	}
 	return common, defaultPartner
 }

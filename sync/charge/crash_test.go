@@ -157,9 +157,12 @@ func (e *env) settleOnce(en *charge.Engine, t *testing.T) {
 	}
 }
 
-// An unknown the gateway never received becomes a decline that frees the
-// invoice, only after the grace period; then a new attempt with a new
-// reference charges it.
+// An unknown the gateway never received (the request was dropped) is not
+// freed by IPpay's ENQ: what ENQ answers for an unknown TransactionID is not
+// confirmed (gateways/ippay package doc), so the attempt stays unknown,
+// blocks the invoice, goes to review, and only a person's decision frees
+// it; then a new attempt with a new reference charges it. Before this,
+// ENQ's guessed 025 declined it NOT_SENT after 15 minutes.
 func TestUnknownNeverReceived(t *testing.T) {
 	bothModes(t, func(t *testing.T) {
 		e := newEnv(t, gwIPpay)
@@ -176,25 +179,36 @@ func TestUnknownNeverReceived(t *testing.T) {
 			t.Fatalf("progress %+v, want one unknown", res.Progress)
 		}
 		first := e.attempts()[0]
-		// Before the grace period the reconciler keeps asking, sends nothing.
 		e.clk.Advance(2 * time.Minute)
 		st, err := en.Reconcile(e.ctx)
 		if err != nil || st.StillUnkwn != 1 || st.NotSent != 0 {
 			t.Fatalf("early reconcile %+v %v", st, err)
 		}
-		if pv, _ := en.Preview(e.ctx, charge.Filters{}); pv.Count != 0 {
-			t.Fatalf("an unknown invoice is offered again: %+v", pv.Items)
-		}
+		// Past the old grace period, nights pass: ENQ's answer never frees it.
 		e.clk.Advance(20 * time.Minute)
-		if st, err := en.Reconcile(e.ctx); err != nil || st.NotSent != 1 {
+		if st, err := en.Reconcile(e.ctx); err != nil || st.NotSent != 0 {
 			t.Fatalf("late reconcile %+v %v", st, err)
 		}
-		if _, err := en.Run(e.ctx, charge.Filters{}, charge.RunOptions{}); err != nil {
+		for range 5 {
+			e.advance(1)
+			e.cycle(en)
+			if pv, _ := en.Preview(e.ctx, charge.Filters{}); pv.Count != 0 {
+				t.Fatalf("an unresolved invoice is offered again: %+v", pv.Items)
+			}
+			e.nightly(en)
+		}
+		as := e.attempts()
+		if len(as) != 1 || as[0].State != store.StateReview {
+			t.Fatalf("attempts after five nights: %+v, want one in review", as)
+		}
+		// A person checks IPpay's portal: not charged.
+		if _, err := en.ResolveReview(e.ctx, first.ID, charge.DecideNotCharged, "ops@example"); err != nil {
 			t.Fatal(err)
 		}
+		e.nightly(en)
 		e.settleAll(en)
 		e.checkLedgers()
-		as := e.attempts()
+		as = e.attempts()
 		if len(as) != 2 || as[1].Reference == first.Reference || as[1].State != store.StateRecorded {
 			t.Fatalf("attempts %+v", as)
 		}

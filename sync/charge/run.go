@@ -456,7 +456,7 @@ func (e *Engine) chargeItem(ctx context.Context, runID int64, it Item, prev *sto
 var hardReasons = map[gateways.Reason]bool{
 	gateways.ReasonInvalidAccount: true, gateways.ReasonAccountClosed: true, gateways.ReasonAuthorityRevoked: true,
 	gateways.ReasonPayerDeceased: true, gateways.ReasonInvalidCard: true, gateways.ReasonExpiredCard: true,
-	gateways.ReasonLostOrStolen: true, gateways.ReasonFraud: true,
+	gateways.ReasonLostOrStolen: true, gateways.ReasonFraud: true, gateways.ReasonPayerInactive: true,
 }
 
 func (e *Engine) backoff(checks int) time.Duration {
@@ -532,6 +532,32 @@ func (e *Engine) apply(ctx context.Context, a store.ChargeAttempt, from []store.
 
 // queueApproved queues the Splynx work an approved charge owes, in tx.
 func (e *Engine) queueApproved(ctx context.Context, tx *sql.Tx, a store.ChargeAttempt, now time.Time) error {
+	_, err := e.approvedQueue(ctx, tx, a, now)
+	return err
+}
+
+// approvedQueue is queueApproved, also saying which other attempt already
+// paid the document ("" when this one pays it). That is decided here, in
+// the transaction that approves a, so of two attempts of one document whose
+// money both arrive, the first approved pays it and the second is
+// superseded (its payment goes to the balance), whatever order the gateway
+// reported them in.
+func (e *Engine) approvedQueue(ctx context.Context, tx *sql.Tx, a store.ChargeAttempt, now time.Time) (string, error) {
+	other, err := store.SupersedeIfPaid(ctx, tx, a, now)
+	if err != nil {
+		return "", err
+	}
+	if other != "" {
+		if err := e.db.Audit(ctx, tx, "charge.superseded", map[string]any{"attempt_id": a.ID, "reference": a.Reference,
+			"customer_id": a.CustomerID, "charge": a.ChargeKey, "amount": money.Amount(a.Amount).String(),
+			"paid_by": other, "late_settlement": e.set.LateSettlement}); err != nil {
+			return "", err
+		}
+	}
+	return other, e.enqueueApproved(ctx, tx, a, now)
+}
+
+func (e *Engine) enqueueApproved(ctx context.Context, tx *sql.Tx, a store.ChargeAttempt, now time.Time) error {
 	if err := store.Enqueue(ctx, tx, store.OutboxItem{AttemptID: a.ID, Action: store.OutboxPayment, Amount: a.Amount}, now); err != nil {
 		return err
 	}

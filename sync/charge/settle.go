@@ -186,6 +186,8 @@ type SettleStats struct {
 	Reversed  int // recorded → reversed (late dishonour, chargeback)
 	Unmatched int // changes for charges we do not know
 	Matured   int // pending past SettlesBy with no return → approved
+	// LateRefunds: superseded charges whose owed refund was tried again.
+	LateRefunds int
 }
 
 // Settle reads the gateway's status changes, applies each and then
@@ -216,7 +218,9 @@ func (e *Engine) Settle(ctx context.Context) (SettleStats, error) {
 		}
 		st.Matured++
 	}
-	return st, nil
+	n, err := e.retryLateRefunds(ctx)
+	st.LateRefunds = n
+	return st, err
 }
 
 // ApplyChanges applies gateway status changes (from the feed, or from an
@@ -411,41 +415,44 @@ func (e *Engine) reverse(ctx context.Context, a store.ChargeAttempt, ch gateways
 
 // resurrect follows a charge we hold as declined that the gateway's status
 // feed shows as taken (pending or settled): the attempt becomes pending or
-// approved again and is written back like any other. When another attempt
-// already paid (or is paying) the same document, this one is superseded:
-// its payment goes to the customer's balance, or is refunded when the
+// approved again ("late") and is written back like any other. Which of a
+// document's attempts pays it is decided when each one's money is certain
+// (queueApproved): a late attempt is superseded only when another attempt
+// of the document is already approved or recorded; while that other one is
+// merely live (pending, unknown), the late one pays the document when it
+// settles, and the other, if it settles too, is the superseded one. A
+// superseded payment goes to the customer's balance, or is refunded when the
 // late_settlement setting says so. Either way it is audited.
 func (e *Engine) resurrect(ctx context.Context, a store.ChargeAttempt, o gateways.Outcome) error {
-	other, err := e.db.OtherLiveAttempt(ctx, a)
-	if err != nil {
-		return err
-	}
 	now := e.now()
 	c := store.Change{GatewayID: o.GatewayID, SecondaryID: o.SecondaryID, Message: "the gateway took this charge after we held it as declined",
-		Review: true, Supersede: other.ID != 0, Retryable: false}
+		Review: true, Retryable: false}
 	to := store.StatePending
-	var then func(tx *sql.Tx) error
 	if o.Status == gateways.Approved {
 		to, c.Resolved = store.StateApproved, true
-		then = func(tx *sql.Tx) error {
-			a.Superseded = a.Superseded || other.ID != 0
-			return e.queueApproved(ctx, tx, a, now)
-		}
 	} else {
 		c.SettlesBy = o.SettlesBy
 	}
-	audit := func(tx *sql.Tx) error {
-		if then != nil {
-			if err := then(tx); err != nil {
+	var supersededBy string
+	err := e.db.Write(ctx, func(tx *sql.Tx) error {
+		if err := store.MarkLate(ctx, tx, a.ID, now); err != nil {
+			return err
+		}
+		if err := store.Transition(ctx, tx, a.ID, []store.AttemptState{store.StateDeclined}, to, c, now); err != nil {
+			return err
+		}
+		if to == store.StateApproved {
+			ref, err := e.approvedQueue(ctx, tx, a, now)
+			if err != nil {
 				return err
 			}
+			supersededBy = ref
 		}
 		return e.db.Audit(ctx, tx, "charge.late_settlement", map[string]any{"attempt_id": a.ID, "reference": a.Reference,
 			"customer_id": a.CustomerID, "charge": a.ChargeKey, "amount": money.Amount(a.Amount).String(),
 			"was": string(a.State), "was_code": a.Code, "gateway_status": string(o.Status), "gateway_id": o.GatewayID,
-			"superseded_by": other.Reference, "late_settlement": e.set.LateSettlement})
-	}
-	err = e.db.TransitionAttempt(ctx, a.ID, []store.AttemptState{store.StateDeclined}, to, c, now, audit)
+			"superseded_by": supersededBy, "late_settlement": e.set.LateSettlement})
+	})
 	if errors.Is(err, store.ErrStateChanged) {
 		return nil
 	}
@@ -454,7 +461,7 @@ func (e *Engine) resurrect(ctx context.Context, a store.ChargeAttempt, o gateway
 	}
 	e.log.Warn("charge: the gateway took a charge we held as declined; following it", zap.Int64("attempt_id", a.ID),
 		zap.String("reference", a.Reference), zap.String("charge", a.ChargeKey), zap.String("state", string(to)),
-		zap.Bool("superseded", other.ID != 0), zap.String("superseded_by", other.Reference))
+		zap.Bool("superseded", supersededBy != ""), zap.String("superseded_by", supersededBy))
 	return nil
 }
 

@@ -235,6 +235,12 @@ func (e *Engine) writePayment(ctx context.Context, it store.OutboxItem, a store.
 			if err := store.CompleteOutbox(ctx, tx, it.ID, pid, now); err != nil {
 				return err
 			}
+			if a.Superseded && e.set.LateSettlement == "refund" {
+				// Owed until a refund succeeds or a person decides.
+				if err := store.SetRefundDue(ctx, tx, a.ID, true, now); err != nil {
+					return err
+				}
+			}
 			if e.set.PaymentStatements {
 				return store.Enqueue(ctx, tx, store.OutboxItem{AttemptID: a.ID, Action: store.OutboxStatement, Amount: a.Amount}, now)
 			}
@@ -247,13 +253,8 @@ func (e *Engine) writePayment(ctx context.Context, it store.OutboxItem, a store.
 		zap.Int64("payment_id", pid), zap.Int64("customer_id", a.CustomerID), zap.Bool("superseded", a.Superseded))
 	if a.Superseded && e.set.LateSettlement == "refund" {
 		// Recorded first, so a failed refund leaves the money visible on
-		// the balance rather than nowhere.
-		if _, err := e.Refund(ctx, a.ID, a.Amount, "taken after the document was paid by another charge"); err != nil {
-			e.log.Error("charge: refund of a superseded charge failed; the money stays on the balance",
-				zap.String("reference", a.Reference), zap.Error(err))
-			_ = e.db.Audit(ctx, nil, "charge.late_settlement_refund_failed", map[string]any{"attempt_id": a.ID,
-				"reference": a.Reference, "error": gateways.ScrubDigits(err.Error())})
-		}
+		// the balance rather than nowhere; Settle tries again.
+		e.refundLate(ctx, a.ID)
 	}
 	return nil
 }

@@ -94,6 +94,19 @@ func (s *Sim) enqReply(t *txn) reply {
 	return r
 }
 
+// enqUnknown answers an ENQ for a TransactionID the gateway never received.
+// No public source shows that answer (specs/ippay.md §3: the ENQ layout is
+// [?]; 025 is confirmed only for CAPT of an unknown id). With
+// Options.Inferred it is our guess, 025 TRANSACTION NOT FOUND; by default
+// the reply carries no ActionCode at all, so nothing can read a confirmed
+// "never received" into it.
+func (s *Sim) enqUnknown(txid string) reply {
+	if s.opts.Inferred {
+		return reply{TransactionID: txid, ActionCode: "025", ResponseText: "TRANSACTION NOT FOUND"}
+	}
+	return reply{TransactionID: txid, ErrMsg: "ENQ of an unknown TransactionID: the real answer is not public"}
+}
+
 // autoVoid voids an item just applied, as IPpay may do on its side when
 // its answer met a network error. A declined or unknown item is left alone.
 func (s *Sim) autoVoid(txid string) {

@@ -434,7 +434,7 @@ func (s *Sim) process(in *inbound, typ string) reply {
 		}
 		t, ok := s.txns[txid]
 		if !ok || t.terminal != tid {
-			return fail("025", "TRANSACTION NOT FOUND", "")
+			return s.enqUnknown(txid)
 		}
 		return s.enqReply(t)
 	case "TOKENIZE":

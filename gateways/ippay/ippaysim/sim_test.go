@@ -159,7 +159,7 @@ func TestValidationCodes(t *testing.T) {
 		{"check bad type", doc("ippay", "TransactionType", "CHECK", "TerminalID", "ACH", "TransactionID", "V8", "raw", `<ACH Type="BROKERAGE" SEC="PPD"><ABA>111000025</ABA><AccountNumber>1234567</AccountNumber><CheckNumber>101</CheckNumber></ACH>`, "CardName", "Jo", "TotalAmount", "1000"), "921"},
 		{"check no checknumber", doc("ippay", "TransactionType", "CHECK", "TerminalID", "ACH", "TransactionID", "V9", "raw", `<ACH Type="CHECKING" SEC="PPD"><ABA>111000025</ABA><AccountNumber>1234567</AccountNumber></ACH>`, "CardName", "Jo", "TotalAmount", "1000"), "921"},
 		{"enq no id", doc("ippay", "TransactionType", "ENQ", "TerminalID", "CARD"), "921"},
-		{"enq unknown", doc("ippay", "TransactionType", "ENQ", "TerminalID", "CARD", "TransactionID", "NOSUCH"), "025"},
+		{"enq unknown (answer not public)", doc("ippay", "TransactionType", "ENQ", "TerminalID", "CARD", "TransactionID", "NOSUCH"), ""},
 		{"capt unknown", doc("ippay", "TransactionType", "CAPT", "TerminalID", "CARD", "TransactionID", "NOSUCH"), "025"},
 	}
 	for _, tc := range tests {
@@ -404,4 +404,18 @@ func TestFaults(t *testing.T) {
 		t.Error("latency fault not applied")
 	}
 	e.sim.ClearFaults()
+}
+
+// ENQ's answer for an unknown TransactionID is a guess (025) served only
+// with Options.Inferred; by default the reply has no ActionCode.
+func TestEnqUnknownOnlyInferredSays025(t *testing.T) {
+	enq := doc("ippay", "TransactionType", "ENQ", "TerminalID", "CARD", "TransactionID", "NOSUCH")
+	def := newSimEnv(t, Options{})
+	p := def.post(enq)
+	def.expect(p, "", "TransactionID", "NOSUCH")
+	if p.Fields["ErrMsg"] == "" {
+		t.Errorf("default answer says nothing: %v", p.Fields)
+	}
+	inf := newSimEnv(t, Options{Inferred: true})
+	inf.expect(inf.post(enq), "025", "ResponseText", "TRANSACTION NOT FOUND")
 }
