@@ -25,6 +25,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/internal/wire"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
 	"github.com/splynx-pay/splynx-pay/store"
@@ -119,8 +120,18 @@ func (b *chargeBench) run(ctx context.Context, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "mirror full sync: %s\n", round(time.Since(start)))
 
-	set := config.Settings{PaymentMethodCard: 3, PaymentMethodBank: 2, Currency: "AUD", ChargeConcurrency: b.concurrency}
-	en := charge.New(db, sp, gw, charge.Options{Settings: set, Logger: logger})
+	set, err := config.ParseSettingsFor(config.IntegraPay, map[string]string{"payment_method_card": "3",
+		"payment_method_bank": "2"}, nil)
+	if err != nil {
+		return err
+	}
+	pol, err := wire.ChargePolicy(set)
+	if err != nil {
+		return err
+	}
+	// The bench measures the engine, not the pacing, at its own concurrency.
+	pol.GatewayRateLimit, pol.ChargeConcurrency = 0, b.concurrency
+	en := charge.New(db, sp, gw, charge.Options{Policy: pol, Logger: logger})
 	start = time.Now()
 	if err := saveMethods(ctx, db, en, b.concurrency); err != nil {
 		return fmt.Errorf("saving methods: %w", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/internal/wire"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
@@ -47,7 +48,11 @@ func runNight(ctx context.Context, e *Env, w io.Writer) error {
 		}
 		e.Gateway = gw
 	}
-	en := charge.New(e.DB, e.Client, e.Gateway, charge.Options{Settings: e.Settings, Clock: e.Clock,
+	pol, err := wire.ChargePolicy(e.Settings)
+	if err != nil {
+		return err
+	}
+	en := charge.New(e.DB, e.Client, e.Gateway, charge.Options{Policy: pol, Clock: e.Clock,
 		Logger: e.Log.Named("charge")})
 	cards, banks, err := seedMethods(ctx, e, en)
 	if err != nil {

@@ -149,7 +149,7 @@ func TestOverlappingRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db2.Close()
-		engines := []*charge.Engine{e.engine(), charge.New(db2, e.spc, e.gw, charge.Options{Settings: e.set, Clock: e.clk})}
+		engines := []*charge.Engine{e.engine(), charge.New(db2, e.spc, e.gw, charge.Options{Policy: e.set, Clock: e.clk})}
 		for i := range 2 {
 			wg.Add(1)
 			go func() {
