@@ -86,8 +86,6 @@ var (
 	ErrStateChanged = errors.New("store: charge attempt is no longer in the expected state")
 	// ErrBadTransition: the state machine does not allow the move.
 	ErrBadTransition = errors.New("store: illegal charge state transition")
-	// ErrNoRows: the row does not exist.
-	ErrNoRows = errors.New("store: no such row")
 )
 
 // TimeFormat is how the charge tables store times: fixed width UTC so text
@@ -397,7 +395,7 @@ func (db *DB) AttemptByGatewayID(ctx context.Context, gid string) (ChargeAttempt
 func (db *DB) oneAttempt(ctx context.Context, where string, args ...any) (ChargeAttempt, error) {
 	a, err := scanAttempt(db.SQL().QueryRowContext(ctx, `SELECT `+attemptCols+` FROM charge_attempts `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
-		return a, fmt.Errorf("%w: charge attempt %v", ErrNoRows, args)
+		return a, fmt.Errorf("%w: charge attempt %v", ErrNotFound, args)
 	}
 	if err != nil {
 		return a, fmt.Errorf("store: read charge attempt %v: %w", args, err)
@@ -486,7 +484,7 @@ func (db *DB) ListAttempts(ctx context.Context, f AttemptFilter) ([]ChargeAttemp
 	return out, rows.Err()
 }
 
-// LatestAttempt returns the newest attempt of a charge (ErrNoRows if none).
+// LatestAttempt returns the newest attempt of a charge (ErrNotFound if none).
 func (db *DB) LatestAttempt(ctx context.Context, chargeKey string) (ChargeAttempt, error) {
 	return db.oneAttempt(ctx, `WHERE charge_key = ? ORDER BY id DESC LIMIT 1`, chargeKey)
 }
@@ -496,7 +494,7 @@ func (db *DB) LatestAttempt(ctx context.Context, chargeKey string) (ChargeAttemp
 func (db *DB) OtherLiveAttempt(ctx context.Context, a ChargeAttempt) (ChargeAttempt, error) {
 	o, err := db.oneAttempt(ctx, `WHERE charge_key = ? AND id <> ? AND superseded = 0
  AND state IN ('created','sending','unknown','review','pending','approved','recorded') ORDER BY id DESC LIMIT 1`, a.ChargeKey, a.ID)
-	if errors.Is(err, ErrNoRows) {
+	if errors.Is(err, ErrNotFound) {
 		return ChargeAttempt{}, nil
 	}
 	return o, err

@@ -124,7 +124,7 @@ func scanRun(r scanner) (ChargeRun, error) {
 func (db *DB) GetRun(ctx context.Context, id int64) (ChargeRun, error) {
 	r, err := scanRun(db.SQL().QueryRowContext(ctx, `SELECT `+runCols+` FROM charge_runs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return r, fmt.Errorf("%w: charge run %d", ErrNoRows, id)
+		return r, fmt.Errorf("%w: charge run %d", ErrNotFound, id)
 	}
 	if err != nil {
 		return r, fmt.Errorf("store: read charge run %d: %w", id, err)
@@ -280,7 +280,7 @@ func (db *DB) SaveMethod(ctx context.Context, m SavedMethodRow, now time.Time) (
 func (db *DB) GetMethod(ctx context.Context, id int64) (SavedMethodRow, error) {
 	m, err := scanMethod(db.SQL().QueryRowContext(ctx, `SELECT `+methodCols+` FROM saved_methods WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return m, fmt.Errorf("%w: saved method %d", ErrNoRows, id)
+		return m, fmt.Errorf("%w: saved method %d", ErrNotFound, id)
 	}
 	if err != nil {
 		return m, fmt.Errorf("store: read saved method %d: %w", id, err)
@@ -288,12 +288,12 @@ func (db *DB) GetMethod(ctx context.Context, id int64) (SavedMethodRow, error) {
 	return m, nil
 }
 
-// ActiveMethod returns the customer's active method (ErrNoRows if none).
+// ActiveMethod returns the customer's active method (ErrNotFound if none).
 func (db *DB) ActiveMethod(ctx context.Context, customerID int64) (SavedMethodRow, error) {
 	m, err := scanMethod(db.SQL().QueryRowContext(ctx, `SELECT `+methodCols+` FROM saved_methods
  WHERE customer_id = ? AND status = 'active'`, customerID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return m, fmt.Errorf("%w: active method of customer %d", ErrNoRows, customerID)
+		return m, fmt.Errorf("%w: active method of customer %d", ErrNotFound, customerID)
 	}
 	if err != nil {
 		return m, fmt.Errorf("store: read active method of customer %d: %w", customerID, err)
