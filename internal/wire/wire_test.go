@@ -27,7 +27,7 @@ var (
 	notPolicy = []string{"splynx_url", "integrapay_", "ippay_"}
 )
 
-func policyFor(t *testing.T, k config.Kind, module map[string]string) charge.Policy {
+func policyFor(t *testing.T, k config.Addon, module map[string]string) charge.Policy {
 	t.Helper()
 	s, err := config.ParseSettingsFor(k, module, nil)
 	if err != nil {
