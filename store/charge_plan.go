@@ -215,3 +215,24 @@ func (db *DB) LastDeclines(ctx context.Context, notSent string) ([]LastDecline, 
 	}
 	return out, rows.Err()
 }
+
+// CustomersOwing lists up to limit active customers with a not_paid
+// invoice, by id.
+func (db *DB) CustomersOwing(ctx context.Context, limit int) ([]Customer, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+customerCols+` FROM customers WHERE id IN
+ (SELECT c.id FROM customers c JOIN invoices i ON i.customer_id = c.id WHERE i.status = 'not_paid' AND c.status = 'active')
+ ORDER BY id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: customers owing: %w", err)
+	}
+	defer rows.Close()
+	var out []Customer
+	for rows.Next() {
+		c, err := scanCustomer(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: customers owing: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -184,7 +184,7 @@ func (db *DB) AttemptByGatewayID(ctx context.Context, gid string) (ChargeAttempt
 }
 
 func (db *DB) oneAttempt(ctx context.Context, where string, args ...any) (ChargeAttempt, error) {
-	a, err := scanAttempt(db.SQL().QueryRowContext(ctx, `SELECT `+attemptCols+` FROM charge_attempts `+where, args...))
+	a, err := scanAttempt(db.read.QueryRowContext(ctx, `SELECT `+attemptCols+` FROM charge_attempts `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("%w: charge attempt %v", ErrNotFound, args)
 	}
@@ -259,7 +259,7 @@ func (db *DB) ListAttempts(ctx context.Context, f AttemptFilter) ([]ChargeAttemp
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
-	rows, err := db.SQL().QueryContext(ctx, q, args...)
+	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list charge attempts: %w", err)
 	}
@@ -289,4 +289,29 @@ func (db *DB) OtherLiveAttempt(ctx context.Context, a ChargeAttempt) (ChargeAtte
 		return ChargeAttempt{}, nil
 	}
 	return o, err
+}
+
+// StateTotal counts the attempts in one state and sums their amounts.
+type StateTotal struct {
+	State  AttemptState
+	Count  int64
+	Amount int64 // minor units
+}
+
+// AttemptTotals counts and sums the attempts per state, by state.
+func (db *DB) AttemptTotals(ctx context.Context) ([]StateTotal, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT state, COUNT(*), SUM(amount) FROM charge_attempts GROUP BY state ORDER BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("store: attempt totals: %w", err)
+	}
+	defer rows.Close()
+	var out []StateTotal
+	for rows.Next() {
+		var t StateTotal
+		if err := rows.Scan(&t.State, &t.Count, &t.Amount); err != nil {
+			return nil, fmt.Errorf("store: attempt totals: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }

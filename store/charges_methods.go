@@ -80,7 +80,7 @@ func (db *DB) SaveMethod(ctx context.Context, m SavedMethodRow, now time.Time) (
 
 // GetMethod reads one saved method.
 func (db *DB) GetMethod(ctx context.Context, id int64) (SavedMethodRow, error) {
-	m, err := scanMethod(db.SQL().QueryRowContext(ctx, `SELECT `+methodCols+` FROM saved_methods WHERE id = ?`, id))
+	m, err := scanMethod(db.read.QueryRowContext(ctx, `SELECT `+methodCols+` FROM saved_methods WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("%w: saved method %d", ErrNotFound, id)
 	}
@@ -92,7 +92,7 @@ func (db *DB) GetMethod(ctx context.Context, id int64) (SavedMethodRow, error) {
 
 // ActiveMethod returns the customer's active method (ErrNotFound if none).
 func (db *DB) ActiveMethod(ctx context.Context, customerID int64) (SavedMethodRow, error) {
-	m, err := scanMethod(db.SQL().QueryRowContext(ctx, `SELECT `+methodCols+` FROM saved_methods
+	m, err := scanMethod(db.read.QueryRowContext(ctx, `SELECT `+methodCols+` FROM saved_methods
  WHERE customer_id = ? AND status = 'active'`, customerID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("%w: active method of customer %d", ErrNotFound, customerID)
@@ -117,7 +117,7 @@ func (db *DB) ListMethods(ctx context.Context, customerID int64, statuses ...str
 			args = append(args, s)
 		}
 	}
-	rows, err := db.SQL().QueryContext(ctx, q+" ORDER BY id", args...)
+	rows, err := db.read.QueryContext(ctx, q+" ORDER BY id", args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list saved methods: %w", err)
 	}

@@ -62,7 +62,7 @@ func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]Outbox
 	if limit <= 0 {
 		limit = 500
 	}
-	rows, err := db.SQL().QueryContext(ctx, `SELECT `+outboxCols+` FROM writeback_outbox
+	rows, err := db.read.QueryContext(ctx, `SELECT `+outboxCols+` FROM writeback_outbox
  WHERE status = 'pending' AND (next_try_at = '' OR next_try_at <= ?) ORDER BY id LIMIT ?`, FormatTime(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: list due write-backs: %w", err)
@@ -86,7 +86,7 @@ func (db *DB) ListOutbox(ctx context.Context, attemptID int64) ([]OutboxItem, er
 		q += ` WHERE attempt_id = ?`
 		args = append(args, attemptID)
 	}
-	rows, err := db.SQL().QueryContext(ctx, q+` ORDER BY id`, args...)
+	rows, err := db.read.QueryContext(ctx, q+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list write-backs: %w", err)
 	}
@@ -152,7 +152,7 @@ func CancelPaymentWriteBack(ctx context.Context, tx *sql.Tx, attemptID int64, no
 // ReleaseDeadLeases makes pending items leased (until after now) by an owner
 // that dead reports as gone due at once, and returns how many it freed.
 func (db *DB) ReleaseDeadLeases(ctx context.Context, now time.Time, dead func(owner string) bool) (int, error) {
-	rows, err := db.SQL().QueryContext(ctx, `SELECT DISTINCT lease_owner FROM writeback_outbox
+	rows, err := db.read.QueryContext(ctx, `SELECT DISTINCT lease_owner FROM writeback_outbox
  WHERE status = 'pending' AND lease_owner <> '' AND next_try_at > ?`, FormatTime(now))
 	if err != nil {
 		return 0, fmt.Errorf("store: list write-back leases: %w", err)

@@ -68,7 +68,7 @@ func (db *DB) ListReversals(ctx context.Context, attemptID int64) ([]Reversal, e
 		q += ` WHERE attempt_id = ?`
 		args = append(args, attemptID)
 	}
-	rows, err := db.SQL().QueryContext(ctx, q+` ORDER BY id`, args...)
+	rows, err := db.read.QueryContext(ctx, q+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list reversals: %w", err)
 	}

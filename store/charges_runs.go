@@ -121,7 +121,7 @@ func scanRun(r scanner) (ChargeRun, error) {
 
 // GetRun reads one run.
 func (db *DB) GetRun(ctx context.Context, id int64) (ChargeRun, error) {
-	r, err := scanRun(db.SQL().QueryRowContext(ctx, `SELECT `+runCols+` FROM charge_runs WHERE id = ?`, id))
+	r, err := scanRun(db.read.QueryRowContext(ctx, `SELECT `+runCols+` FROM charge_runs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("%w: charge run %d", ErrNotFound, id)
 	}
@@ -136,7 +136,7 @@ func (db *DB) ListRuns(ctx context.Context, limit int) ([]ChargeRun, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := db.SQL().QueryContext(ctx, `SELECT `+runCols+` FROM charge_runs ORDER BY id DESC LIMIT ?`, limit)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+runCols+` FROM charge_runs ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: list charge runs: %w", err)
 	}
@@ -190,7 +190,7 @@ func (db *DB) AddRunLines(ctx context.Context, runID int64, lines []LogLine) err
 
 // RunLog returns a run's log lines of one section in order.
 func (db *DB) RunLog(ctx context.Context, runID int64, section string) ([]string, error) {
-	rows, err := db.SQL().QueryContext(ctx, `SELECT line FROM charge_run_lines WHERE run_id = ? AND section = ? ORDER BY id`, runID, section)
+	rows, err := db.read.QueryContext(ctx, `SELECT line FROM charge_run_lines WHERE run_id = ? AND section = ? ORDER BY id`, runID, section)
 	if err != nil {
 		return nil, fmt.Errorf("store: read log of charge run %d: %w", runID, err)
 	}

@@ -123,7 +123,7 @@ func (e *env) checkNoPaymentDetailsStored() {
 	}
 	// The masks themselves are there, so the search above did read the rows.
 	var masks int
-	if err := e.db.SQL().QueryRowContext(e.ctx, `SELECT count(*) FROM saved_methods WHERE mask LIKE '%•••%'`).Scan(&masks); err != nil || masks < 2 {
+	if err := e.sqlDB().QueryRowContext(e.ctx, `SELECT count(*) FROM saved_methods WHERE mask LIKE '%•••%'`).Scan(&masks); err != nil || masks < 2 {
 		e.t.Fatalf("saved method masks: %d, %v", masks, err)
 	}
 }

@@ -2,6 +2,7 @@ package charge_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
@@ -59,6 +60,7 @@ type env struct {
 	db     *store.DB
 	set    charge.Policy
 	hooks  charge.Hooks
+	raw    *sql.DB
 }
 
 // inferredOn makes newEnv's gateway simulators also serve the paths and
@@ -316,7 +318,7 @@ func (e *env) checkLedgers() {
 	}
 	// A superseded attempt's money went to the balance, not the document.
 	superseded := map[string]bool{}
-	if rows, err := e.db.SQL().QueryContext(e.ctx, `SELECT reference FROM charge_attempts WHERE superseded = 1`); err == nil {
+	if rows, err := e.sqlDB().QueryContext(e.ctx, `SELECT reference FROM charge_attempts WHERE superseded = 1`); err == nil {
 		for rows.Next() {
 			var ref string
 			if rows.Scan(&ref) == nil {
@@ -381,4 +383,20 @@ func testPolicy(t testing.TB, module map[string]string) charge.Policy {
 	}
 	p.GatewayRateLimit = 0
 	return p
+}
+
+// sqlDB is the test's own connection to the database file, apart from the
+// store, to look at rows (or forge one for a test's setup) where store has
+// no function for it.
+func (e *env) sqlDB() *sql.DB {
+	e.t.Helper()
+	if e.raw == nil {
+		db, err := sql.Open("sqlite3", "file:"+e.dbPath+"?_busy_timeout=10000&_foreign_keys=on")
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		e.t.Cleanup(func() { db.Close() })
+		e.raw = db
+	}
+	return e.raw
 }
