@@ -81,21 +81,11 @@ func (db *DB) PlanDocuments(ctx context.Context, f PlanFilter, invoices bool) ([
  LEFT JOIN customers c ON c.id = d.customer_id
  LEFT JOIN billing b ON b.customer_id = d.customer_id
  LEFT JOIN saved_methods m ON m.customer_id = d.customer_id AND m.status = 'active'` + w.sql() + ` ORDER BY d.id`
-	rows, err := db.read.QueryContext(ctx, q, w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: plan: query %s: %w", table, err)
-	}
-	defer rows.Close()
-	var out []PlanRow
-	for rows.Next() {
-		var r PlanRow
-		if err := rows.Scan(&r.ID, &r.Number, &r.CustomerID, &r.CustomerName, &r.Login, &r.DateCreated, &r.Total,
-			&r.Due, &r.Status, &r.CustomerStatus, &r.Attributes, &r.MethodID, &r.MethodKind, &r.Mask); err != nil {
-			return nil, fmt.Errorf("store: plan: read %s: %w", table, err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db, "plan "+table, func(sc scanner) (r PlanRow, err error) {
+		err = sc.Scan(&r.ID, &r.Number, &r.CustomerID, &r.CustomerName, &r.Login, &r.DateCreated, &r.Total,
+			&r.Due, &r.Status, &r.CustomerStatus, &r.Attributes, &r.MethodID, &r.MethodKind, &r.Mask)
+		return r, err
+	}, q, w.args...)
 }
 
 // PlanBalances lists the customers whose balance is negative, matching f,
@@ -116,22 +106,12 @@ func (db *DB) PlanBalances(ctx context.Context, f PlanFilter) ([]PlanRow, error)
  COALESCE(m.id, 0), COALESCE(m.kind, ''), COALESCE(m.mask, '')
  FROM billing b JOIN customers c ON c.id = b.customer_id
  LEFT JOIN saved_methods m ON m.customer_id = c.id AND m.status = 'active'` + w.sql() + ` ORDER BY c.id`
-	rows, err := db.read.QueryContext(ctx, q, w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: plan: query balances: %w", err)
-	}
-	defer rows.Close()
-	var out []PlanRow
-	for rows.Next() {
-		var r PlanRow
-		if err := rows.Scan(&r.CustomerID, &r.CustomerName, &r.Login, &r.Due, &r.CustomerStatus, &r.Attributes,
-			&r.MethodID, &r.MethodKind, &r.Mask); err != nil {
-			return nil, fmt.Errorf("store: plan: read balances: %w", err)
-		}
+	return queryAll(ctx, db, "plan balances", func(sc scanner) (r PlanRow, err error) {
+		err = sc.Scan(&r.CustomerID, &r.CustomerName, &r.Login, &r.Due, &r.CustomerStatus, &r.Attributes,
+			&r.MethodID, &r.MethodKind, &r.Mask)
 		r.Total = r.Due
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		return r, err
+	}, q, w.args...)
 }
 
 // compare adds "col op ?" for a comparison operator; "" adds nothing.
@@ -156,21 +136,11 @@ type LiveAttempt struct {
 // LiveAttempts lists the attempts not yet final (created, sending,
 // unknown, review, pending, approved) that were not superseded.
 func (db *DB) LiveAttempts(ctx context.Context) ([]LiveAttempt, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT charge_key, state, reference FROM charge_attempts
+	return queryAll(ctx, db, "live attempts", func(sc scanner) (a LiveAttempt, err error) {
+		err = sc.Scan(&a.ChargeKey, &a.State, &a.Reference)
+		return a, err
+	}, `SELECT charge_key, state, reference FROM charge_attempts
  WHERE state IN ('created','sending','unknown','review','pending','approved') AND superseded = 0`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []LiveAttempt
-	for rows.Next() {
-		var a LiveAttempt
-		if err := rows.Scan(&a.ChargeKey, &a.State, &a.Reference); err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
 }
 
 // LastDecline is the newest attempt of a charge, declined, with what the
@@ -192,7 +162,11 @@ type LastDecline struct {
 // before they were sent) and superseded ones do not count, neither as the
 // newest nor in BatchAttempts.
 func (db *DB) LastDeclines(ctx context.Context, notSent string) ([]LastDecline, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT a.charge_key, a.reference, a.retryable, a.retried, a.next_retry_at,
+	return queryAll(ctx, db, "last declines", func(sc scanner) (d LastDecline, err error) {
+		err = sc.Scan(&d.ChargeKey, &d.Reference, &d.Retryable, &d.Retried, &d.NextRetryAt, &d.MethodID,
+			&d.Code, &d.Reason, &d.ActiveMethodID, &d.BatchAttempts)
+		return d, err
+	}, `SELECT a.charge_key, a.reference, a.retryable, a.retried, a.next_retry_at,
  COALESCE(a.method_id, 0), a.code, a.reason,
  COALESCE((SELECT m.id FROM saved_methods m WHERE m.customer_id = a.customer_id AND m.status = 'active'), 0),
  (SELECT COUNT(*) FROM charge_attempts x LEFT JOIN charge_runs r ON r.id = x.run_id
@@ -200,39 +174,12 @@ func (db *DB) LastDeclines(ctx context.Context, notSent string) ([]LastDecline, 
  FROM charge_attempts a
  JOIN (SELECT charge_key, MAX(id) AS id FROM charge_attempts WHERE code <> ? AND superseded = 0 GROUP BY charge_key) l ON l.id = a.id
  WHERE a.state = 'declined'`, notSent, notSent)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []LastDecline
-	for rows.Next() {
-		var d LastDecline
-		if err := rows.Scan(&d.ChargeKey, &d.Reference, &d.Retryable, &d.Retried, &d.NextRetryAt, &d.MethodID,
-			&d.Code, &d.Reason, &d.ActiveMethodID, &d.BatchAttempts); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
 }
 
 // CustomersOwing lists up to limit active customers with a not_paid
 // invoice, by id.
 func (db *DB) CustomersOwing(ctx context.Context, limit int) ([]Customer, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+customerCols+` FROM customers WHERE id IN
+	return queryAll(ctx, db, "customers owing", scanCustomer, `SELECT `+customerCols+` FROM customers WHERE id IN
  (SELECT c.id FROM customers c JOIN invoices i ON i.customer_id = c.id WHERE i.status = 'not_paid' AND c.status = 'active')
  ORDER BY id LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: customers owing: %w", err)
-	}
-	defer rows.Close()
-	var out []Customer
-	for rows.Next() {
-		c, err := scanCustomer(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: customers owing: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }

@@ -100,7 +100,7 @@ const attemptCols = `id, charge_key, kind, invoice_id, proforma_id, item_number,
  retryable, review, attempt_no, COALESCE(retry_of, 0), retried, COALESCE(run_id, 0), settles_by, next_retry_at,
  next_check_at, checks, splynx_payment_id, created_at, updated_at, sent_at, resolved_at, superseded`
 
-type scanner interface{ Scan(...any) error }
+type scanner = interface{ Scan(...any) error }
 
 func scanAttempt(r scanner) (ChargeAttempt, error) {
 	var a ChargeAttempt
@@ -259,20 +259,7 @@ func (db *DB) ListAttempts(ctx context.Context, f AttemptFilter) ([]ChargeAttemp
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
-	rows, err := db.read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list charge attempts: %w", err)
-	}
-	defer rows.Close()
-	var out []ChargeAttempt
-	for rows.Next() {
-		a, err := scanAttempt(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list charge attempts: %w", err)
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db, "list charge attempts", scanAttempt, q, args...)
 }
 
 // LatestAttempt returns the newest attempt of a charge (ErrNotFound if none).
@@ -300,18 +287,8 @@ type StateTotal struct {
 
 // AttemptTotals counts and sums the attempts per state, by state.
 func (db *DB) AttemptTotals(ctx context.Context) ([]StateTotal, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT state, COUNT(*), SUM(amount) FROM charge_attempts GROUP BY state ORDER BY state`)
-	if err != nil {
-		return nil, fmt.Errorf("store: attempt totals: %w", err)
-	}
-	defer rows.Close()
-	var out []StateTotal
-	for rows.Next() {
-		var t StateTotal
-		if err := rows.Scan(&t.State, &t.Count, &t.Amount); err != nil {
-			return nil, fmt.Errorf("store: attempt totals: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db, "attempt totals", func(sc scanner) (t StateTotal, err error) {
+		err = sc.Scan(&t.State, &t.Count, &t.Amount)
+		return t, err
+	}, `SELECT state, COUNT(*), SUM(amount) FROM charge_attempts GROUP BY state ORDER BY state`)
 }

@@ -117,20 +117,7 @@ func (db *DB) ListMethods(ctx context.Context, customerID int64, statuses ...str
 			args = append(args, s)
 		}
 	}
-	rows, err := db.read.QueryContext(ctx, q+" ORDER BY id", args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list saved methods: %w", err)
-	}
-	defer rows.Close()
-	var out []SavedMethodRow
-	for rows.Next() {
-		m, err := scanMethod(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list saved methods: %w", err)
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db, "list saved methods", scanMethod, q+" ORDER BY id", args...)
 }
 
 // SetMethodStatus changes a saved method's status inside tx.

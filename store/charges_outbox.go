@@ -62,21 +62,8 @@ func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]Outbox
 	if limit <= 0 {
 		limit = 500
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+outboxCols+` FROM writeback_outbox
+	return queryAll(ctx, db, "list due write-backs", scanOutbox, `SELECT `+outboxCols+` FROM writeback_outbox
  WHERE status = 'pending' AND (next_try_at = '' OR next_try_at <= ?) ORDER BY id LIMIT ?`, FormatTime(now), limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: list due write-backs: %w", err)
-	}
-	defer rows.Close()
-	var out []OutboxItem
-	for rows.Next() {
-		o, err := scanOutbox(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list due write-backs: %w", err)
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
 }
 
 // ListOutbox returns the outbox rows of an attempt (attemptID 0: all).
@@ -86,20 +73,7 @@ func (db *DB) ListOutbox(ctx context.Context, attemptID int64) ([]OutboxItem, er
 		q += ` WHERE attempt_id = ?`
 		args = append(args, attemptID)
 	}
-	rows, err := db.read.QueryContext(ctx, q+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list write-backs: %w", err)
-	}
-	defer rows.Close()
-	var out []OutboxItem
-	for rows.Next() {
-		o, err := scanOutbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db, "list write-backs", scanOutbox, q+` ORDER BY id`, args...)
 }
 
 // ClaimOutbox leases a due pending item until until for owner (a lease id

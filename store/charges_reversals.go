@@ -68,21 +68,12 @@ func (db *DB) ListReversals(ctx context.Context, attemptID int64) ([]Reversal, e
 		q += ` WHERE attempt_id = ?`
 		args = append(args, attemptID)
 	}
-	rows, err := db.read.QueryContext(ctx, q+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list reversals: %w", err)
-	}
-	defer rows.Close()
-	var out []Reversal
-	for rows.Next() {
+	return queryAll(ctx, db, "list reversals", func(sc scanner) (Reversal, error) {
 		var r Reversal
 		var created string
-		if err := rows.Scan(&r.ID, &r.AttemptID, &r.Kind, &r.Reference, &r.GatewayID, &r.Amount, &r.Reason, &r.Code,
-			&r.SplynxPaymentID, &r.State, &created); err != nil {
-			return nil, err
-		}
+		err := sc.Scan(&r.ID, &r.AttemptID, &r.Kind, &r.Reference, &r.GatewayID, &r.Amount, &r.Reason, &r.Code,
+			&r.SplynxPaymentID, &r.State, &created)
 		r.CreatedAt = ParseTime(created)
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		return r, err
+	}, q+` ORDER BY id`, args...)
 }

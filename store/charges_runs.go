@@ -136,20 +136,7 @@ func (db *DB) ListRuns(ctx context.Context, limit int) ([]ChargeRun, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+runCols+` FROM charge_runs ORDER BY id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: list charge runs: %w", err)
-	}
-	defer rows.Close()
-	var out []ChargeRun
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list charge runs: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db, "list charge runs", scanRun, `SELECT `+runCols+` FROM charge_runs ORDER BY id DESC LIMIT ?`, limit)
 }
 
 // Run log sections.
@@ -190,18 +177,8 @@ func (db *DB) AddRunLines(ctx context.Context, runID int64, lines []LogLine) err
 
 // RunLog returns a run's log lines of one section in order.
 func (db *DB) RunLog(ctx context.Context, runID int64, section string) ([]string, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT line FROM charge_run_lines WHERE run_id = ? AND section = ? ORDER BY id`, runID, section)
-	if err != nil {
-		return nil, fmt.Errorf("store: read log of charge run %d: %w", runID, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db, fmt.Sprintf("read log of charge run %d", runID), func(sc scanner) (s string, err error) {
+		err = sc.Scan(&s)
+		return s, err
+	}, `SELECT line FROM charge_run_lines WHERE run_id = ? AND section = ? ORDER BY id`, runID, section)
 }
