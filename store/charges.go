@@ -1,10 +1,5 @@
 package store
 
-// Persistence of the charge state machine (DESIGN.md, "The charge"). Every
-// state change is one immediate write transaction whose UPDATE is guarded by
-// the state the caller believes the row is in; when the guard matches no row
-// someone else moved it first and the caller gets ErrStateChanged.
-
 import (
 	"context"
 	"database/sql"
@@ -16,78 +11,12 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
-// AttemptState is the state of one charge attempt.
-type AttemptState string
-
-// Charge attempt states (DESIGN.md).
-const (
-	StateCreated AttemptState = "created"
-	StateSending AttemptState = "sending"
-	StateUnknown AttemptState = "unknown"
-	// StateReview: still unknown after the review_unknown_after_days
-	// setting; blocks new charges of the document until a person decides
-	// (the status feed can still resolve it).
-	StateReview   AttemptState = "review"
-	StatePending  AttemptState = "pending"
-	StateApproved AttemptState = "approved"
-	StateDeclined AttemptState = "declined"
-	StateRecorded AttemptState = "recorded"
-	StateReversed AttemptState = "reversed"
-)
-
-// Live reports whether an attempt in this state blocks another attempt of the
-// same charge (the partial unique index charge_attempts_one_live).
-func (s AttemptState) Live() bool {
-	switch s {
-	case StateCreated, StateSending, StateUnknown, StateReview, StatePending, StateApproved:
-		return true
-	}
-	return false
-}
-
-// allowed lists the legal transitions. created→declined exists for a run
-// cancelled before the request left: nothing was sent, the row says so.
-// declined→pending|approved is the gateway's status feed showing that a
-// charge we held as declined (or never received) was taken after all.
-var allowed = map[AttemptState][]AttemptState{
-	StateCreated:  {StateSending, StateDeclined},
-	StateSending:  {StateApproved, StatePending, StateDeclined, StateUnknown},
-	StateUnknown:  {StateApproved, StatePending, StateDeclined, StateReview},
-	StateReview:   {StateApproved, StatePending, StateDeclined},
-	StatePending:  {StateApproved, StateDeclined},
-	StateDeclined: {StatePending, StateApproved},
-	StateApproved: {StateRecorded, StateReversed},
-	StateRecorded: {StateReversed},
-}
-
-// CanTransition reports whether from → to is a legal move.
-func CanTransition(from, to AttemptState) bool {
-	for _, s := range allowed[from] {
-		if s == to {
-			return true
-		}
-	}
-	return false
-}
-
 // Kinds of charge.
 const (
 	KindInvoice  = "invoice"
 	KindProforma = "proforma"
 	KindRefill   = "refill"
 	KindBalance  = "balance"
-)
-
-// Errors of the charge tables.
-var (
-	// ErrLiveAttempt: another attempt of the same charge is live.
-	ErrLiveAttempt = errors.New("store: a live attempt exists for this charge")
-	// ErrStateChanged: the guarded UPDATE matched nothing; the row moved.
-	ErrStateChanged = errors.New("store: charge attempt is no longer in the expected state")
-	// ErrBadTransition: the state machine does not allow the move.
-	ErrBadTransition = errors.New("store: illegal charge state transition")
-	// ErrNoRows: the row does not exist.
-	ErrNoRows = errors.New("store: no such row")
 )
 
 // TimeFormat is how the charge tables store times: fixed width UTC so text
@@ -171,7 +100,7 @@ const attemptCols = `id, charge_key, kind, invoice_id, proforma_id, item_number,
  retryable, review, attempt_no, COALESCE(retry_of, 0), retried, COALESCE(run_id, 0), settles_by, next_retry_at,
  next_check_at, checks, splynx_payment_id, created_at, updated_at, sent_at, resolved_at, superseded`
 
-type scanner interface{ Scan(...any) error }
+type scanner = interface{ Scan(...any) error }
 
 func scanAttempt(r scanner) (ChargeAttempt, error) {
 	var a ChargeAttempt
@@ -239,146 +168,6 @@ func (db *DB) CreateAttempt(ctx context.Context, a *ChargeAttempt, now time.Time
 	return db.Write(ctx, func(tx *sql.Tx) error { return InsertAttempt(ctx, tx, a, now) })
 }
 
-// Change is what a transition writes besides the state. Empty strings and
-// zero times keep the stored value, so a later lookup never erases an id the
-// gateway gave earlier.
-type Change struct {
-	GatewayID       string
-	SecondaryID     string
-	Reason          string
-	Code            string
-	Message         string
-	Retryable       bool
-	Review          bool
-	SettlesBy       time.Time
-	NextRetryAt     time.Time
-	NextCheckAt     time.Time
-	SplynxPaymentID int64
-	// Amount, when > 0, corrects the charged amount to what the gateway processed.
-	Amount int64
-	// Sent stamps sent_at (created → sending).
-	Sent bool
-	// Resolved stamps resolved_at.
-	Resolved bool
-	// BumpChecks counts a reconciler lookup.
-	BumpChecks bool
-	// Supersede marks the attempt superseded (never cleared).
-	Supersede bool
-}
-
-// Transition moves attempt id from one of the states in from to to, inside
-// tx. It returns ErrStateChanged when the row is not in any of from.
-func Transition(ctx context.Context, tx *sql.Tx, id int64, from []AttemptState, to AttemptState, c Change, now time.Time) error {
-	if len(from) == 0 {
-		return fmt.Errorf("%w: no source state for attempt %d → %s", ErrBadTransition, id, to)
-	}
-	args := []any{string(to), c.GatewayID, c.SecondaryID, c.Reason, c.Code, c.Message, c.Retryable, c.Review,
-		FormatTime(c.SettlesBy), FormatTime(c.NextRetryAt), FormatTime(c.NextCheckAt), c.SplynxPaymentID, c.Amount,
-		FormatTime(now)}
-	sent, resolved, checks, superseded := "sent_at", "resolved_at", "checks", "superseded"
-	if c.Supersede {
-		superseded = "1"
-	}
-	if c.Sent {
-		sent = "?"
-		args = append(args, FormatTime(now))
-	}
-	if c.Resolved {
-		resolved = "?"
-		args = append(args, FormatTime(now))
-	}
-	if c.BumpChecks {
-		checks = "checks + 1"
-	}
-	args = append(args, id)
-	ph := make([]string, 0, len(from))
-	for _, f := range from {
-		if f != to && !CanTransition(f, to) {
-			return fmt.Errorf("%w: %s → %s (attempt %d)", ErrBadTransition, f, to, id)
-		}
-		ph = append(ph, "?")
-		args = append(args, string(f))
-	}
-	q := `UPDATE charge_attempts SET state = ?,
- gateway_id = COALESCE(NULLIF(?, ''), gateway_id),
- secondary_id = COALESCE(NULLIF(?, ''), secondary_id),
- reason = COALESCE(NULLIF(?, ''), reason),
- code = COALESCE(NULLIF(?, ''), code),
- message = COALESCE(NULLIF(?, ''), message),
- retryable = ?, review = ?,
- settles_by = COALESCE(NULLIF(?, ''), settles_by),
- next_retry_at = COALESCE(NULLIF(?, ''), next_retry_at),
- next_check_at = ?,
- splynx_payment_id = COALESCE(NULLIF(?, 0), splynx_payment_id),
- amount = COALESCE(NULLIF(?, 0), amount),
- updated_at = ?, sent_at = ` + sent + `, resolved_at = ` + resolved + `, checks = ` + checks + `,
- superseded = ` + superseded + `
- WHERE id = ? AND state IN (` + strings.Join(ph, ",") + `)`
-	res, err := tx.ExecContext(ctx, q, args...)
-	if err != nil {
-		if IsUniqueViolation(err) {
-			return fmt.Errorf("%w: attempt %d → %s", ErrLiveAttempt, id, to)
-		}
-		return fmt.Errorf("store: move charge attempt %d to %s: %w", id, to, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("store: move charge attempt %d to %s: %w", id, to, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("%w: attempt %d expected %v → %s", ErrStateChanged, id, from, to)
-	}
-	return nil
-}
-
-// TransitionAttempt is Transition in its own transaction; then, if not nil,
-// runs within the same transaction (outbox rows, method status, ...).
-func (db *DB) TransitionAttempt(ctx context.Context, id int64, from []AttemptState, to AttemptState, c Change, now time.Time, then func(tx *sql.Tx) error) error {
-	return db.Write(ctx, func(tx *sql.Tx) error {
-		if err := Transition(ctx, tx, id, from, to, c, now); err != nil {
-			return err
-		}
-		if then != nil {
-			return then(tx)
-		}
-		return nil
-	})
-}
-
-// SetNextCheck records a reconciler look that changed nothing.
-func (db *DB) SetNextCheck(ctx context.Context, id int64, state AttemptState, next time.Time, now time.Time) error {
-	return db.Write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE charge_attempts SET next_check_at = ?, checks = checks + 1, updated_at = ?
- WHERE id = ? AND state = ?`, FormatTime(next), FormatTime(now), id, string(state))
-		return err
-	})
-}
-
-// MarkRetried flags a declined attempt whose retry has been created (in tx).
-func MarkRetried(ctx context.Context, tx *sql.Tx, id int64) error {
-	res, err := tx.ExecContext(ctx, `UPDATE charge_attempts SET retried = 1 WHERE id = ? AND state = 'declined' AND retried = 0`, id)
-	if err != nil {
-		return fmt.Errorf("store: mark attempt %d retried: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("%w: attempt %d already retried", ErrStateChanged, id)
-	}
-	return nil
-}
-
-// AddRefunded adds amount to the attempt's refunded total (in tx).
-func AddRefunded(ctx context.Context, tx *sql.Tx, id, amount int64, now time.Time) error {
-	res, err := tx.ExecContext(ctx, `UPDATE charge_attempts SET refunded = refunded + ?, updated_at = ?
- WHERE id = ? AND refunded + ? <= amount`, amount, FormatTime(now), id, amount)
-	if err != nil {
-		return fmt.Errorf("store: add refund to attempt %d: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: refund of %d on attempt %d exceeds what is left", amount, id)
-	}
-	return nil
-}
-
 // GetAttempt reads one attempt.
 func (db *DB) GetAttempt(ctx context.Context, id int64) (ChargeAttempt, error) {
 	return db.oneAttempt(ctx, `WHERE id = ?`, id)
@@ -395,9 +184,9 @@ func (db *DB) AttemptByGatewayID(ctx context.Context, gid string) (ChargeAttempt
 }
 
 func (db *DB) oneAttempt(ctx context.Context, where string, args ...any) (ChargeAttempt, error) {
-	a, err := scanAttempt(db.SQL().QueryRowContext(ctx, `SELECT `+attemptCols+` FROM charge_attempts `+where, args...))
+	a, err := scanAttempt(db.read.QueryRowContext(ctx, `SELECT `+attemptCols+` FROM charge_attempts `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
-		return a, fmt.Errorf("%w: charge attempt %v", ErrNoRows, args)
+		return a, fmt.Errorf("%w: charge attempt %v", ErrNotFound, args)
 	}
 	if err != nil {
 		return a, fmt.Errorf("store: read charge attempt %v: %w", args, err)
@@ -470,23 +259,10 @@ func (db *DB) ListAttempts(ctx context.Context, f AttemptFilter) ([]ChargeAttemp
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
-	rows, err := db.SQL().QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list charge attempts: %w", err)
-	}
-	defer rows.Close()
-	var out []ChargeAttempt
-	for rows.Next() {
-		a, err := scanAttempt(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list charge attempts: %w", err)
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db, "list charge attempts", scanAttempt, q, args...)
 }
 
-// LatestAttempt returns the newest attempt of a charge (ErrNoRows if none).
+// LatestAttempt returns the newest attempt of a charge (ErrNotFound if none).
 func (db *DB) LatestAttempt(ctx context.Context, chargeKey string) (ChargeAttempt, error) {
 	return db.oneAttempt(ctx, `WHERE charge_key = ? ORDER BY id DESC LIMIT 1`, chargeKey)
 }
@@ -496,8 +272,23 @@ func (db *DB) LatestAttempt(ctx context.Context, chargeKey string) (ChargeAttemp
 func (db *DB) OtherLiveAttempt(ctx context.Context, a ChargeAttempt) (ChargeAttempt, error) {
 	o, err := db.oneAttempt(ctx, `WHERE charge_key = ? AND id <> ? AND superseded = 0
  AND state IN ('created','sending','unknown','review','pending','approved','recorded') ORDER BY id DESC LIMIT 1`, a.ChargeKey, a.ID)
-	if errors.Is(err, ErrNoRows) {
+	if errors.Is(err, ErrNotFound) {
 		return ChargeAttempt{}, nil
 	}
 	return o, err
+}
+
+// StateTotal counts the attempts in one state and sums their amounts.
+type StateTotal struct {
+	State  AttemptState
+	Count  int64
+	Amount int64 // minor units
+}
+
+// AttemptTotals counts and sums the attempts per state, by state.
+func (db *DB) AttemptTotals(ctx context.Context) ([]StateTotal, error) {
+	return queryAll(ctx, db, "attempt totals", func(sc scanner) (t StateTotal, err error) {
+		err = sc.Scan(&t.State, &t.Count, &t.Amount)
+		return t, err
+	}, `SELECT state, COUNT(*), SUM(amount) FROM charge_attempts GROUP BY state ORDER BY state`)
 }

@@ -60,7 +60,7 @@ func SetRefundDue(ctx context.Context, tx *sql.Tx, id int64, due bool, now time.
 // refund and may be tried again: none of their refunds is in flight (an
 // unknown outcome waits for a person) and none was tried since notBefore.
 func (db *DB) LateRefundsDue(ctx context.Context, notBefore time.Time) ([]int64, error) {
-	rows, err := db.SQL().QueryContext(ctx, `SELECT a.id FROM charge_attempts a
+	rows, err := db.read.QueryContext(ctx, `SELECT a.id FROM charge_attempts a
  WHERE a.refund_due = 1 AND a.state = 'recorded' AND a.refunded < a.amount
    AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.attempt_id = a.id AND r.kind = 'refund'
                    AND (r.state = 'requested' OR r.created_at >= ?))

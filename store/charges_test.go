@@ -197,7 +197,7 @@ func TestSavedMethodReplaces(t *testing.T) {
 	if old.Status != MethodRemoved {
 		t.Fatalf("old method status %s", old.Status)
 	}
-	if _, err := db.ActiveMethod(ctx, 8); !errors.Is(err, ErrNoRows) {
+	if _, err := db.ActiveMethod(ctx, 8); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("customer without method: %v", err)
 	}
 }

@@ -40,17 +40,17 @@ func (db *DB) CreatePortalSession(ctx context.Context, id string, s PortalSessio
 }
 
 // PortalSessionByID returns the session if it was seen within idle of now
-// (ErrNoRows otherwise, and for an unknown id). A session seen more than
+// (ErrNotFound otherwise, and for an unknown id). A session seen more than
 // touchEvery ago has its last_seen moved to now, so an active visitor stays
 // in without a write on every click.
 func (db *DB) PortalSessionByID(ctx context.Context, id string, idle, touchEvery time.Duration, now time.Time) (PortalSession, error) {
 	var s PortalSession
 	var created, seen string
 	key := sessionKey(id)
-	err := db.SQL().QueryRowContext(ctx, `SELECT customer_id, via, ip, origin, created_at, last_seen FROM portal_sessions WHERE id_hash = ?`, key).
+	err := db.read.QueryRowContext(ctx, `SELECT customer_id, via, ip, origin, created_at, last_seen FROM portal_sessions WHERE id_hash = ?`, key).
 		Scan(&s.CustomerID, &s.Via, &s.IP, &s.Origin, &created, &seen)
 	if errors.Is(err, sql.ErrNoRows) {
-		return s, fmt.Errorf("%w: portal session", ErrNoRows)
+		return s, fmt.Errorf("%w: portal session", ErrNotFound)
 	}
 	if err != nil {
 		return s, fmt.Errorf("store: read portal session: %w", err)
@@ -58,7 +58,7 @@ func (db *DB) PortalSessionByID(ctx context.Context, id string, idle, touchEvery
 	s.CreatedAt, s.LastSeen = ParseTime(created), ParseTime(seen)
 	if now.Sub(s.LastSeen) > idle {
 		_ = db.DeletePortalSession(ctx, id)
-		return PortalSession{}, fmt.Errorf("%w: portal session expired", ErrNoRows)
+		return PortalSession{}, fmt.Errorf("%w: portal session expired", ErrNotFound)
 	}
 	if now.Sub(s.LastSeen) > touchEvery {
 		err := db.Write(ctx, func(tx *sql.Tx) error {

@@ -43,10 +43,10 @@ func TestPortalSessionsIdleAndSurviveReopen(t *testing.T) {
 	if _, err := db.PortalSessionByID(ctx, id, idle, time.Minute, t0.Add(45*time.Minute)); err != nil {
 		t.Fatalf("touched session: %v", err)
 	}
-	if _, err := db.PortalSessionByID(ctx, id, idle, time.Minute, t0.Add(76*time.Minute)); !errors.Is(err, ErrNoRows) {
+	if _, err := db.PortalSessionByID(ctx, id, idle, time.Minute, t0.Add(76*time.Minute)); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("idle session: %v", err)
 	}
-	if _, err := db.PortalSessionByID(ctx, "other", idle, time.Minute, t0); !errors.Is(err, ErrNoRows) {
+	if _, err := db.PortalSessionByID(ctx, "other", idle, time.Minute, t0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown session: %v", err)
 	}
 	_ = db.CreatePortalSession(ctx, "a-second-session-id-0123456789", PortalSession{CustomerID: 8, Via: "splynx"}, t0)

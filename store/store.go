@@ -149,10 +149,6 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-// SQL is the read pool. Writes through it would bypass the single-writer
-// path and may hit SQLITE_BUSY; use Write instead.
-func (db *DB) SQL() *sql.DB { return db.read }
-
 // Write runs fn in one immediate write transaction and commits it if fn
 // returns nil. The write lock is taken at BEGIN, so fn never fails half-way
 // because another writer got there first.

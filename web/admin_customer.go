@@ -603,7 +603,7 @@ func (p *customerTab) addMethod(w http.ResponseWriter, r *http.Request) {
 		p.s.Error(w, r, http.StatusServiceUnavailable, errNoEngine.Error(), err)
 		return
 	}
-	set := en.Settings()
+	set := en.Policy()
 	country := "AU"
 	if set.Currency == "USD" {
 		country = "US"

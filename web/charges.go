@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/internal/wire"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
 )
@@ -64,7 +65,11 @@ func engineFrom(d Deps) func(ctx context.Context) (*charge.Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		return charge.New(d.DB, d.Splynx, gw, charge.Options{Settings: set, Clock: d.Clock, Logger: d.Log}), nil
+		pol, err := wire.ChargePolicy(set)
+		if err != nil {
+			return nil, err
+		}
+		return charge.New(d.DB, d.Splynx, gw, charge.Options{Policy: pol, Clock: d.Clock, Logger: d.Log}), nil
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/internal/wire"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
 	"github.com/splynx-pay/splynx-pay/store"
@@ -60,13 +61,21 @@ func newChargeSite(t *testing.T) *chargeSite {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	set := config.Settings{PaymentMethodCard: 3, Currency: "AUD"}
+	set, err := config.ParseSettingsFor(config.IntegraPay, map[string]string{"payment_method_card": "3"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.GatewayRateLimit = 0 // no pacing, as before the engine took a validated policy
+	pol, err := wire.ChargePolicy(set)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cust := sp.AddCustomer(splynxsim.Customer{Name: "Web Payer", Email: "w@example.com"})
 	sp.AddInvoice(splynxsim.Invoice{CustomerID: cust, Total: money.MustParse("25.00"), Status: "not_paid"})
 	if _, err := mirror.New(db, spc, mirror.Options{Clock: clk}).Full(ctx); err != nil {
 		t.Fatal(err)
 	}
-	en := charge.New(db, spc, gw, charge.Options{Settings: set, Clock: clk})
+	en := charge.New(db, spc, gw, charge.Options{Policy: pol, Clock: clk})
 	if _, err := en.SaveMethod(ctx, gateways.SaveMethodRequest{Payer: gateways.Payer{Reference: "1", CustomerID: cust,
 		GivenName: "Web", FamilyName: "Payer", Email: "w@example.com", Country: "AU"},
 		Card: &gateways.CardDetails{Number: "4111111111111111", ExpMonth: 12, ExpYear: 2030, CVV: "123"}}, "test"); err != nil {

@@ -172,13 +172,13 @@ func (p *portal) newBackend(ctx context.Context) (*backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("portal: gateway: %w", err)
 	}
-	var en *charge.Engine
-	if d.Charge != nil {
-		if en, err = d.Charge(ctx); err != nil {
-			return nil, fmt.Errorf("portal: charge engine: %w", err)
-		}
-	} else {
-		en = charge.New(d.DB, sp, gw, charge.Options{Settings: set, Clock: d.Clock, Logger: d.Log})
+	ctor := d.Charge
+	if ctor == nil {
+		ctor = engineFrom(d)
+	}
+	en, err := ctor(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("portal: charge engine: %w", err)
 	}
 	return &backend{db: d.DB, sp: sp, set: set, gw: gw, en: en}, nil
 }
@@ -195,10 +195,10 @@ func (p *portal) need(w http.ResponseWriter, r *http.Request) (*backend, bool) {
 }
 
 // kind says which add-on serves the pages.
-func (p *portal) kind(set config.Settings) config.Kind {
+func (p *portal) kind(set config.Settings) config.Addon {
 	switch {
-	case set.Kind != "":
-		return set.Kind
+	case set.Addon != "":
+		return set.Addon
 	case strings.Contains(p.s.Prefix(), "ippay") || set.Currency == "USD":
 		return config.IPpay
 	}
@@ -278,7 +278,7 @@ func (p *portal) identify(w http.ResponseWriter, r *http.Request, b *backend) (v
 			_ = b.db.DeletePortalSession(ctx, ck.Value)
 		case err == nil:
 			return visitor{CustomerID: s.CustomerID, Via: s.Via, sid: ck.Value}, false, nil
-		case !errors.Is(err, store.ErrNoRows):
+		case !errors.Is(err, store.ErrNotFound):
 			return v, false, err
 		}
 	}

@@ -144,7 +144,7 @@ By accepting below, you authorize your service provider ("we", "us") and our pay
 )
 
 // readBank checks the bank account fields of r for the add-on k.
-func readBank(r *http.Request, k config.Kind) (gateways.BankDetails, bankForm, bool) {
+func readBank(r *http.Request, k config.Addon) (gateways.BankDetails, bankForm, bool) {
 	f := bankForm{Name: strings.TrimSpace(r.PostFormValue("account_name")), AccountType: r.PostFormValue("account_type"),
 		Accepted: r.PostFormValue("accept") == "1", Errors: map[string]string{}}
 	acct := digitsOf(r.PostFormValue("account_number"))
@@ -207,7 +207,7 @@ func readBank(r *http.Request, k config.Kind) (gateways.BankDetails, bankForm, b
 	return b, f, true
 }
 
-func agreementFor(k config.Kind) agreement {
+func agreementFor(k config.Addon) agreement {
 	if k == config.IPpay {
 		return achAgreement
 	}
@@ -215,7 +215,7 @@ func agreementFor(k config.Kind) agreement {
 }
 
 // bankOffered reports whether the add-on takes bank accounts as configured.
-func bankOffered(k config.Kind, set config.Settings) bool {
+func bankOffered(k config.Addon, set config.Settings) bool {
 	return k != config.IPpay || set.IPpayACHTerminalID != ""
 }
 

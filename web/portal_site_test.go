@@ -65,7 +65,7 @@ func (l *lockedBuffer) String() string {
 // portalSite is one add-on's pages over the simulated Splynx and gateway.
 type portalSite struct {
 	t      testing.TB
-	kind   config.Kind
+	kind   config.Addon
 	prefix string
 	srv    *httptest.Server
 	clk    *clock.Fake
@@ -94,7 +94,7 @@ type siteOption func(module map[string]string)
 // production daemon does).
 var siteLogLevel = "debug"
 
-func newPortalSite(t testing.TB, kind config.Kind, opts ...siteOption) *portalSite {
+func newPortalSite(t testing.TB, kind config.Addon, opts ...siteOption) *portalSite {
 	t.Helper()
 	ctx := context.Background()
 	ps := &portalSite{t: t, kind: kind, logs: &lockedBuffer{}, served: &lockedBuffer{}}
@@ -175,7 +175,7 @@ func newPortalSite(t testing.TB, kind config.Kind, opts ...siteOption) *portalSi
 	ps.goneInv = ps.sp.AddInvoice(splynxsim.Invoice{CustomerID: ps.john, Number: "2026110005", Total: money.MustParse("12.00")})
 	ps.spc = spc
 	ps.mirror()
-	ps.en = charge.New(ps.db, spc, gw, charge.Options{Settings: ps.set, Clock: ps.clk, Logger: log})
+	ps.en = charge.New(ps.db, spc, gw, charge.Options{Policy: mustPolicy(t, ps.set), Clock: ps.clk, Logger: log})
 	s, err := New(Options{Addon: "splynx-" + string(kind), Prefix: ps.prefix, Deps: Deps{DB: ps.db, Clock: ps.clk, Log: log,
 		Settings: func(context.Context) (config.Settings, error) { return ps.set, nil },
 		Gateway:  func(context.Context) (gateways.Gateway, error) { return gw, nil },

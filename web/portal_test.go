@@ -16,7 +16,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/sync/charge"
 )
 
-var bothAddons = []config.Kind{config.IntegraPay, config.IPpay}
+var bothAddons = []config.Addon{config.IntegraPay, config.IPpay}
 
 func TestPortalVisitorIdentity(t *testing.T) {
 	ps := newPortalSite(t, config.IntegraPay)
@@ -93,7 +93,7 @@ func TestPortalLoginForm(t *testing.T) {
 	}
 	// The session survives a restart: it is in the database.
 	var n int
-	if err := ps.db.SQL().QueryRow(`SELECT count(*) FROM portal_sessions WHERE customer_id = ? AND via = 'login'`, ps.john).Scan(&n); err != nil || n != 1 {
+	if err := rawSQL(t, ps.db).QueryRow(`SELECT count(*) FROM portal_sessions WHERE customer_id = ? AND via = 'login'`, ps.john).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("stored sessions: %d %v", n, err)
 	}
 	if a := ps.post(c, "/methods", "/logout", nil); a.code != http.StatusOK {
@@ -640,7 +640,7 @@ func TestPortalShowsTheMethodInSplynxAndRestores(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fresh.Close()
-	en := charge.New(fresh, ps.spc, nil, charge.Options{Settings: ps.set, Clock: ps.clk})
+	en := charge.New(fresh, ps.spc, nil, charge.Options{Policy: mustPolicy(t, ps.set), Clock: ps.clk})
 	st, err := en.RestoreMethods(t.Context())
 	if err != nil || st.Restored != 1 {
 		t.Fatalf("restore: %+v %v", st, err)

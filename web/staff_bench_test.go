@@ -55,7 +55,10 @@ func BenchmarkStaffPages(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	set := config.Settings{PaymentMethodCard: 3, Currency: "AUD"}
+	set, err := config.ParseSettingsFor(config.IntegraPay, map[string]string{"payment_method_card": "3"}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	clk := clock.NewFake(now)
 	s, err := New(Options{Addon: "splynx-integrapay", Prefix: "/integrapay", Deps: Deps{DB: db, Clock: clk,
 		Settings: func(context.Context) (config.Settings, error) { return set, nil },
@@ -186,6 +189,6 @@ func fillStaffBench(b *testing.B, db *store.DB, customers, invoices int, now tim
 		b.Fatal(err)
 	}
 	var n int
-	_ = db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM charge_attempts`).Scan(&n)
+	_ = rawSQL(b, db).QueryRowContext(ctx, `SELECT COUNT(*) FROM charge_attempts`).Scan(&n)
 	return n
 }

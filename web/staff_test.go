@@ -75,7 +75,11 @@ func newStaffSite(t *testing.T) *staffSite {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.db.Close() })
-	set := config.Settings{PaymentMethodCard: 3, PaymentMethodBank: 4, Currency: "AUD", MetricsToken: "scrape-me"}
+	set, err := config.ParseSettingsFor(config.IntegraPay, map[string]string{
+		"payment_method_card": "3", "payment_method_bank": "4", "metrics_token": "scrape-me"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	st.card = st.sp.AddCustomer(splynxsim.Customer{Name: "Carla Card", Email: "carla@example.com", Status: "active"})
 	st.bank = st.sp.AddCustomer(splynxsim.Customer{Name: "Bert Bank", Email: "bert@example.com", Status: "active"})
 	st.none = st.sp.AddCustomer(splynxsim.Customer{Name: "Nina None", Email: "nina@example.com", Status: "active"})
@@ -87,7 +91,7 @@ func newStaffSite(t *testing.T) *staffSite {
 	if _, err := mirror.New(st.db, spc, mirror.Options{Clock: st.clk}).Full(ctx); err != nil {
 		t.Fatal(err)
 	}
-	st.en = charge.New(st.db, spc, gw, charge.Options{Settings: set, Clock: st.clk})
+	st.en = charge.New(st.db, spc, gw, charge.Options{Policy: mustPolicy(t, set), Clock: st.clk})
 	payer := func(c int64, name string) gateways.Payer {
 		return gateways.Payer{Reference: fmt.Sprint(c), CustomerID: c, GivenName: name, FamilyName: "Test", Email: "p@example.com", Country: "AU"}
 	}

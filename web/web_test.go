@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -16,7 +17,11 @@ import (
 
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
+	"github.com/splynx-pay/splynx-pay/internal/wire"
 	"github.com/splynx-pay/splynx-pay/store"
+	"github.com/splynx-pay/splynx-pay/sync/charge"
+
+	_ "github.com/mattn/go-sqlite3"
 )
 
 func newTestServer(t *testing.T, opts Options) (*Server, *httptest.Server) {
@@ -278,4 +283,26 @@ func TestCSRFCookieOnlyUnderThePrefix(t *testing.T) {
 	if len(resp.Cookies()) != 1 || resp.Cookies()[0].Name != CSRFCookie {
 		t.Fatalf("/integrapay/healthz set %v", resp.Cookies())
 	}
+}
+
+// rawSQL opens a second connection to a store's file, for tests that look
+// at rows directly (store keeps its own pool to itself).
+func rawSQL(t testing.TB, db *store.DB) *sql.DB {
+	t.Helper()
+	raw, err := sql.Open("sqlite3", "file:"+db.Path()+"?_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return raw
+}
+
+// mustPolicy maps test settings onto the engine's policy as the daemon does.
+func mustPolicy(t testing.TB, set config.Settings) charge.Policy {
+	t.Helper()
+	p, err := wire.ChargePolicy(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

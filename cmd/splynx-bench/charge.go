@@ -25,6 +25,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/internal/wire"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
 	"github.com/splynx-pay/splynx-pay/store"
@@ -119,28 +120,28 @@ func (b *chargeBench) run(ctx context.Context, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "mirror full sync: %s\n", round(time.Since(start)))
 
-	set := config.Settings{PaymentMethodCard: 3, PaymentMethodBank: 2, Currency: "AUD", ChargeConcurrency: b.concurrency}
-	en := charge.New(db, sp, gw, charge.Options{Settings: set, Logger: logger})
+	set, err := config.ParseSettingsFor(config.IntegraPay, map[string]string{"payment_method_card": "3",
+		"payment_method_bank": "2"}, nil)
+	if err != nil {
+		return err
+	}
+	pol, err := wire.ChargePolicy(set)
+	if err != nil {
+		return err
+	}
+	// The bench measures the engine, not the pacing, at its own concurrency.
+	pol.GatewayRateLimit, pol.ChargeConcurrency = 0, b.concurrency
+	en := charge.New(db, sp, gw, charge.Options{Policy: pol, Logger: logger})
 	start = time.Now()
 	if err := saveMethods(ctx, db, en, b.concurrency); err != nil {
 		return fmt.Errorf("saving methods: %w", err)
 	}
 	fmt.Fprintf(stdout, "saved %d cards through the gateway: %s (not measured)\n", total, round(time.Since(start)))
 
-	var ids []int64
-	rows, err := db.SQL().QueryContext(ctx, `SELECT id FROM invoices ORDER BY id`)
+	ids, err := mirroredIDs(ctx, db, true)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	if len(ids) != total {
 		return fmt.Errorf("mirror holds %d invoices, want %d", len(ids), total)
 	}
@@ -202,24 +203,24 @@ func (b *chargeBench) run(ctx context.Context, stdout io.Writer) error {
 
 // saveMethods saves a test card for every mirrored customer, concurrently.
 func saveMethods(ctx context.Context, db *store.DB, en *charge.Engine, conc int) error {
-	rows, err := db.SQL().QueryContext(ctx, `SELECT id, name FROM customers ORDER BY id`)
-	if err != nil {
-		return err
-	}
 	type cust struct {
 		id   int64
 		name string
 	}
 	var cs []cust
-	for rows.Next() {
-		var c cust
-		if err := rows.Scan(&c.id, &c.name); err != nil {
-			rows.Close()
+	for after := int64(0); ; {
+		page, err := db.ListCustomers(ctx, store.CustomerFilter{AfterID: after, Limit: 10000})
+		if err != nil {
 			return err
 		}
-		cs = append(cs, c)
+		if len(page) == 0 {
+			break
+		}
+		for _, c := range page {
+			cs = append(cs, cust{c.ID, c.Name})
+		}
+		after = page[len(page)-1].ID
 	}
-	rows.Close()
 	work := make(chan cust)
 	errc := make(chan error, conc)
 	var wg sync.WaitGroup

@@ -354,21 +354,15 @@ func (b *syncBench) change(ctx context.Context, c *splynx.Client, db *store.DB) 
 	}
 	var jobs []job
 	for _, t := range []struct {
-		table   string
 		n       int
 		invoice bool
-	}{{"customers", b.customers, false}, {"invoices", b.invoices, true}} {
+	}{{b.customers, false}, {b.invoices, true}} {
 		step := stepFor(t.n, b.changePct)
-		rows, err := db.SQL().QueryContext(ctx, `SELECT id FROM `+t.table+` ORDER BY id`)
+		ids, err := mirroredIDs(ctx, db, t.invoice)
 		if err != nil {
 			return 0, 0, err
 		}
-		for i := 0; rows.Next(); i++ {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return 0, 0, err
-			}
+		for i, id := range ids {
 			if i%step == 0 {
 				jobs = append(jobs, job{t.invoice, id})
 				if t.invoice {
@@ -378,7 +372,6 @@ func (b *syncBench) change(ctx context.Context, c *splynx.Client, db *store.DB) 
 				}
 			}
 		}
-		rows.Close()
 	}
 	ch := make(chan job)
 	var firstErr error
@@ -545,4 +538,37 @@ func fetch(ctx context.Context, hc *http.Client, q recorded) (int64, error) {
 		return n, fmt.Errorf("GET %s: status %d", req.URL.Path, resp.StatusCode)
 	}
 	return n, nil
+}
+
+// mirroredIDs lists the ids of every mirrored invoice (or customer), by id.
+func mirroredIDs(ctx context.Context, db *store.DB, invoices bool) ([]int64, error) {
+	var ids []int64
+	for {
+		var page []int64
+		var after int64
+		if len(ids) > 0 {
+			after = ids[len(ids)-1]
+		}
+		if invoices {
+			invs, err := db.ListInvoices(ctx, store.InvoiceFilter{AfterID: after, Limit: 10000})
+			if err != nil {
+				return nil, err
+			}
+			for _, v := range invs {
+				page = append(page, v.ID)
+			}
+		} else {
+			cs, err := db.ListCustomers(ctx, store.CustomerFilter{AfterID: after, Limit: 10000})
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range cs {
+				page = append(page, c.ID)
+			}
+		}
+		if len(page) == 0 {
+			return ids, nil
+		}
+		ids = append(ids, page...)
+	}
 }

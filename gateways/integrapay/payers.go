@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/internal/redact"
 )
 
 // PayerInfo is what IntegraPay says of a payer (gateways.PayerInfo, so
@@ -242,7 +243,7 @@ func (c *Client) SaveMethod(ctx context.Context, req gateways.SaveMethodRequest)
 			AccountName   string
 			AccountType   string
 			Audit         audit
-		}{digits(b.Branch), digits(b.AccountNumber), strings.TrimSpace(b.AccountName), saved.AccountType, au}
+		}{redact.Digits(b.Branch), redact.Digits(b.AccountNumber), strings.TrimSpace(b.AccountName), saved.AccountType, au}
 		if err := c.do(ctx, call{op: "save bank account", method: http.MethodPut, path: c.payerPath(ref, "accounts", "bank-account"), body: body,
 			secrets: []string{body.AccountBranch, body.AccountNumber}}, nil); err != nil {
 			return gateways.SavedMethod{}, err
@@ -264,7 +265,7 @@ func (c *Client) SaveMethod(ctx context.Context, req gateways.SaveMethodRequest)
 		if v := strings.TrimSpace(cd.CVV); v != "" {
 			ccv = &v
 		}
-		tokReq := struct{ Card cardBody }{cardBody{digits(cd.Number), holder, cd.ExpYear, cd.ExpMonth, ccv}}
+		tokReq := struct{ Card cardBody }{cardBody{redact.Digits(cd.Number), holder, cd.ExpYear, cd.ExpMonth, ccv}}
 		var tokResp struct {
 			Token text `json:"token"`
 		}
@@ -297,11 +298,11 @@ func (c *Client) SaveMethod(ctx context.Context, req gateways.SaveMethodRequest)
 
 // checkBank validates AU bank details and returns the method's mask.
 func checkBank(b gateways.BankDetails) (gateways.SavedMethod, error) {
-	bsb := digits(b.Branch)
+	bsb := redact.Digits(b.Branch)
 	if len(bsb) != 6 || !onlyDigitsAnd(b.Branch, " -") {
 		return gateways.SavedMethod{}, fmt.Errorf("%w: BSB must be 6 digits", gateways.ErrInvalidDetails)
 	}
-	acct := digits(b.AccountNumber)
+	acct := redact.Digits(b.AccountNumber)
 	if len(acct) < 5 || len(acct) > 9 || !onlyDigitsAnd(b.AccountNumber, " -") {
 		return gateways.SavedMethod{}, fmt.Errorf("%w: account number must be 5 to 9 digits", gateways.ErrInvalidDetails)
 	}
@@ -327,7 +328,7 @@ func checkBank(b gateways.BankDetails) (gateways.SavedMethod, error) {
 // "BSB 062-••• •••• 678". The full BSB is a routing number and masks are
 // stored and rendered, so the branch digits stay out.
 func BankMask(bsb, account string) string {
-	bsb = digits(bsb)
+	bsb = redact.Digits(bsb)
 	prefix := "•••"
 	if len(bsb) == 6 {
 		prefix = bsb[:3]
@@ -346,7 +347,7 @@ func checkCard(cd gateways.CardDetails, now time.Time) (gateways.SavedMethod, er
 	if cd.ExpYear < now.Year() || (cd.ExpYear == now.Year() && cd.ExpMonth < int(now.Month())) {
 		return gateways.SavedMethod{}, fmt.Errorf("%w: card expired %02d/%04d", gateways.ErrInvalidDetails, cd.ExpMonth, cd.ExpYear)
 	}
-	if v := strings.TrimSpace(cd.CVV); v != "" && (len(v) < 3 || len(v) > 4 || digits(v) != v) {
+	if v := strings.TrimSpace(cd.CVV); v != "" && (len(v) < 3 || len(v) > 4 || redact.Digits(v) != v) {
 		return gateways.SavedMethod{}, fmt.Errorf("%w: CVV must be 3 or 4 digits", gateways.ErrInvalidDetails)
 	}
 	brand := gateways.CardBrand(cd.Number)
@@ -379,16 +380,6 @@ func (c *Client) RemoveMethod(ctx context.Context, payerRef string, m gateways.S
 	}
 	c.log.Info("payment method removed", zap.String("payer_ref", payerRef), zap.String("kind", string(m.Kind)))
 	return nil
-}
-
-func digits(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // onlyDigitsAnd reports whether s holds nothing but digits and the

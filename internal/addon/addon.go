@@ -12,11 +12,11 @@ import "github.com/splynx-pay/splynx-pay/internal/config"
 
 // Identity is what names one add-on.
 type Identity struct {
-	Name   string      // Debian package and binary: "splynx-integrapay"
-	Title  string      // "IntegraPay"
-	Kind   config.Kind // which add-on's settings: config.IntegraPay
-	Module string      // Splynx module: "splynx_addon_integrapay"
-	Prefix string      // URL prefix on the Splynx host: "/integrapay"
+	Name   string       // Debian package and binary: "splynx-integrapay"
+	Title  string       // "IntegraPay"
+	Kind   config.Addon // which add-on's settings: config.IntegraPay
+	Module string       // Splynx module: "splynx_addon_integrapay"
+	Prefix string       // URL prefix on the Splynx host: "/integrapay"
 	// ListenAddr is where the daemon listens for nginx by default.
 	ListenAddr string // "127.0.0.1:8390"
 	// TimeZone is the default time zone of schedules and business days.
@@ -49,7 +49,7 @@ var (
 func All() []Identity { return []Identity{IntegraPay, IPpay} }
 
 // ByKind is the add-on whose settings kind is k.
-func ByKind(k config.Kind) (Identity, bool) {
+func ByKind(k config.Addon) (Identity, bool) {
 	for _, a := range All() {
 		if a.Kind == k {
 			return a, true

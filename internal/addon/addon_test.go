@@ -25,7 +25,7 @@ func read(t *testing.T, parts ...string) string {
 // nginx, env file, the simulator's seed) say what Identity says.
 func TestIdentityAgrees(t *testing.T) {
 	rules := read(t, "debian", "rules")
-	simModule := map[config.Kind]string{config.IntegraPay: splynxsim.ModuleIntegraPay, config.IPpay: splynxsim.ModuleIPpay}
+	simModule := map[config.Addon]string{config.IntegraPay: splynxsim.ModuleIntegraPay, config.IPpay: splynxsim.ModuleIPpay}
 	seen := map[string]bool{}
 	for _, a := range All() {
 		t.Run(a.Name, func(t *testing.T) {

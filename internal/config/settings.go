@@ -9,13 +9,14 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/money"
 )
 
-// Kind says which add-on a setting or a Settings belongs to.
-type Kind string
+// Addon says which add-on a setting or a Settings belongs to: IntegraPay or
+// IPpay ("" = either).
+type Addon string
 
 // The two add-ons.
 const (
-	IntegraPay Kind = "integrapay"
-	IPpay      Kind = "ippay"
+	IntegraPay Addon = "integrapay"
+	IPpay      Addon = "ippay"
 )
 
 // Where a setting's effective value came from.
@@ -33,7 +34,7 @@ const SettingEnvPrefix = EnvPrefix + "_SETTING_"
 // and percentages in hundredths of a percent (250 = 2.50%) so fees are
 // computed without floats.
 type Settings struct {
-	Kind Kind // set by ParseSettingsFor; "" from ParseSettings
+	Addon Addon // set by ParseSettingsFor; "" from ParseSettings
 
 	PaymentMethodCard        int64  // Splynx payment method id for card payments
 	PaymentMethodBank        int64  // Splynx payment method id for bank debits
@@ -106,7 +107,7 @@ type Settings struct {
 // and the config dump are generated from Specs.
 type Spec struct {
 	Key     string
-	Addon   Kind // "" = both add-ons
+	Addon   Addon // "" = both add-ons
 	Default string
 	Secret  bool
 	Desc    string
@@ -229,7 +230,7 @@ var (
 )
 
 // SpecsFor returns the settings that apply to an add-on ("" = all).
-func SpecsFor(k Kind) []Spec {
+func SpecsFor(k Addon) []Spec {
 	var out []Spec
 	for _, s := range Specs {
 		if k == "" || s.Addon == "" || s.Addon == k {
@@ -239,7 +240,7 @@ func SpecsFor(k Kind) []Spec {
 	return out
 }
 
-func (sp Spec) defaultFor(k Kind) string {
+func (sp Spec) defaultFor(k Addon) string {
 	if sp.Key == "currency" {
 		switch k {
 		case IPpay:
@@ -263,8 +264,8 @@ func ParseSettings(module map[string]string, env map[string]string) (Settings, e
 // defaults. Keys of the other add-on and unknown keys are ignored (Splynx
 // keeps api_key, api_secret and others there). The first bad value is
 // returned as a *Error naming the key and where it came from.
-func ParseSettingsFor(k Kind, module map[string]string, env map[string]string) (Settings, error) {
-	s := Settings{Kind: k, Source: map[string]string{}, Raw: map[string]string{}}
+func ParseSettingsFor(k Addon, module map[string]string, env map[string]string) (Settings, error) {
+	s := Settings{Addon: k, Source: map[string]string{}, Raw: map[string]string{}}
 	for _, sp := range SpecsFor(k) {
 		v, src := sp.defaultFor(k), SourceDefault
 		if mv, ok := module[sp.Key]; ok && strings.TrimSpace(mv) != "" {
@@ -326,7 +327,7 @@ func (s Settings) Validate() error {
 		}
 		return nil
 	}
-	switch s.Kind {
+	switch s.Addon {
 	case IntegraPay:
 		for _, c := range []struct{ key, val, what string }{
 			{"integrapay_username", s.IntegraPayUsername, "the IntegraPay API username"},
@@ -362,7 +363,7 @@ const Redacted = "<redacted>"
 // Redacted lists the settings of s with secrets replaced.
 func (s Settings) Redacted() []Entry {
 	var out []Entry
-	for _, sp := range SpecsFor(s.Kind) {
+	for _, sp := range SpecsFor(s.Addon) {
 		v, ok := s.Raw[sp.Key]
 		if !ok {
 			continue

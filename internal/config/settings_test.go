@@ -79,7 +79,7 @@ func TestParseSettingsIPpayDefaults(t *testing.T) {
 func TestParseSettingsErrors(t *testing.T) {
 	cases := []struct {
 		name   string
-		kind   Kind
+		kind   Addon
 		module map[string]string
 		env    map[string]string
 		want   string
@@ -114,7 +114,7 @@ func TestParseSettingsErrors(t *testing.T) {
 func TestSettingsValidateMissingCredentials(t *testing.T) {
 	cases := []struct {
 		name   string
-		kind   Kind
+		kind   Addon
 		module map[string]string
 		want   string
 	}{

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/internal/config"
+	"github.com/splynx-pay/splynx-pay/internal/wire"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
 )
@@ -50,11 +51,15 @@ func ChargeEngine(ctx context.Context, app *App) (*charge.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	pol, err := wire.ChargePolicy(s)
+	if err != nil {
+		return nil, err
+	}
 	loc, err := config.LoadLocation(app.Boot.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}
-	return charge.New(app.DB, app.Splynx, gw, charge.Options{Settings: s, Clock: app.Clock, Logger: app.Log, Location: loc}), nil
+	return charge.New(app.DB, app.Splynx, gw, charge.Options{Policy: pol, Clock: app.Clock, Logger: app.Log, Location: loc}), nil
 }
 
 // formValues is a flag that sets (or, for a list, adds) its value under a
@@ -175,7 +180,7 @@ func nightlyChargeJob(ctx context.Context, app *App) error {
 	if err != nil {
 		return err
 	}
-	if !en.Settings().AutoCharge {
+	if !en.Policy().AutoCharge {
 		app.Log.Info("nightly charge skipped: auto_charge is off")
 		return nil
 	}

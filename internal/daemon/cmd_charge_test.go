@@ -16,6 +16,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/gateways/ippay"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/demo"
+	"github.com/splynx-pay/splynx-pay/internal/wire"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
@@ -53,7 +54,11 @@ func TestChargeCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	en := charge.New(db, sp, gw, charge.Options{Settings: set})
+	pol, err := wire.ChargePolicy(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := charge.New(db, sp, gw, charge.Options{Policy: pol})
 	custs, err := db.ListCustomers(ctx, store.CustomerFilter{})
 	if err != nil {
 		t.Fatal(err)

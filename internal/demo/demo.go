@@ -45,7 +45,7 @@ const (
 // Options configure a demo run.
 type Options struct {
 	Addon, Title, Module, Prefix, Version string
-	Kind                                  config.Kind
+	Kind                                  config.Addon
 	// Gateway builds the add-on's gateway client (the daemon's factory),
 	// given the simulators' clock.
 	Gateway func(s config.Settings, log *zap.Logger, clk clock.Clock) (gateways.Gateway, error)
@@ -93,7 +93,7 @@ func (o *Options) ParseFlags(args []string) error {
 
 // Env is the running demo: what runNight and the summary work with.
 type Env struct {
-	Kind   config.Kind
+	Kind   config.Addon
 	Module string
 	Prefix string
 	Log    *zap.Logger

@@ -12,7 +12,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/config"
 )
 
-func runOnce(t *testing.T, kind config.Kind, module, prefix string, edit ...func(*Options)) string {
+func runOnce(t *testing.T, kind config.Addon, module, prefix string, edit ...func(*Options)) string {
 	t.Helper()
 	var out, errb bytes.Buffer
 	var webURL string
@@ -59,7 +59,7 @@ func runOnce(t *testing.T, kind config.Kind, module, prefix string, edit ...func
 // demo --once reconciles for both add-ons, and says so.
 func TestDemoOnceReconciles(t *testing.T) {
 	for _, tc := range []struct {
-		kind           config.Kind
+		kind           config.Addon
 		module, prefix string
 	}{
 		{config.IntegraPay, IntegraPayModule, "/integrapay"},

@@ -16,6 +16,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/internal/wire"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
@@ -48,7 +49,11 @@ func runNight(ctx context.Context, e *Env, w io.Writer) error {
 		}
 		e.Gateway = gw
 	}
-	en := charge.New(e.DB, e.Client, e.Gateway, charge.Options{Settings: e.Settings, Clock: e.Clock,
+	pol, err := wire.ChargePolicy(e.Settings)
+	if err != nil {
+		return err
+	}
+	en := charge.New(e.DB, e.Client, e.Gateway, charge.Options{Policy: pol, Clock: e.Clock,
 		Logger: e.Log.Named("charge")})
 	cards, banks, err := seedMethods(ctx, e, en)
 	if err != nil {
@@ -163,50 +168,34 @@ func advanceBusinessDays(c *clock.Fake, n int) {
 // seedMethods saves a card or bank account for customers that have unpaid
 // invoices, alternating, through the real gateway client.
 func seedMethods(ctx context.Context, e *Env, en *charge.Engine) (cards, banks int, err error) {
-	rows, err := e.DB.SQL().QueryContext(ctx, `SELECT DISTINCT c.id, c.name, c.email, c.phone, c.street, c.city, c.zip
- FROM customers c JOIN invoices i ON i.customer_id = c.id
- WHERE i.status = 'not_paid' AND c.status = 'active' ORDER BY c.id LIMIT ?`, demoMethods)
+	cs, err := e.DB.CustomersOwing(ctx, demoMethods)
 	if err != nil {
 		return 0, 0, err
 	}
-	type cust struct {
-		id                                     int64
-		name, email, phone, street, city, post string
-	}
-	var cs []cust
-	for rows.Next() {
-		var c cust
-		if err := rows.Scan(&c.id, &c.name, &c.email, &c.phone, &c.street, &c.city, &c.post); err != nil {
-			rows.Close()
-			return 0, 0, err
-		}
-		cs = append(cs, c)
-	}
-	rows.Close()
 	country, state := "AU", "NSW"
 	if e.Kind == config.IPpay {
 		country, state = "US", "TX"
 	}
 	for i, c := range cs {
-		given, family, _ := strings.Cut(c.name, " ")
+		given, family, _ := strings.Cut(c.Name, " ")
 		if family == "" {
 			family = "Customer"
 		}
 		req := gateways.SaveMethodRequest{
-			Payer: gateways.Payer{Reference: fmt.Sprint(c.id), CustomerID: c.id, GivenName: given, FamilyName: family,
-				Email: c.email, Phone: c.phone, Street: c.street, City: c.city, State: state, PostCode: c.post, Country: country},
+			Payer: gateways.Payer{Reference: fmt.Sprint(c.ID), CustomerID: c.ID, GivenName: given, FamilyName: family,
+				Email: c.Email, Phone: c.Phone, Street: c.Street1, City: c.City, State: state, PostCode: c.ZipCode, Country: country},
 			Authorisation: gateways.Authorisation{AcceptedAt: e.Clock.Now(), IP: "192.0.2.1"},
 		}
 		if i%3 == 2 {
 			if e.Kind == config.IPpay {
 				req.Authorisation.SEC = "WEB"
-				req.Bank = &gateways.BankDetails{Branch: demoABA, AccountNumber: demoUSAcct, AccountName: c.name, AccountType: "CHECKING"}
+				req.Bank = &gateways.BankDetails{Branch: demoABA, AccountNumber: demoUSAcct, AccountName: c.Name, AccountType: "CHECKING"}
 			} else {
-				req.Bank = &gateways.BankDetails{Branch: demoBSB, AccountNumber: demoAUAcct, AccountName: c.name, AccountType: "CHEQUE"}
+				req.Bank = &gateways.BankDetails{Branch: demoBSB, AccountNumber: demoAUAcct, AccountName: c.Name, AccountType: "CHEQUE"}
 			}
 			banks++
 		} else {
-			req.Card = &gateways.CardDetails{Number: demoPAN, ExpMonth: 12, ExpYear: 2030, CVV: "123", Holder: c.name}
+			req.Card = &gateways.CardDetails{Number: demoPAN, ExpMonth: 12, ExpYear: 2030, CVV: "123", Holder: c.Name}
 			cards++
 		}
 		if _, err := en.SaveMethod(ctx, req, "Demo debit authorisation"); err != nil {
@@ -217,18 +206,13 @@ func seedMethods(ctx context.Context, e *Env, en *charge.Engine) (cards, banks i
 }
 
 func countStates(ctx context.Context, db *store.DB) string {
-	rows, err := db.SQL().QueryContext(ctx, `SELECT state, COUNT(*), SUM(amount) FROM charge_attempts GROUP BY state ORDER BY state`)
+	totals, err := db.AttemptTotals(ctx)
 	if err != nil {
 		return err.Error()
 	}
-	defer rows.Close()
 	var parts []string
-	for rows.Next() {
-		var st string
-		var n, sum int64
-		if rows.Scan(&st, &n, &sum) == nil {
-			parts = append(parts, fmt.Sprintf("%s %d (%s)", st, n, money.Amount(sum)))
-		}
+	for _, t := range totals {
+		parts = append(parts, fmt.Sprintf("%s %d (%s)", t.State, t.Count, money.Amount(t.Amount)))
 	}
 	return strings.Join(parts, ", ")
 }

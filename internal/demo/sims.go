@@ -140,7 +140,7 @@ func (s *Sims) Configure(u URLs) {
 
 // ModuleConfig is an add-on's module config with working simulator
 // credentials.
-func ModuleConfig(k config.Kind, u URLs) map[string]string {
+func ModuleConfig(k config.Addon, u URLs) map[string]string {
 	m := map[string]string{
 		"payment_method_card": "3",
 		"payment_method_bank": "2",

@@ -15,7 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/internal/redact"
 )
 
 // Redacted replaces the value of a field whose key names a secret.
@@ -119,8 +119,8 @@ var cardRun = regexp.MustCompile(`\d(?:[ -]?\d){11,18}`)
 func scrubCards(s string) string {
 	return cardRun.ReplaceAllStringFunc(s, func(m string) string {
 		d := strings.NewReplacer(" ", "", "-", "").Replace(m)
-		if gateways.Luhn(d) {
-			return gateways.MaskPAN(d)
+		if redact.Luhn(d) {
+			return redact.MaskPAN(d)
 		}
 		return m
 	})
@@ -131,23 +131,23 @@ func scrubCards(s string) string {
 var isoDate = regexp.MustCompile(`\d{4}-\d{2}-\d{2}(?:[T ]\d{2}(?::\d{2}){1,2})?`)
 
 // Scrub masks anything in s that could be a card, account or routing
-// number (gateways.ScrubDigits), leaving ISO dates and times readable.
+// number (redact.ScrubDigits), leaving ISO dates and times readable.
 func Scrub(s string) string {
 	if !strings.ContainsAny(s, "0123456789") {
 		return s
 	}
 	dates := isoDate.FindAllStringIndex(s, -1)
 	if len(dates) == 0 {
-		return gateways.ScrubDigits(s)
+		return redact.ScrubDigits(s)
 	}
 	var b strings.Builder
 	last := 0
 	for _, d := range dates {
-		b.WriteString(gateways.ScrubDigits(s[last:d[0]]))
+		b.WriteString(redact.ScrubDigits(s[last:d[0]]))
 		b.WriteString(s[d[0]:d[1]])
 		last = d[1]
 	}
-	b.WriteString(gateways.ScrubDigits(s[last:]))
+	b.WriteString(redact.ScrubDigits(s[last:]))
 	return b.String()
 }
 

@@ -20,11 +20,11 @@ import (
 
 // Addon is the add-on being set up. The daemon passes its own description.
 type Addon struct {
-	Name   string      // package and binary: "splynx-integrapay"
-	Title  string      // "IntegraPay"
-	Kind   config.Kind // config.IntegraPay
-	Module string      // Splynx module: "splynx_addon_integrapay"
-	Prefix string      // URL prefix on the Splynx host: "/integrapay"
+	Name   string       // package and binary: "splynx-integrapay"
+	Title  string       // "IntegraPay"
+	Kind   config.Addon // config.IntegraPay
+	Module string       // Splynx module: "splynx_addon_integrapay"
+	Prefix string       // URL prefix on the Splynx host: "/integrapay"
 	// ListenAddr is where the daemon listens for nginx: "127.0.0.1:8390".
 	ListenAddr string
 }
@@ -180,7 +180,7 @@ func (a Addon) defaults() map[string]string {
 	for _, sp := range config.SpecsFor(a.Kind) {
 		switch {
 		case sp.Key == "currency":
-			out[sp.Key] = map[config.Kind]string{config.IntegraPay: "AUD", config.IPpay: "USD"}[a.Kind]
+			out[sp.Key] = map[config.Addon]string{config.IntegraPay: "AUD", config.IPpay: "USD"}[a.Kind]
 		case sp.Key == "autopay_attribute":
 			out[sp.Key] = a.autopayAttribute()
 		case sp.Default != "" && !strings.Contains(sp.Default, " "):

@@ -16,7 +16,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/store"
 )
@@ -35,7 +34,9 @@ const (
 )
 
 func (e *Engine) layout() (accountLayout, string) {
-	if e.set.Kind == config.IPpay || (e.set.Kind == "" && e.set.Currency == "USD") {
+	// Which add-on: the gateway's name; without a gateway (a restore before
+	// the gateway is configured), the currency.
+	if (e.gw != nil && e.gw.Name() == "IPpay") || (e.gw == nil && e.set.Currency == "USD") {
 		return accountLayout{token: 1, kind: 2, mask: 3, expiry: 4, accountType: 5}, "IPpay"
 	}
 	return accountLayout{payer: 1, token: 2, kind: 3, mask: 4, expiry: 5}, "IntegraPay"
@@ -154,7 +155,7 @@ func (e *Engine) RestoreMethods(ctx context.Context) (RestoreStats, error) {
 		if _, err := e.db.ActiveMethod(ctx, cid); err == nil {
 			st.Kept++
 			continue
-		} else if !errors.Is(err, store.ErrNoRows) {
+		} else if !errors.Is(err, store.ErrNotFound) {
 			return st, err
 		}
 		if _, err := e.db.SaveMethod(ctx, m, e.now()); err != nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
 	"github.com/splynx-pay/splynx-pay/gateways/ippay/ippaysim"
 	"github.com/splynx-pay/splynx-pay/internal/clock"
-	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
@@ -319,8 +318,8 @@ func TestChildCharge(t *testing.T) {
 	case "payment":
 		h.AfterPayment = func(store.ChargeAttempt, int64) error { die(); return nil }
 	}
-	en := charge.New(db, spc, gw, charge.Options{Settings: config.Settings{PaymentMethodCard: methodCard,
-		PaymentMethodBank: methodBank, Currency: "AUD"}, Clock: clk, Hooks: h})
+	en := charge.New(db, spc, gw, charge.Options{Policy: testPolicy(t, map[string]string{
+		"payment_method_card": fmt.Sprint(methodCard), "payment_method_bank": fmt.Sprint(methodBank)}), Clock: clk, Hooks: h})
 	_, err = en.Run(ctx, charge.Filters{}, charge.RunOptions{Source: charge.SourceCLI})
 	if err == nil {
 		_, err = en.WriteBack(ctx)

@@ -123,7 +123,7 @@ func (e *env) checkNoPaymentDetailsStored() {
 	}
 	// The masks themselves are there, so the search above did read the rows.
 	var masks int
-	if err := e.db.SQL().QueryRowContext(e.ctx, `SELECT count(*) FROM saved_methods WHERE mask LIKE '%•••%'`).Scan(&masks); err != nil || masks < 2 {
+	if err := e.sqlDB().QueryRowContext(e.ctx, `SELECT count(*) FROM saved_methods WHERE mask LIKE '%•••%'`).Scan(&masks); err != nil || masks < 2 {
 		e.t.Fatalf("saved method masks: %d, %v", masks, err)
 	}
 }
@@ -149,7 +149,7 @@ func TestOverlappingRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db2.Close()
-		engines := []*charge.Engine{e.engine(), charge.New(db2, e.spc, e.gw, charge.Options{Settings: e.set, Clock: e.clk})}
+		engines := []*charge.Engine{e.engine(), charge.New(db2, e.spc, e.gw, charge.Options{Policy: e.set, Clock: e.clk})}
 		for i := range 2 {
 			wg.Add(1)
 			go func() {

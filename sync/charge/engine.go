@@ -17,7 +17,6 @@ import (
 
 	"github.com/splynx-pay/splynx-pay/gateways"
 	"github.com/splynx-pay/splynx-pay/internal/clock"
-	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/store"
 )
@@ -42,11 +41,12 @@ var ErrCrashed = errors.New("charge: stopped by a test hook")
 
 // Options configure an Engine.
 type Options struct {
-	// Settings are the add-on's module settings (currency, payment methods,
-	// retries, concurrency, fees, ...).
-	Settings config.Settings
-	Clock    clock.Clock
-	Logger   *zap.Logger
+	// Policy is what the engine does with money (currency, payment
+	// methods, retries, concurrency, fees, ...). It must pass
+	// Policy.Validate: New fills in nothing.
+	Policy Policy
+	Clock  clock.Clock
+	Logger *zap.Logger
 	// Location is the time zone of Splynx dates (payment date, invoice
 	// period); nil → UTC.
 	Location *time.Location
@@ -75,7 +75,7 @@ type Engine struct {
 	sp    *splynx.Client
 	gw    gateways.Gateway
 	opts  Options
-	set   config.Settings
+	set   Policy
 	clk   clock.Clock
 	log   *zap.Logger
 	loc   *time.Location
@@ -84,6 +84,7 @@ type Engine struct {
 }
 
 // New returns an Engine over the database, the Splynx client and the gateway.
+// It panics when opts.Policy is invalid.
 func New(db *store.DB, sp *splynx.Client, gw gateways.Gateway, opts Options) *Engine {
 	if u, ok := gw.(gateways.AckStoreUser); ok && db != nil {
 		// Acks a gateway cannot send anywhere survive restarts here.
@@ -113,37 +114,18 @@ func New(db *store.DB, sp *splynx.Client, gw gateways.Gateway, opts Options) *En
 	if opts.LeaseID == "" {
 		opts.LeaseID = LeaseID()
 	}
-	s := opts.Settings
-	if s.Currency == "" {
-		s.Currency = "AUD"
+	if err := opts.Policy.Validate(); err != nil {
+		// A programming error: every caller maps the policy through
+		// internal/wire.ChargePolicy, which returns this error instead.
+		panic(err)
 	}
-	if len(s.RetryDays) == 0 {
-		s.RetryDays = []int{3, 7}
-	}
-	if s.MaxAttempts <= 0 {
-		s.MaxAttempts = 3
-	}
-	if s.ChargeConcurrency <= 0 {
-		s.ChargeConcurrency = 8
-	}
-	if s.AutopayAttribute == "" {
-		s.AutopayAttribute = "autopay"
-	}
-	if s.RefundMode == "" {
-		s.RefundMode = "delete"
-	}
-	if s.ReviewUnknownAfterDays <= 0 {
-		s.ReviewUnknownAfterDays = 3
-	}
-	if s.LateSettlement == "" {
-		s.LateSettlement = "balance"
-	}
+	s := opts.Policy
 	return &Engine{db: db, sp: sp, gw: gw, opts: opts, set: s, clk: opts.Clock,
 		log: opts.Logger.Named("charge"), loc: opts.Location, owned: map[int64]struct{}{}}
 }
 
-// Settings returns the settings the engine runs with (defaults filled in).
-func (e *Engine) Settings() config.Settings { return e.set }
+// Policy returns the policy the engine runs with.
+func (e *Engine) Policy() Policy { return e.set }
 
 // DB returns the engine's database.
 func (e *Engine) DB() *store.DB { return e.db }

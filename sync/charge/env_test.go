@@ -2,6 +2,7 @@ package charge_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/internal/wire"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
 	"github.com/splynx-pay/splynx-pay/store"
@@ -56,8 +58,9 @@ type env struct {
 	gw     gateways.Gateway
 	dbPath string
 	db     *store.DB
-	set    config.Settings
+	set    charge.Policy
 	hooks  charge.Hooks
+	raw    *sql.DB
 }
 
 // inferredOn makes newEnv's gateway simulators also serve the paths and
@@ -100,9 +103,8 @@ func newEnv(t *testing.T, kind string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.set = config.Settings{PaymentMethodCard: methodCard, PaymentMethodBank: methodBank, Currency: "AUD",
-		CustomerIdentifier: "id", AutopayAttribute: "autopay", RetryDays: []int{3, 7}, MaxAttempts: 3,
-		ChargeConcurrency: 4, GatewayRateLimit: 0, RefundMode: "delete", FeeTransactionCategory: 2}
+	e.set = testPolicy(t, map[string]string{"payment_method_card": fmt.Sprint(methodCard),
+		"payment_method_bank": fmt.Sprint(methodBank), "charge_concurrency": "4", "fee_transaction_category": "2"})
 	switch kind {
 	case gwIntegra:
 		e.ip = integrapaysim.New(integrapaysim.Options{Clock: clk, Inferred: inferredOn})
@@ -154,7 +156,7 @@ func (e *env) restart() {
 }
 
 func (e *env) engine() *charge.Engine {
-	return charge.New(e.db, e.spc, e.gw, charge.Options{Settings: e.set, Clock: e.clk, Hooks: e.hooks,
+	return charge.New(e.db, e.spc, e.gw, charge.Options{Policy: e.set, Clock: e.clk, Hooks: e.hooks,
 		ProgressEvery: 20 * time.Millisecond})
 }
 
@@ -316,7 +318,7 @@ func (e *env) checkLedgers() {
 	}
 	// A superseded attempt's money went to the balance, not the document.
 	superseded := map[string]bool{}
-	if rows, err := e.db.SQL().QueryContext(e.ctx, `SELECT reference FROM charge_attempts WHERE superseded = 1`); err == nil {
+	if rows, err := e.sqlDB().QueryContext(e.ctx, `SELECT reference FROM charge_attempts WHERE superseded = 1`); err == nil {
 		for rows.Next() {
 			var ref string
 			if rows.Scan(&ref) == nil {
@@ -365,4 +367,36 @@ func (e *env) invoiceStatus(id int64) (string, money.Amount) {
 		e.t.Fatalf("invoice %d gone", id)
 	}
 	return inv.Status, inv.Due
+}
+
+// testPolicy is the IntegraPay add-on's policy from the settings table's
+// defaults and the module values given, without gateway pacing.
+func testPolicy(t testing.TB, module map[string]string) charge.Policy {
+	t.Helper()
+	s, err := config.ParseSettingsFor(config.IntegraPay, module, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := wire.ChargePolicy(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.GatewayRateLimit = 0
+	return p
+}
+
+// sqlDB is the test's own connection to the database file, apart from the
+// store, to look at rows (or forge one for a test's setup) where store has
+// no function for it.
+func (e *env) sqlDB() *sql.DB {
+	e.t.Helper()
+	if e.raw == nil {
+		db, err := sql.Open("sqlite3", "file:"+e.dbPath+"?_busy_timeout=10000&_foreign_keys=on")
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		e.t.Cleanup(func() { db.Close() })
+		e.raw = db
+	}
+	return e.raw
 }

@@ -356,7 +356,7 @@ func TestDeadProcessWriteBackClaimTakenBack(t *testing.T) {
 		t.Fatalf("a live holder's claim was taken: %+v %v", st, err)
 	}
 	// The holder "dies": the same claim under a pid that has exited.
-	if _, err := e.db.SQL().Exec(`UPDATE writeback_outbox SET lease_owner = ? WHERE id = ?`,
+	if _, err := e.sqlDB().Exec(`UPDATE writeback_outbox SET lease_owner = ? WHERE id = ?`,
 		fmt.Sprintf("%s:%d:dead", host, dead.Process.Pid), items[0].ID); err != nil {
 		t.Fatal(err)
 	}

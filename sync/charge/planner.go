@@ -265,200 +265,92 @@ func (e *Engine) skipReason(it Item, x rowExtra, blocked map[string]string) stri
 // retry by hand).
 func (e *Engine) blockedKeys(ctx context.Context) (map[string]string, error) {
 	out := map[string]string{}
-	rows, err := e.db.SQL().QueryContext(ctx, `SELECT charge_key, state, reference FROM charge_attempts
- WHERE state IN ('created','sending','unknown','review','pending','approved') AND superseded = 0`)
+	live, err := e.db.LiveAttempts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("charge: plan: read live attempts: %w", err)
 	}
-	for rows.Next() {
-		var k, st, ref string
-		if err := rows.Scan(&k, &st, &ref); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		switch store.AttemptState(st) {
+	for _, a := range live {
+		switch a.State {
 		case store.StateReview:
-			out[k] = fmt.Sprintf("attempt %s needs review: its outcome at the gateway is unknown", ref)
+			out[a.ChargeKey] = fmt.Sprintf("attempt %s needs review: its outcome at the gateway is unknown", a.Reference)
 		case store.StateUnknown:
-			out[k] = fmt.Sprintf("attempt %s is unknown: waiting for the gateway to say what happened", ref)
+			out[a.ChargeKey] = fmt.Sprintf("attempt %s is unknown: waiting for the gateway to say what happened", a.Reference)
 		default:
-			out[k] = fmt.Sprintf("attempt %s is %s", ref, st)
+			out[a.ChargeKey] = fmt.Sprintf("attempt %s is %s", a.Reference, a.State)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	// The newest attempt of each charge that reached the gateway decides;
 	// declines that never did (NOT_SENT) do not count. Every attempt made
 	// by a batch (nightly, admin Charge, CLI and retry runs) counts against
 	// max_attempts; one charge made by hand (a portal payment, "pay from
 	// profile", an admin's retry) does not.
-	rows, err = e.db.SQL().QueryContext(ctx, `SELECT a.charge_key, a.reference, a.retryable, a.retried, a.next_retry_at,
- COALESCE(a.method_id, 0), a.code, a.reason,
- COALESCE((SELECT m.id FROM saved_methods m WHERE m.customer_id = a.customer_id AND m.status = 'active'), 0),
- (SELECT COUNT(*) FROM charge_attempts x LEFT JOIN charge_runs r ON r.id = x.run_id
-   WHERE x.charge_key = a.charge_key AND x.code <> ? AND x.superseded = 0 AND COALESCE(r.mode, '') <> 'single')
- FROM charge_attempts a
- JOIN (SELECT charge_key, MAX(id) AS id FROM charge_attempts WHERE code <> ? AND superseded = 0 GROUP BY charge_key) l ON l.id = a.id
- WHERE a.state = 'declined'`, CodeNotSent, CodeNotSent)
+	declines, err := e.db.LastDeclines(ctx, CodeNotSent)
 	if err != nil {
 		return nil, fmt.Errorf("charge: plan: read declined attempts: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k, ref, next, code, reason string
-		var retryable, retried bool
-		var method, active int64
-		var auto int
-		if err := rows.Scan(&k, &ref, &retryable, &retried, &next, &method, &code, &reason, &active, &auto); err != nil {
-			return nil, err
-		}
+	for _, d := range declines {
+		k, ref := d.ChargeKey, d.Reference
 		if _, live := out[k]; live {
 			continue
 		}
 		switch {
-		case !retryable && method != 0 && method == active:
-			out[k] = fmt.Sprintf("attempt %s declined (%s %s), not retryable: waiting for a new payment method or a manual retry", ref, code, reason)
-		case auto >= e.set.MaxAttempts:
-			out[k] = fmt.Sprintf("attempt %s declined; %d attempts made by charge runs (max_attempts %d)", ref, auto, e.set.MaxAttempts)
-		case retryable && !retried && next != "":
-			out[k] = fmt.Sprintf("attempt %s declined; retry scheduled for %s", ref, store.ParseTime(next).In(e.loc).Format("2006-01-02"))
+		case !d.Retryable && d.MethodID != 0 && d.MethodID == d.ActiveMethodID:
+			out[k] = fmt.Sprintf("attempt %s declined (%s %s), not retryable: waiting for a new payment method or a manual retry", ref, d.Code, d.Reason)
+		case d.BatchAttempts >= e.set.MaxAttempts:
+			out[k] = fmt.Sprintf("attempt %s declined; %d attempts made by charge runs (max_attempts %d)", ref, d.BatchAttempts, e.set.MaxAttempts)
+		case d.Retryable && !d.Retried && d.NextRetryAt != "":
+			out[k] = fmt.Sprintf("attempt %s declined; retry scheduled for %s", ref, store.ParseTime(d.NextRetryAt).In(e.loc).Format("2006-01-02"))
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
-func inInts(col string, vs []int64, where *[]string, args *[]any) {
-	if len(vs) == 0 {
-		return
-	}
-	ph := make([]string, len(vs))
-	for i, v := range vs {
-		ph[i] = "?"
-		*args = append(*args, v)
-	}
-	*where = append(*where, col+" IN ("+strings.Join(ph, ",")+")")
-}
-
-func (e *Engine) queryDocs(ctx context.Context, f Filters, invoices bool) ([]Item, []rowExtra, error) {
-	table, due := "proformas", "d.total"
-	if invoices {
-		table, due = "invoices", "d.due"
-	}
-	var where []string
-	var args []any
+// planFilter is the store's filter of the Charge dialog's filters.
+func planFilter(f Filters) store.PlanFilter {
 	statuses := f.Statuses
 	if len(statuses) == 0 {
 		statuses = []string{"not_paid"}
 	}
-	ph := make([]string, len(statuses))
-	for i, s := range statuses {
-		ph[i] = "?"
-		args = append(args, s)
-	}
-	where = append(where, "d.status IN ("+strings.Join(ph, ",")+")")
-	if f.From != "" {
-		where = append(where, "d.date_created >= ?")
-		args = append(args, f.From)
-	}
-	if f.To != "" {
-		where = append(where, "d.date_created <= ?")
-		args = append(args, f.To)
-	}
-	if f.DueBy != "" && invoices {
-		where = append(where, "d.date_till <> '' AND substr(d.date_till, 1, 10) <= ?")
-		args = append(args, f.DueBy)
-	}
-	inInts("c.partner_id", f.Partners, &where, &args)
-	inInts("c.location_id", f.Locations, &where, &args)
-	inInts("COALESCE(b.payment_method, 0)", f.PaymentTypes, &where, &args)
-	inInts("d.id", f.IDs, &where, &args)
-	if f.TotalOp != "" {
-		where = append(where, "d.total "+f.TotalOp+" ?")
-		args = append(args, f.Total)
-	}
-	if f.CustomerID != 0 {
-		where = append(where, "d.customer_id = ?")
-		args = append(args, f.CustomerID)
-	}
-	if f.Number != "" {
-		where = append(where, "d.number = ?")
-		args = append(args, f.Number)
-	}
-	q := `SELECT d.id, d.number, d.customer_id, COALESCE(c.name, ''), COALESCE(c.login, ''), d.date_created, d.total, ` + due + `,
- d.status, COALESCE(c.status, ''), COALESCE(c.additional_json, '{}'),
- COALESCE(m.id, 0), COALESCE(m.kind, ''), COALESCE(m.mask, '')
- FROM ` + table + ` d
- LEFT JOIN customers c ON c.id = d.customer_id
- LEFT JOIN billing b ON b.customer_id = d.customer_id
- LEFT JOIN saved_methods m ON m.customer_id = d.customer_id AND m.status = 'active'
- WHERE ` + strings.Join(where, " AND ") + ` ORDER BY d.id`
-	rows, err := e.db.SQL().QueryContext(ctx, q, args...)
+	return store.PlanFilter{Statuses: statuses, CreatedFrom: f.From, CreatedTo: f.To, DueBy: f.DueBy,
+		PartnerIDs: f.Partners, LocationIDs: f.Locations, PaymentMethodIDs: f.PaymentTypes, IDs: f.IDs,
+		TotalOp: f.TotalOp, Total: f.Total, CustomerID: f.CustomerID, Number: f.Number}
+}
+
+// planItem is the item of a planned row, with what skipReason weighs.
+func planItem(r store.PlanRow) (Item, rowExtra) {
+	return Item{Number: r.Number, CustomerID: r.CustomerID, CustomerName: r.CustomerName, Login: r.Login,
+			DateCreated: r.DateCreated, Total: r.Total, Due: r.Due, MethodID: r.MethodID, MethodKind: r.MethodKind, Mask: r.Mask},
+		rowExtra{status: r.Status, custStatus: r.CustomerStatus, attrs: r.Attributes, hasMethod: r.MethodID != 0}
+}
+
+func (e *Engine) queryDocs(ctx context.Context, f Filters, invoices bool) ([]Item, []rowExtra, error) {
+	rows, err := e.db.PlanDocuments(ctx, planFilter(f), invoices)
 	if err != nil {
-		return nil, nil, fmt.Errorf("charge: plan: query %s: %w", table, err)
+		return nil, nil, fmt.Errorf("charge: %w", err)
 	}
-	defer rows.Close()
-	var items []Item
-	var extra []rowExtra
-	for rows.Next() {
-		var it Item
-		var x rowExtra
-		var id int64
-		if err := rows.Scan(&id, &it.Number, &it.CustomerID, &it.CustomerName, &it.Login, &it.DateCreated, &it.Total,
-			&it.Due, &x.status, &x.custStatus, &x.attrs, &it.MethodID, &it.MethodKind, &it.Mask); err != nil {
-			return nil, nil, fmt.Errorf("charge: plan: read %s: %w", table, err)
-		}
-		x.hasMethod = it.MethodID != 0
+	items, extra := make([]Item, 0, len(rows)), make([]rowExtra, 0, len(rows))
+	for _, r := range rows {
+		it, x := planItem(r)
 		if invoices {
-			it.Kind, it.InvoiceID, it.ChargeKey = store.KindInvoice, id, fmt.Sprintf("invoice:%d", id)
+			it.Kind, it.InvoiceID, it.ChargeKey = store.KindInvoice, r.ID, fmt.Sprintf("invoice:%d", r.ID)
 		} else {
-			it.Kind, it.ProformaID, it.ChargeKey = store.KindProforma, id, fmt.Sprintf("proforma:%d", id)
+			it.Kind, it.ProformaID, it.ChargeKey = store.KindProforma, r.ID, fmt.Sprintf("proforma:%d", r.ID)
 		}
-		items = append(items, it)
-		extra = append(extra, x)
+		items, extra = append(items, it), append(extra, x)
 	}
-	return items, extra, rows.Err()
+	return items, extra, nil
 }
 
 func (e *Engine) queryBalances(ctx context.Context, f Filters) ([]Item, []rowExtra, error) {
-	where := []string{"b.deposit < 0"}
-	var args []any
-	inInts("c.partner_id", f.Partners, &where, &args)
-	inInts("c.location_id", f.Locations, &where, &args)
-	inInts("b.payment_method", f.PaymentTypes, &where, &args)
-	if f.CustomerID != 0 {
-		where = append(where, "c.id = ?")
-		args = append(args, f.CustomerID)
-	}
-	if f.TotalOp != "" {
-		where = append(where, "-b.deposit "+f.TotalOp+" ?")
-		args = append(args, f.Total)
-	}
-	q := `SELECT c.id, c.name, c.login, -b.deposit, c.status, c.additional_json,
- COALESCE(m.id, 0), COALESCE(m.kind, ''), COALESCE(m.mask, '')
- FROM billing b JOIN customers c ON c.id = b.customer_id
- LEFT JOIN saved_methods m ON m.customer_id = c.id AND m.status = 'active'
- WHERE ` + strings.Join(where, " AND ") + ` ORDER BY c.id`
-	rows, err := e.db.SQL().QueryContext(ctx, q, args...)
+	rows, err := e.db.PlanBalances(ctx, planFilter(f))
 	if err != nil {
-		return nil, nil, fmt.Errorf("charge: plan: query balances: %w", err)
+		return nil, nil, fmt.Errorf("charge: %w", err)
 	}
-	defer rows.Close()
-	var items []Item
-	var extra []rowExtra
-	for rows.Next() {
-		var it Item
-		var x rowExtra
-		if err := rows.Scan(&it.CustomerID, &it.CustomerName, &it.Login, &it.Due, &x.custStatus, &x.attrs,
-			&it.MethodID, &it.MethodKind, &it.Mask); err != nil {
-			return nil, nil, fmt.Errorf("charge: plan: read balances: %w", err)
-		}
-		it.Total = it.Due
+	items, extra := make([]Item, 0, len(rows)), make([]rowExtra, 0, len(rows))
+	for _, r := range rows {
+		it, x := planItem(r)
 		it.Kind, it.ChargeKey = store.KindBalance, fmt.Sprintf("balance:%d", it.CustomerID)
-		x.hasMethod = it.MethodID != 0
-		items = append(items, it)
-		extra = append(extra, x)
+		items, extra = append(items, it), append(extra, x)
 	}
-	return items, extra, rows.Err()
+	return items, extra, nil
 }
