@@ -22,7 +22,7 @@ var (
 		"fee_transaction_category": "4", "add_fee_to_request": "1", "payment_statements": "1",
 		"payment_statement_grouping": "day", "refund_mode": "negative", "dishonour_fee": "9.90",
 		"review_unknown_after_days": "5", "late_settlement": "refund", "auto_charge_max_age_days": "30",
-		"auto_charge_due_reached": "1",
+		"auto_charge_due_reached": "1", "payment_account_id": "12",
 	}
 	notPolicy = []string{"splynx_url", "integrapay_", "ippay_",
 		// the pages' own settings (customer sessions, refills, direct
