@@ -20,25 +20,40 @@ func rangeTable(table string) error {
 	return fmt.Errorf("store: id range: unknown mirror table %q", table)
 }
 
-// CountRange counts a mirror table's rows with lo <= id <= hi.
-func (db *DB) CountRange(ctx context.Context, table string, lo, hi int64) (int, error) {
+// since restricts a document table's range functions to rows created on or
+// after that date (YYYY-MM-DD; "" for all): the mirror keeps older paid
+// documents out (see PruneHistory).
+func since(table, date string) (string, []any) {
+	if date == "" || table == "customers" {
+		return "", nil
+	}
+	return ` AND date_created >= ?`, []any{date}
+}
+
+// CountRange counts a mirror table's rows with lo <= id <= hi (created on
+// or after from, for documents, unless from is "").
+func (db *DB) CountRange(ctx context.Context, table string, lo, hi int64, from string) (int, error) {
 	if err := rangeTable(table); err != nil {
 		return 0, err
 	}
+	cond, args := since(table, from)
 	var n int
-	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE id BETWEEN ? AND ?`, lo, hi).
-		Scan(&n); err != nil {
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE id BETWEEN ? AND ?`+cond,
+		append([]any{lo, hi}, args...)...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count %s ids %d..%d: %w", table, lo, hi, err)
 	}
 	return n, nil
 }
 
-// IDsInRange lists a mirror table's ids with lo <= id <= hi, in order.
-func (db *DB) IDsInRange(ctx context.Context, table string, lo, hi int64) ([]int64, error) {
+// IDsInRange lists a mirror table's ids with lo <= id <= hi, in order (see
+// CountRange for from).
+func (db *DB) IDsInRange(ctx context.Context, table string, lo, hi int64, from string) ([]int64, error) {
 	if err := rangeTable(table); err != nil {
 		return nil, err
 	}
-	ids, err := db.idList(ctx, `SELECT id FROM `+table+` WHERE id BETWEEN ? AND ? ORDER BY id`, lo, hi)
+	cond, args := since(table, from)
+	ids, err := db.idList(ctx, `SELECT id FROM `+table+` WHERE id BETWEEN ? AND ?`+cond+` ORDER BY id`,
+		append([]any{lo, hi}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: ids of %s %d..%d: %w", table, lo, hi, err)
 	}
@@ -47,13 +62,14 @@ func (db *DB) IDsInRange(ctx context.Context, table string, lo, hi int64) ([]int
 
 // NthID is the id of the row at position n (from 0) among a mirror table's
 // rows with lo <= id <= hi; it splits a range into halves of equal rows.
-func (db *DB) NthID(ctx context.Context, table string, lo, hi int64, n int) (int64, error) {
+func (db *DB) NthID(ctx context.Context, table string, lo, hi int64, n int, from string) (int64, error) {
 	if err := rangeTable(table); err != nil {
 		return 0, err
 	}
+	cond, args := since(table, from)
 	var id int64
-	err := db.read.QueryRowContext(ctx, `SELECT id FROM `+table+` WHERE id BETWEEN ? AND ? ORDER BY id LIMIT 1 OFFSET ?`,
-		lo, hi, n).Scan(&id)
+	err := db.read.QueryRowContext(ctx, `SELECT id FROM `+table+` WHERE id BETWEEN ? AND ?`+cond+` ORDER BY id LIMIT 1 OFFSET ?`,
+		append(append([]any{lo, hi}, args...), n)...).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: id %d of %s %d..%d: %w", n, table, lo, hi, err)
 	}
@@ -103,12 +119,11 @@ func DeleteIDs(ctx context.Context, tx *sql.Tx, table string, ids []int64) (int,
 }
 
 // BillingWanted reports, of the given customers, those whose billing record
-// (balance, payment type) the add-on uses: customers with an active saved
-// payment method, or with an unpaid or pending invoice or proforma in the
-// mirror (a charge candidate); with held, also those whose billing row the
-// mirror holds (so a customer whose last unpaid invoice was just paid gets
-// its balance refreshed; the next full pass drops the row). The mirror
-// reads billing only for these when Splynx will not list billing records.
+// (balance, payment type) the mirror keeps when Splynx will not list billing
+// records and each costs a request: customers with an active saved payment
+// method (the ones a charge run can charge); with held, also those whose
+// billing row the mirror already holds (kept fresh until the next full pass
+// drops it). Charge candidates and pages read the rest on demand.
 func (db *DB) BillingWanted(ctx context.Context, ids []int64, held bool) ([]int64, error) {
 	also := ""
 	if held {
@@ -124,9 +139,7 @@ func (db *DB) BillingWanted(ctx context.Context, ids []int64, held bool) ([]int6
 		}
 		in := "(" + strings.TrimSuffix(strings.Repeat("?,", len(part)), ",") + ")"
 		got, err := db.idList(ctx, `SELECT id FROM customers WHERE id IN `+in+` AND (
- EXISTS (SELECT 1 FROM saved_methods m WHERE m.customer_id = customers.id AND m.status = 'active')
- OR EXISTS (SELECT 1 FROM invoices d WHERE d.customer_id = customers.id AND d.status IN ('not_paid', 'pending'))
- OR EXISTS (SELECT 1 FROM proformas d WHERE d.customer_id = customers.id AND d.status IN ('not_paid', 'pending'))`+also+`)
+ EXISTS (SELECT 1 FROM saved_methods m WHERE m.customer_id = customers.id AND m.status = 'active')`+also+`)
  ORDER BY id`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: customers whose billing is wanted: %w", err)
@@ -134,4 +147,47 @@ func (db *DB) BillingWanted(ctx context.Context, ids []int64, held bool) ([]int6
 		out = append(out, got...)
 	}
 	return out, nil
+}
+
+// BillingMissing lists the customers with an active saved payment method
+// whose billing row the mirror lacks (a method saved since the last pass).
+func (db *DB) BillingMissing(ctx context.Context, limit int) ([]int64, error) {
+	ids, err := db.idList(ctx, `SELECT DISTINCT m.customer_id FROM saved_methods m
+ JOIN customers c ON c.id = m.customer_id
+ WHERE m.status = 'active' AND NOT EXISTS (SELECT 1 FROM billing b WHERE b.customer_id = m.customer_id)
+ ORDER BY m.customer_id LIMIT ?`, limitOr(limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: customers missing billing: %w", err)
+	}
+	return ids, nil
+}
+
+// PruneHistory removes a document table's paid (and deleted) documents
+// created before the date before (YYYY-MM-DD): the mirror's history window.
+// Unpaid and pending documents stay whatever their age.
+func PruneHistory(ctx context.Context, tx *sql.Tx, table, before string) (int, error) {
+	if table != "invoices" && table != "proformas" {
+		return 0, fmt.Errorf("store: prune history: not a document table: %q", table)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE status IN ('paid', 'deleted') AND date_created < ?`, before)
+	if err != nil {
+		return 0, fmt.Errorf("store: prune %s before %s: %w", table, before, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// OldKeptIDs lists, in order and after afterID, up to limit ids of a
+// document table's rows created before the date before: the unpaid and
+// pending documents the history window keeps.
+func (db *DB) OldKeptIDs(ctx context.Context, table, before string, afterID int64, limit int) ([]int64, error) {
+	if table != "invoices" && table != "proformas" {
+		return nil, fmt.Errorf("store: old documents: not a document table: %q", table)
+	}
+	ids, err := db.idList(ctx, `SELECT id FROM `+table+` WHERE date_created < ? AND id > ? ORDER BY id LIMIT ?`,
+		before, afterID, limitOr(limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: old documents of %s: %w", table, err)
+	}
+	return ids, nil
 }

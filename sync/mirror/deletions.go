@@ -41,29 +41,30 @@ type DeletionStats struct {
 type rangeEntity struct {
 	table string
 	count func(context.Context, splynx.Search) (int, error)
-	// list returns the ids Splynx has in lo..hi, writing the records it
-	// returns into the mirror through b (they are as fresh as any).
-	list func(p *pass, b *batcher, lo, hi int64, limit int) ([]int64, error)
+	// list returns the ids Splynx has among those matching conds, writing
+	// the records it returns into the mirror through b (they are as fresh
+	// as any).
+	list func(p *pass, b *batcher, conds []splynx.Cond, limit int) ([]int64, error)
 }
 
 func (e *Engine) rangeEntities() []rangeEntity {
 	return []rangeEntity{
-		{"customers", e.c.CountCustomers, func(p *pass, b *batcher, lo, hi int64, limit int) ([]int64, error) {
-			return listRange(p, e.c.ListCustomers, lo, hi, limit, func(c splynx.Customer) int64 { return int64(c.ID) },
+		{"customers", e.c.CountCustomers, func(p *pass, b *batcher, conds []splynx.Cond, limit int) ([]int64, error) {
+			return listRange(p, e.c.ListCustomers, conds, limit, func(c splynx.Customer) int64 { return int64(c.ID) },
 				func(c splynx.Customer) error {
 					sc := convertCustomer(c)
 					return b.add(func(bt *batch) { bt.customers = append(bt.customers, sc) })
 				})
 		}},
-		{"invoices", e.c.CountInvoices, func(p *pass, b *batcher, lo, hi int64, limit int) ([]int64, error) {
-			return listRange(p, e.c.ListInvoices, lo, hi, limit, func(v splynx.Invoice) int64 { return int64(v.ID) },
+		{"invoices", e.c.CountInvoices, func(p *pass, b *batcher, conds []splynx.Cond, limit int) ([]int64, error) {
+			return listRange(p, e.c.ListInvoices, conds, limit, func(v splynx.Invoice) int64 { return int64(v.ID) },
 				func(v splynx.Invoice) error {
 					sv := convertInvoice(v)
 					return b.add(func(bt *batch) { bt.invoices = append(bt.invoices, sv) })
 				})
 		}},
-		{"proformas", e.c.CountProformas, func(p *pass, b *batcher, lo, hi int64, limit int) ([]int64, error) {
-			return listRange(p, e.c.ListProformas, lo, hi, limit, func(v splynx.Proforma) int64 { return int64(v.ID) },
+		{"proformas", e.c.CountProformas, func(p *pass, b *batcher, conds []splynx.Cond, limit int) ([]int64, error) {
+			return listRange(p, e.c.ListProformas, conds, limit, func(v splynx.Proforma) int64 { return int64(v.ID) },
 				func(v splynx.Proforma) error {
 					sv := convertProforma(v)
 					return b.add(func(bt *batch) { bt.proformas = append(bt.proformas, sv) })
@@ -72,11 +73,10 @@ func (e *Engine) rangeEntities() []rangeEntity {
 	}
 }
 
-func listRange[T any](p *pass, list func(context.Context, splynx.Search) iter.Seq2[T, error], lo, hi int64, limit int,
-	idOf func(T) int64, each func(T) error) ([]int64, error) {
+func listRange[T any](p *pass, list func(context.Context, splynx.Search) iter.Seq2[T, error], conds []splynx.Cond,
+	limit int, idOf func(T) int64, each func(T) error) ([]int64, error) {
 	p.requests.Add(1)
-	s := splynx.Search{Main: []splynx.Cond{splynx.Between("id", strconv.FormatInt(lo, 10), strconv.FormatInt(hi, 10))},
-		Order: []splynx.OrderBy{splynx.Asc("id")}, Limit: limit}
+	s := splynx.Search{Main: conds, Order: []splynx.OrderBy{splynx.Asc("id")}, Limit: limit}
 	var ids []int64
 	for rec, err := range list(p.ctx, s) {
 		if err != nil {
@@ -118,7 +118,7 @@ func (e *Engine) CheckDeletions(ctx context.Context) (DeletionStats, error) {
 	err = p.run(func() error {
 		b := p.batcher()
 		for _, ent := range e.rangeEntities() {
-			ids, counts, listed, err := e.rangeDeletions(p, b, ent)
+			ids, counts, listed, err := e.rangeDeletions(p, b, ent, e.cutoff())
 			mu.Lock()
 			st.Counts += counts
 			st.Listed += listed
@@ -164,6 +164,9 @@ func (e *Engine) CheckDeletions(ctx context.Context) (DeletionStats, error) {
 		if err := e.db.CursorSet(ctx, tx, cur); err != nil {
 			return err
 		}
+		if err := e.prune(ctx, tx, log); err != nil {
+			return err
+		}
 		return e.db.Audit(ctx, tx, "mirror.deletions", map[string]any{"deleted": st.Deleted, "counts": st.Counts,
 			"listed": st.Listed, "requests": st.Requests})
 	})
@@ -177,9 +180,30 @@ func (e *Engine) CheckDeletions(ctx context.Context) (DeletionStats, error) {
 }
 
 // rangeDeletions returns the mirror ids of one entity that Splynx no longer
-// has, with the number of count requests and of records listed.
-func (e *Engine) rangeDeletions(p *pass, b *batcher, ent rangeEntity) (gone []int64, counts, listed int, err error) {
+// has, with the number of count requests and of records listed. Documents
+// are compared by range among those created on or after from (the history
+// window: the mirror keeps older ones only while unpaid or pending); those
+// older ones the mirror keeps are then asked for by id.
+func (e *Engine) rangeDeletions(p *pass, b *batcher, ent rangeEntity, from string) (gone []int64, counts, listed int, err error) {
 	ctx := p.ctx
+	if ent.table == "customers" {
+		from = ""
+	}
+	within := func(lo, hi int64) []splynx.Cond {
+		c := []splynx.Cond{splynx.Between("id", strconv.FormatInt(lo, 10), strconv.FormatInt(hi, 10))}
+		if from != "" {
+			c = append(c, splynx.Where("date_created", ">=", from))
+		}
+		return c
+	}
+	if from != "" {
+		old, n, err := e.oldKeptDeletions(p, b, ent, from)
+		listed += n
+		gone = append(gone, old...)
+		if err != nil {
+			return nil, counts, listed, err
+		}
+	}
 	lo, err := e.db.MinID(ctx, ent.table)
 	if err != nil || lo == 0 {
 		return nil, 0, 0, err
@@ -191,8 +215,7 @@ func (e *Engine) rangeDeletions(p *pass, b *batcher, ent rangeEntity) (gone []in
 	count := func(lo, hi int64) (int, error) {
 		counts++
 		p.requests.Add(1)
-		n, err := ent.count(ctx, splynx.Search{Main: []splynx.Cond{
-			splynx.Between("id", strconv.FormatInt(lo, 10), strconv.FormatInt(hi, 10))}})
+		n, err := ent.count(ctx, splynx.Search{Main: within(lo, hi)})
 		if err != nil && rangeRefused(err) {
 			return 0, fmt.Errorf("%w: %w", ErrRangeSearch, err)
 		}
@@ -206,7 +229,7 @@ func (e *Engine) rangeDeletions(p *pass, b *batcher, ent rangeEntity) (gone []in
 	for len(todo) > 0 {
 		s := todo[len(todo)-1]
 		todo = todo[:len(todo)-1]
-		ours, err := e.db.CountRange(ctx, ent.table, s.lo, s.hi)
+		ours, err := e.db.CountRange(ctx, ent.table, s.lo, s.hi, from)
 		if err != nil {
 			return nil, counts, listed, err
 		}
@@ -222,19 +245,19 @@ func (e *Engine) rangeDeletions(p *pass, b *batcher, ent rangeEntity) (gone []in
 		case s.theirs == ours:
 			continue
 		case s.theirs == 0:
-			ids, err := e.db.IDsInRange(ctx, ent.table, s.lo, s.hi)
+			ids, err := e.db.IDsInRange(ctx, ent.table, s.lo, s.hi, from)
 			if err != nil {
 				return nil, counts, listed, err
 			}
 			gone = append(gone, ids...)
 			continue
 		case ours <= leafRows:
-			theirs, err := ent.list(p, b, s.lo, s.hi, s.theirs+1)
+			theirs, err := ent.list(p, b, within(s.lo, s.hi), s.theirs+1)
 			if err != nil {
 				return nil, counts, listed, err
 			}
 			listed += len(theirs)
-			ids, err := e.db.IDsInRange(ctx, ent.table, s.lo, s.hi)
+			ids, err := e.db.IDsInRange(ctx, ent.table, s.lo, s.hi, from)
 			if err != nil {
 				return nil, counts, listed, err
 			}
@@ -250,7 +273,7 @@ func (e *Engine) rangeDeletions(p *pass, b *batcher, ent rangeEntity) (gone []in
 			continue
 		}
 		// Split by mirror rows: the lower half ends at the row in the middle.
-		mid, err := e.db.NthID(ctx, ent.table, s.lo, s.hi, ours/2-1)
+		mid, err := e.db.NthID(ctx, ent.table, s.lo, s.hi, ours/2-1, from)
 		if err != nil {
 			return nil, counts, listed, err
 		}
@@ -277,4 +300,37 @@ func rangeRefused(err error) bool {
 		return true
 	}
 	return false
+}
+
+// oldKeptDeletions asks Splynx by id, a hundred at a time, for the
+// documents created before from that the mirror keeps (unpaid or pending),
+// and returns those Splynx no longer has.
+func (e *Engine) oldKeptDeletions(p *pass, b *batcher, ent rangeEntity, from string) (gone []int64, listed int, err error) {
+	const chunk = 100
+	var after int64
+	for {
+		ids, err := e.db.OldKeptIDs(p.ctx, ent.table, from, after, chunk)
+		if err != nil || len(ids) == 0 {
+			return gone, listed, err
+		}
+		vs := make([]string, len(ids))
+		for i, id := range ids {
+			vs[i] = strconv.FormatInt(id, 10)
+		}
+		theirs, err := ent.list(p, b, []splynx.Cond{splynx.In("id", vs...)}, len(ids)+1)
+		if err != nil {
+			return gone, listed, err
+		}
+		listed += len(theirs)
+		have := make(map[int64]bool, len(theirs))
+		for _, id := range theirs {
+			have[id] = true
+		}
+		for _, id := range ids {
+			if !have[id] {
+				gone = append(gone, id)
+			}
+		}
+		after = ids[len(ids)-1]
+	}
 }

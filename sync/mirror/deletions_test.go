@@ -202,34 +202,58 @@ func TestBalanceOnlyChangeSeenThroughTransactions(t *testing.T) {
 }
 
 // With the billing list refused (405), a full pass reads billing one
-// customer at a time only for customers with a saved method or an unpaid
-// document, and keeps no other billing rows.
+// customer at a time only for customers with an active saved payment
+// method, keeps no other billing rows, and an incremental pass picks up a
+// method saved since; RefreshBilling reads any other customer on demand.
 func TestBillingListRefusedReadsWantedCustomersOnly(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, splynxsim.Options{RefuseBillingList: true}, smallSeed, mirror.Options{PageSize: 100})
-	if _, err := e.eng.Full(ctx); err != nil {
-		t.Fatal(err)
-	}
-	all, _ := e.db.CustomerIDs(ctx, 0, 0, 0)
-	wanted, err := e.db.BillingWanted(ctx, all, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gets := 0
-	for _, r := range e.sim.Requests() {
-		if r.Method == http.MethodGet && strings.HasPrefix(r.Path, "admin/customers/customer-billing/") {
-			gets++
+	save := func(customerID int64) {
+		t.Helper()
+		if _, err := e.db.SaveMethod(ctx, store.SavedMethodRow{CustomerID: customerID, Kind: "card", Token: "tok",
+			Mask: "4111…1111", Status: "active"}, e.clk.Now()); err != nil {
+			t.Fatal(err)
 		}
 	}
-	counts, _ := e.db.Counts(ctx)
-	if len(wanted) == 0 || len(wanted) >= len(all) || gets != len(wanted) || counts.Billing != len(wanted) {
-		t.Fatalf("%d customers, %d wanted, %d billing GETs, %d billing rows", len(all), len(wanted), gets, counts.Billing)
+	if _, err := e.eng.Full(ctx); err != nil { // first sync: nothing saved yet
+		t.Fatal(err)
 	}
-	compare(t, e)
-	// A second full pass keeps the wanted rows without a mass-delete refusal.
+	for _, id := range []int64{3, 40, 77} {
+		save(id)
+	}
+	e.sim.ResetRequests()
 	if _, err := e.eng.Full(ctx); err != nil {
 		t.Fatal(err)
 	}
+	gets := func() int {
+		n := 0
+		for _, r := range e.sim.Requests() {
+			if r.Method == http.MethodGet && strings.HasPrefix(r.Path, "admin/customers/customer-billing/") {
+				n++
+			}
+		}
+		return n
+	}
+	counts, _ := e.db.Counts(ctx)
+	if g := gets(); g != 3 || counts.Billing != 3 {
+		t.Fatalf("%d billing GETs, %d billing rows; want 3 (the customers with a saved method)", g, counts.Billing)
+	}
 	compare(t, e)
-	_ = store.ErrNotFound
+
+	save(90)
+	e.sim.ResetRequests()
+	if _, err := e.eng.Incremental(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := e.db.GetBilling(ctx, 90); err != nil || gets() != 1 {
+		t.Fatalf("after a method was saved: billing %+v, %v, %d GETs", b, err, gets())
+	}
+	if err := e.eng.RefreshBilling(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	sb, _ := e.sim.Billing(5)
+	if b, err := e.db.GetBilling(ctx, 5); err != nil || b.Deposit != sb.Deposit {
+		t.Fatalf("customer 5 billing read on demand: %+v, %v; Splynx %+v", b, err, sb)
+	}
+	compare(t, e)
 }

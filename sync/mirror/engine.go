@@ -86,6 +86,9 @@ type Options struct {
 	// filtered listings (default 20000): Splynx scans its whole table for
 	// each such request, so the usual set of changes should fit in one page.
 	IncrementalPageSize int
+	// HistoryMonths is the mirror's history window for paid documents
+	// (default DefaultHistoryMonths; see history.go).
+	HistoryMonths int
 }
 
 // Stats describes one pass. The entity counts are records written.
@@ -97,13 +100,14 @@ type Stats struct {
 	Proformas      int
 	PaymentMethods int
 	Deleted        int
-	Requests       int // list and get requests made (not counting retries)
+	Checked        int // records the deletion check listed to tell which ids are gone
+	Requests       int // list, count and get requests made (not counting retries)
 	Duration       time.Duration
 }
 
 // Records is the number of records written by the pass.
 func (s Stats) Records() int {
-	return s.Customers + s.Billing + s.Invoices + s.Proformas + s.PaymentMethods
+	return s.Customers + s.Billing + s.Invoices + s.Proformas + s.PaymentMethods + s.Checked
 }
 
 // Engine runs mirror passes. Passes of one Engine never overlap.
@@ -118,6 +122,7 @@ type Engine struct {
 	noBillingAPI   atomic.Bool // Splynx has no customer-billing list endpoint
 	noRangeCount   atomic.Bool // Splynx refuses HEAD counts by id range
 	noTransactions atomic.Bool // the API key cannot list ledger transactions
+	history        atomic.Int32
 }
 
 // New returns an engine that mirrors what c can read into db.
@@ -158,7 +163,12 @@ func New(db *store.DB, c *splynx.Client, opts Options) *Engine {
 	if opts.IncrementalPageSize <= 0 {
 		opts.IncrementalPageSize = max(20000, opts.PageSize)
 	}
-	return &Engine{db: db, c: c, opts: opts, log: opts.Logger.Named("mirror"), clk: opts.Clock}
+	if opts.HistoryMonths <= 0 {
+		opts.HistoryMonths = DefaultHistoryMonths
+	}
+	e := &Engine{db: db, c: c, opts: opts, log: opts.Logger.Named("mirror"), clk: opts.Clock}
+	e.history.Store(int32(opts.HistoryMonths))
+	return e
 }
 
 // RunOnce runs a full pass when none has succeeded within FullEvery, and an
@@ -187,6 +197,7 @@ func (e *Engine) RunOnce(ctx context.Context) (Stats, error) {
 	}
 	ds, err := e.CheckDeletions(ctx)
 	st.Deleted += ds.Deleted
+	st.Checked += ds.Listed
 	st.Requests += ds.Requests
 	if errors.Is(err, ErrRangeSearch) {
 		e.noRangeCount.Store(true)
@@ -304,6 +315,9 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 		}
 		del.LastRun = now
 		if err := e.db.CursorSet(ctx, tx, del); err != nil {
+			return err
+		}
+		if err := e.prune(ctx, tx, log); err != nil {
 			return err
 		}
 		return e.db.Audit(ctx, tx, "mirror.full", auditFields(st, start))
@@ -425,6 +439,9 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 			return err
 		}
 		if err := e.advanceCursors(ctx, tx, seen); err != nil {
+			return err
+		}
+		if err := e.prune(ctx, tx, log); err != nil {
 			return err
 		}
 		return e.db.Audit(ctx, tx, "mirror.incremental", auditFields(st, start))
@@ -710,17 +727,17 @@ func (e *Engine) listAllBilling(p *pass) error {
 			return fmt.Errorf("billing: %w", err)
 		}
 		e.noBillingAPI.Store(true)
-		p.log.Info("Splynx has no customer-billing list; reading billing customer by customer, only for customers with a saved method or an unpaid document",
+		p.log.Info("Splynx has no customer-billing list; reading billing customer by customer, only for customers with a saved payment method",
 			zap.Error(err))
 	}
 	return nil // wantedBilling reads it once the documents are in
 }
 
 // wantedBilling reads, one GET per customer, the billing of the customers
-// this full pass has seen that the add-on needs billing for (an active
-// saved method or an unpaid or pending document: store.BillingWanted).
-// The charge path re-reads a balance before charging, and a page shows a
-// customer's balance from Splynx, so the others need none.
+// this full pass has seen that have an active saved payment method
+// (store.BillingWanted). The charge path re-reads a balance before
+// charging, and RefreshBilling reads any other customer's on demand (a
+// charge candidate, a page being viewed).
 func (e *Engine) wantedBilling(p *pass) error {
 	ids := make(chan int64, 2*e.opts.BillingConcurrency)
 	go func() {
@@ -846,6 +863,11 @@ func (e *Engine) refreshBilling(p *pass, listed <-chan struct{}) error {
 		return err
 	}
 	ids, err := e.db.BillingWanted(p.ctx, p.touchedIDs(), true)
+	if err == nil {
+		var missing []int64
+		missing, err = e.db.BillingMissing(p.ctx, 10000)
+		ids = append(ids, missing...)
+	}
 	if err != nil {
 		return fmt.Errorf("billing: %w", err)
 	}

@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"context"
 	"fmt"
 
 	"go.uber.org/zap"
@@ -72,6 +73,29 @@ func (e *Engine) changedBalances(p *pass, cur store.Cursor) error {
 	}
 	if err != nil {
 		return fmt.Errorf("transactions: %w", err)
+	}
+	return nil
+}
+
+// RefreshBilling reads the billing records of the given customers from
+// Splynx into the mirror now, one GET each: for a charge candidate or a
+// page being viewed when Splynx will not list billing records (the
+// mirror then keeps billing only for customers with a saved method). A
+// customer Splynx does not know is skipped.
+func (e *Engine) RefreshBilling(ctx context.Context, customerIDs ...int64) error {
+	pass, err := e.db.CursorGet(ctx, cursorPass)
+	if err != nil {
+		return fmt.Errorf("mirror: refresh billing: %w", err)
+	}
+	p := e.newPass(ctx, false, pass.Generation, e.log.With(zap.String("pass", "billing")))
+	defer p.cancel(nil)
+	ch := make(chan int64, len(customerIDs))
+	for _, id := range customerIDs {
+		ch <- id
+	}
+	close(ch)
+	if err := p.run(func() error { return e.getBilling(p, ch) }); err != nil {
+		return fmt.Errorf("mirror: refresh billing: %w", err)
 	}
 	return nil
 }
