@@ -20,18 +20,22 @@ func rangeTable(table string) error {
 	return fmt.Errorf("store: id range: unknown mirror table %q", table)
 }
 
-// since restricts a document table's range functions to rows created on or
-// after that date (YYYY-MM-DD; "" for all): the mirror keeps older paid
-// documents out (see PruneHistory).
-func since(table, date string) (string, []any) {
-	if date == "" || table == "customers" {
+// since restricts a document table's range functions to one side of the
+// history window: ">=YYYY-MM-DD" for the documents created on or after that
+// date, "<YYYY-MM-DD" for the older ones, which the mirror keeps only while
+// unpaid or pending (see PruneHistory); "" for all rows.
+func since(table, window string) (string, []any) {
+	if window == "" || table == "customers" {
 		return "", nil
 	}
-	return ` AND date_created >= ?`, []any{date}
+	if date, ok := strings.CutPrefix(window, "<"); ok {
+		return ` AND date_created < ? AND status IN ('not_paid', 'pending')`, []any{date}
+	}
+	return ` AND date_created >= ?`, []any{strings.TrimPrefix(window, ">=")}
 }
 
-// CountRange counts a mirror table's rows with lo <= id <= hi (created on
-// or after from, for documents, unless from is "").
+// CountRange counts a mirror table's rows with lo <= id <= hi (within the
+// side of the history window from names, for documents: see since).
 func (db *DB) CountRange(ctx context.Context, table string, lo, hi int64, from string) (int, error) {
 	if err := rangeTable(table); err != nil {
 		return 0, err
@@ -175,19 +179,4 @@ func PruneHistory(ctx context.Context, tx *sql.Tx, table, before string) (int, e
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil
-}
-
-// OldKeptIDs lists, in order and after afterID, up to limit ids of a
-// document table's rows created before the date before: the unpaid and
-// pending documents the history window keeps.
-func (db *DB) OldKeptIDs(ctx context.Context, table, before string, afterID int64, limit int) ([]int64, error) {
-	if table != "invoices" && table != "proformas" {
-		return nil, fmt.Errorf("store: old documents: not a document table: %q", table)
-	}
-	ids, err := db.idList(ctx, `SELECT id FROM `+table+` WHERE date_created < ? AND id > ? ORDER BY id LIMIT ?`,
-		before, afterID, limitOr(limit))
-	if err != nil {
-		return nil, fmt.Errorf("store: old documents of %s: %w", table, err)
-	}
-	return ids, nil
 }

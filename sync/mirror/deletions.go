@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -117,15 +118,24 @@ func (e *Engine) CheckDeletions(ctx context.Context) (DeletionStats, error) {
 	var mu sync.Mutex
 	err = p.run(func() error {
 		b := p.batcher()
+		cut := e.cutoff()
 		for _, ent := range e.rangeEntities() {
-			ids, counts, listed, err := e.rangeDeletions(p, b, ent, e.cutoff())
-			mu.Lock()
-			st.Counts += counts
-			st.Listed += listed
-			gone[ent.table] = ids
-			mu.Unlock()
-			if err != nil {
-				return fmt.Errorf("%s: %w", ent.table, err)
+			// Documents: both sides of the history window, each compared
+			// on its own (older ones are mirrored only unpaid or pending).
+			windows := []string{">=" + cut, "<" + cut}
+			if ent.table == "customers" {
+				windows = []string{""}
+			}
+			for _, w := range windows {
+				ids, counts, listed, err := e.rangeDeletions(p, b, ent, w)
+				mu.Lock()
+				st.Counts += counts
+				st.Listed += listed
+				gone[ent.table] = append(gone[ent.table], ids...)
+				mu.Unlock()
+				if err != nil {
+					return fmt.Errorf("%s: %w", ent.table, err)
+				}
 			}
 		}
 		return b.flush()
@@ -180,30 +190,21 @@ func (e *Engine) CheckDeletions(ctx context.Context) (DeletionStats, error) {
 }
 
 // rangeDeletions returns the mirror ids of one entity that Splynx no longer
-// has, with the number of count requests and of records listed. Documents
-// are compared by range among those created on or after from (the history
-// window: the mirror keeps older ones only while unpaid or pending); those
-// older ones the mirror keeps are then asked for by id.
+// has (or, before the history window, no longer has unpaid or pending),
+// with the number of count requests and of records listed. from is a side
+// of the history window for documents (see store's since), "" for all.
 func (e *Engine) rangeDeletions(p *pass, b *batcher, ent rangeEntity, from string) (gone []int64, counts, listed int, err error) {
 	ctx := p.ctx
-	if ent.table == "customers" {
-		from = ""
-	}
 	within := func(lo, hi int64) []splynx.Cond {
 		c := []splynx.Cond{splynx.Between("id", strconv.FormatInt(lo, 10), strconv.FormatInt(hi, 10))}
-		if from != "" {
-			c = append(c, splynx.Where("date_created", ">=", from))
+		if date, ok := strings.CutPrefix(from, "<"); ok {
+			c = append(c, splynx.Where("date_created", "<", date), splynx.In("status", "not_paid", "pending"))
+		} else if date, ok := strings.CutPrefix(from, ">="); ok {
+			c = append(c, splynx.Where("date_created", ">=", date))
 		}
 		return c
 	}
-	if from != "" {
-		old, n, err := e.oldKeptDeletions(p, b, ent, from)
-		listed += n
-		gone = append(gone, old...)
-		if err != nil {
-			return nil, counts, listed, err
-		}
-	}
+	// A window side with no rows in the mirror has nothing to lose.
 	lo, err := e.db.MinID(ctx, ent.table)
 	if err != nil || lo == 0 {
 		return nil, 0, 0, err
@@ -300,37 +301,4 @@ func rangeRefused(err error) bool {
 		return true
 	}
 	return false
-}
-
-// oldKeptDeletions asks Splynx by id, a hundred at a time, for the
-// documents created before from that the mirror keeps (unpaid or pending),
-// and returns those Splynx no longer has.
-func (e *Engine) oldKeptDeletions(p *pass, b *batcher, ent rangeEntity, from string) (gone []int64, listed int, err error) {
-	const chunk = 100
-	var after int64
-	for {
-		ids, err := e.db.OldKeptIDs(p.ctx, ent.table, from, after, chunk)
-		if err != nil || len(ids) == 0 {
-			return gone, listed, err
-		}
-		vs := make([]string, len(ids))
-		for i, id := range ids {
-			vs[i] = strconv.FormatInt(id, 10)
-		}
-		theirs, err := ent.list(p, b, []splynx.Cond{splynx.In("id", vs...)}, len(ids)+1)
-		if err != nil {
-			return gone, listed, err
-		}
-		listed += len(theirs)
-		have := make(map[int64]bool, len(theirs))
-		for _, id := range theirs {
-			have[id] = true
-		}
-		for _, id := range ids {
-			if !have[id] {
-				gone = append(gone, id)
-			}
-		}
-		after = ids[len(ids)-1]
-	}
 }
