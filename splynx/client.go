@@ -99,6 +99,7 @@ type Client struct {
 	retryMax time.Duration
 	auth     authenticator
 	secrets  []string // literal values to mask in anything we report
+	pressure *pressure
 }
 
 // New checks cfg and returns a Client. It makes no request; call Check to
@@ -147,6 +148,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		retryMin: o.retryMin,
 		retryMax: o.retryMax,
 		secrets:  []string{cfg.APISecret, cfg.APIKey},
+		pressure: newPressure(),
 	}
 	c.rc = newResty(hc, cfg.UserAgent, c.log)
 	switch cfg.Auth {
@@ -301,9 +303,14 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 			continue
 		case (status >= 500 || status == http.StatusTooManyRequests) && cl.retryable() && attempt <= c.cfg.MaxRetries:
 			maybeApplied = maybeApplied || status >= 500
+			wait := retryAfter(resp.Header(), time.Now())
+			if wait > maxRetryAfter {
+				return nil, apiErr
+			}
 			c.log.Warn("splynx server error, retrying", zap.String("method", cl.method),
-				zap.String("path", cl.shown()), zap.Int("status", status), zap.Int("attempt", attempt))
-			if werr := c.backoff(ctx, attempt); werr != nil {
+				zap.String("path", cl.shown()), zap.Int("status", status), zap.Int("attempt", attempt),
+				zap.Duration("retry_after", wait))
+			if werr := c.backoffAtLeast(ctx, attempt, wait); werr != nil {
 				return nil, fmt.Errorf("%s %s: %w", cl.method, cl.shown(), werr)
 			}
 			continue
@@ -330,6 +337,14 @@ func (c *Client) send(ctx context.Context, cl call, auth authenticator) (resp *r
 		}
 		req.SetHeader("Authorization", header)
 	}
+	slot, err := c.pressure.acquire(rctx)
+	if err != nil {
+		release()
+		cancel()
+		return nil, nil, "", fmt.Errorf("%s %s: waiting for a request slot: %w", cl.method, cl.shown(), err)
+	}
+	ctxCancel := cancel
+	cancel = func() { ctxCancel(); slot() } // the slot is held until the body is read
 	body := cl.body
 	if cl.signBody != nil {
 		nonce, rel, err := processNonces.acquire(ctx)
@@ -408,11 +423,18 @@ func (c *Client) mask(s string, extra ...string) string {
 }
 
 func (c *Client) backoff(ctx context.Context, attempt int) error {
+	return c.backoffAtLeast(ctx, attempt, 0)
+}
+
+// backoffAtLeast waits as backoff does, but at least least (a server's
+// Retry-After).
+func (c *Client) backoffAtLeast(ctx context.Context, attempt int, least time.Duration) error {
 	d := c.retryMin << (attempt - 1)
 	if d > c.retryMax || d <= 0 {
 		d = c.retryMax
 	}
 	d = d/2 + rand.N(d/2+1) // jitter so parallel retries spread out
+	d = max(d, least)
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -15,6 +15,7 @@ type Cursor struct {
 	LastFull   time.Time // when the last successful full pass ended (our clock)
 	LastRun    time.Time // when the last successful pass of any kind ended (our clock)
 	Generation int64     // number of the latest full pass started
+	LastID     int64     // largest id seen, for entities followed by id
 }
 
 // CursorGet reads an entity's cursor; an entity never synced has a zero Cursor.
@@ -22,8 +23,8 @@ func (db *DB) CursorGet(ctx context.Context, entity string) (Cursor, error) {
 	c := Cursor{Entity: entity}
 	var seen, full, run string
 	err := db.read.QueryRowContext(ctx,
-		`SELECT last_seen, last_full, last_run, generation FROM sync_cursors WHERE entity = ?`, entity).
-		Scan(&seen, &full, &run, &c.Generation)
+		`SELECT last_seen, last_full, last_run, generation, last_id FROM sync_cursors WHERE entity = ?`, entity).
+		Scan(&seen, &full, &run, &c.Generation, &c.LastID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, nil
 	}
@@ -48,11 +49,11 @@ func (db *DB) CursorSet(ctx context.Context, tx *sql.Tx, c Cursor) error {
 		return t.UTC().Format(time.RFC3339Nano)
 	}
 	set := func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO sync_cursors(entity, last_seen, last_full, last_run, generation, updated_at)
-			VALUES (?,?,?,?,?,?) ON CONFLICT(entity) DO UPDATE SET last_seen=excluded.last_seen,
+		_, err := tx.ExecContext(ctx, `INSERT INTO sync_cursors(entity, last_seen, last_full, last_run, generation, last_id, updated_at)
+			VALUES (?,?,?,?,?,?,?) ON CONFLICT(entity) DO UPDATE SET last_seen=excluded.last_seen,
 			last_full=excluded.last_full, last_run=excluded.last_run, generation=excluded.generation,
-			updated_at=excluded.updated_at`,
-			c.Entity, FormatDateTime(c.LastSeen), fmtT(c.LastFull), fmtT(c.LastRun), c.Generation,
+			last_id=excluded.last_id, updated_at=excluded.updated_at`,
+			c.Entity, FormatDateTime(c.LastSeen), fmtT(c.LastFull), fmtT(c.LastRun), c.Generation, c.LastID,
 			db.now().UTC().Format(time.RFC3339Nano))
 		if err != nil {
 			return fmt.Errorf("store: write %s cursor: %w", c.Entity, err)

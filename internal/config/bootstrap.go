@@ -39,7 +39,7 @@ type Bootstrap struct {
 	SyncSchedule    string `envconfig:"SYNC_SCHEDULE" desc:"cron schedule of the Splynx mirror sync" def:"*/10 * * * *"`
 	// FullSyncEvery is how old the last full pass may get before the next
 	// sync is a full one (which notices records deleted in Splynx).
-	FullSyncEvery  time.Duration `envconfig:"FULL_SYNC_EVERY" desc:"maximum age of the last full sync before the next sync is full" def:"24h"`
+	FullSyncEvery  time.Duration `envconfig:"FULL_SYNC_EVERY" desc:"maximum age of the last full sync before the next sync is full (a safety net: deletions are found daily by counts per id range)" def:"168h"`
 	ChargeSchedule string        `envconfig:"CHARGE_SCHEDULE" desc:"cron schedule of the nightly charge run (when auto_charge=1)" def:"CRON_TZ=<TIMEZONE> 0 5 * * *"`
 	SettleSchedule string        `envconfig:"SETTLE_SCHEDULE" desc:"cron schedule of settlement polling, reconciliation, write-back and retries" def:"CRON_TZ=<TIMEZONE> 15 * * * *"`
 	TimeZone       string        `envconfig:"TIMEZONE" desc:"time zone of schedules and business days" def:"Australia/Sydney (integrapay), America/New_York (ippay)"`
@@ -67,7 +67,7 @@ const (
 	defaultSyncSchedule   = "*/10 * * * *"
 	defaultChargeTime     = "0 5 * * *"
 	defaultSettleTime     = "15 * * * *"
-	defaultFullSyncEvery  = 24 * time.Hour
+	defaultFullSyncEvery  = 7 * 24 * time.Hour
 	defaultLogLevel       = "info"
 	defaultDBPathTemplate = "/var/lib/%s/%s.db"
 )

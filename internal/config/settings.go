@@ -69,6 +69,13 @@ type Settings struct {
 	// AutoChargeDueReached: the nightly run charges only invoices whose due
 	// date has come.
 	AutoChargeDueReached bool
+	// SplynxMaxConcurrent and SplynxRequestsPerSecond bound the load the
+	// daemon puts on Splynx (issue 16).
+	SplynxMaxConcurrent     int
+	SplynxRequestsPerSecond int
+	// MirrorHistoryMonths: paid documents older than this many months are
+	// not kept in the mirror (unpaid and pending ones always are).
+	MirrorHistoryMonths int
 
 	// Customer pages (issue 13).
 	PortalSessionCookie string       // name of the Splynx portal session cookie
@@ -164,6 +171,9 @@ var Specs = []Spec{
 	}},
 	{Key: "auto_charge_max_age_days", Default: "0", Desc: "nightly run: charge only invoices created within this many days (0 = any age)", set: intRange(func(s *Settings) *int { return &s.AutoChargeMaxAgeDays }, 0, 3650)},
 	{Key: "auto_charge_due_reached", Default: "0", Desc: "nightly run: 1 = charge only invoices whose due date has come", set: boolField(func(s *Settings) *bool { return &s.AutoChargeDueReached })},
+	{Key: "splynx_max_concurrent_requests", Default: "4", Desc: "most Splynx API requests open at once", set: intRange(func(s *Settings) *int { return &s.SplynxMaxConcurrent }, 1, 32)},
+	{Key: "splynx_requests_per_second", Default: "20", Desc: "most Splynx API requests started per second (a 429 or 503 from Splynx also waits for its Retry-After)", set: intRange(func(s *Settings) *int { return &s.SplynxRequestsPerSecond }, 1, 1000)},
+	{Key: "mirror_history_months", Default: "13", Desc: "months of paid invoices and proformas kept in the local mirror (unpaid and pending ones are always kept; older ones are read from Splynx when viewed)", set: intRange(func(s *Settings) *int { return &s.MirrorHistoryMonths }, 1, 600)},
 	{Key: "splynx_url", Desc: "public Splynx URL used in links (defaults to SPLYNXPAY_SPLYNX_URL)", set: func(s *Settings, v string) error {
 		if v != "" {
 			if err := checkURL(v); err != nil {

@@ -195,6 +195,8 @@ func syncJob(ctx context.Context, app *App, engine *mirror.Engine, state *syncSt
 		if err := s.Validate(); err != nil {
 			log.Warn("settings incomplete; charges wait until they are set", zap.Error(err))
 		}
+		app.Splynx.SetLimits(s.SplynxMaxConcurrent, float64(s.SplynxRequestsPerSecond))
+		engine.SetHistoryMonths(s.MirrorHistoryMonths)
 	}
 	stats, err := engine.RunOnce(ctx)
 	if err != nil {

@@ -277,7 +277,8 @@ func retryScenario(ctx context.Context, e *Env, en *charge.Engine) (first, secon
 	inv := e.Splynx.AddInvoice(splynxsim.Invoice{CustomerID: cust, Status: "not_paid", Total: money.MustParse("39." + cents),
 		Items: []splynxsim.InvoiceItem{{Description: "Demo retry", Quantity: 1, Price: money.MustParse("39." + cents)}}})
 	e.Clock.Advance(time.Minute)
-	if _, err := mirror.New(e.DB, e.Client, mirror.Options{Clock: e.Clock, Logger: e.Log.Named("mirror")}).Incremental(ctx); err != nil {
+	if _, err := mirror.New(e.DB, e.Client, mirror.Options{Clock: e.Clock, Logger: e.Log.Named("mirror"),
+		HistoryMonths: demoHistoryMonths}).Incremental(ctx); err != nil {
 		return first, second, err
 	}
 	if _, err := en.Run(ctx, charge.Filters{IDs: []int64{inv}}, charge.RunOptions{Source: charge.SourceAdmin, StartedBy: "demo"}); err != nil {

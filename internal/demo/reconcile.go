@@ -21,7 +21,10 @@ const mirrorSection = "Mirror of Splynx (simulator → SQLite)"
 // With Splynx API faults on, a pass that fails is run again, as the
 // daemon's next scheduled sync would; the mirror must still converge.
 func syncAndReconcile(ctx context.Context, e *Env, faults bool) error {
-	eng := mirror.New(e.DB, e.Client, mirror.Options{Logger: e.Log.Named("mirror"), Clock: e.Clock})
+	// The demo reconciles every seeded document, years of them, record by
+	// record: its mirror keeps the whole history (demoHistoryMonths).
+	eng := mirror.New(e.DB, e.Client, mirror.Options{Logger: e.Log.Named("mirror"), Clock: e.Clock,
+		HistoryMonths: demoHistoryMonths})
 	tries := 1
 	if faults {
 		tries = 10
@@ -236,3 +239,7 @@ func compareRecords(ctx context.Context, e *Env, when string) {
 	e.Report.Check(s, "invoices equal field by field", invN, invOK)
 	e.Report.Check(s, "sum of invoice due", dueSim.String(), dueMirror.String())
 }
+
+// demoHistoryMonths is the demo mirror's history window: all of the
+// simulator's seeded history.
+const demoHistoryMonths = 1200

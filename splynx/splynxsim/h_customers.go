@@ -21,6 +21,9 @@ func list[R any](c *rctx, t *table[R], v *view[R], render func(w *jw, r *R)) {
 		c.badRequest(err.Error())
 		return
 	}
+	if c.s.refuseRangeSearch(c, q) {
+		return
+	}
 	s := c.s
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -382,6 +385,9 @@ func (s *Sim) hBilling(c *rctx) {
 	if c.rest == "" {
 		if s.opts.NoBillingList {
 			c.notFound()
+			return
+		}
+		if s.refuseBillingList(c) {
 			return
 		}
 		switch c.method {

@@ -62,6 +62,9 @@ type Options struct {
 	// Inverted from the contract's "BillingList bool // default true"
 	// because a Go bool cannot default to true.
 	NoBillingList bool
+	// RefuseBillingList and NoRangeSearch: see strict.go.
+	RefuseBillingList bool
+	NoRangeSearch     bool
 	// ValidationShape picks the 422 body: "yii" (default)
 	// [{"field","message"}], "error" (the {"error":{...}} shape with
 	// INVALID_INPUT_DATA) or "text" (a plain-text body).

@@ -40,6 +40,10 @@ const (
 	cursorCustomers = "customers"
 	cursorInvoices  = "invoices"
 	cursorProformas = "proformas"
+	// cursorTransactions holds (LastID) the largest Splynx ledger
+	// transaction id seen: newer transactions name the customers whose
+	// balance moved.
+	cursorTransactions = "transactions"
 )
 
 // Options tune the engine; zero values take the defaults.
@@ -55,8 +59,14 @@ type Options struct {
 	// little behind, are not missed (default 10 minutes).
 	Overlap time.Duration
 	// FullEvery makes RunOnce choose a full pass when the last successful
-	// one is older than this (default 24 hours).
+	// one is older than this (default 7 days): a safety net, since
+	// deletions are found by the deletion check and balance moves through
+	// the ledger.
 	FullEvery time.Duration
+	// DeleteCheckEvery makes RunOnce follow an incremental pass with a
+	// deletion check (CheckDeletions) when the last one is older than this
+	// (default 24 hours).
+	DeleteCheckEvery time.Duration
 	// BillingConcurrency bounds the per-customer billing requests made when
 	// Splynx has no billing list endpoint (default 8).
 	BillingConcurrency int
@@ -76,6 +86,9 @@ type Options struct {
 	// filtered listings (default 20000): Splynx scans its whole table for
 	// each such request, so the usual set of changes should fit in one page.
 	IncrementalPageSize int
+	// HistoryMonths is the mirror's history window for paid documents
+	// (default DefaultHistoryMonths; see history.go).
+	HistoryMonths int
 }
 
 // Stats describes one pass. The entity counts are records written.
@@ -87,13 +100,14 @@ type Stats struct {
 	Proformas      int
 	PaymentMethods int
 	Deleted        int
-	Requests       int // list and get requests made (not counting retries)
+	Checked        int // records the deletion check listed to tell which ids are gone
+	Requests       int // list, count and get requests made (not counting retries)
 	Duration       time.Duration
 }
 
 // Records is the number of records written by the pass.
 func (s Stats) Records() int {
-	return s.Customers + s.Billing + s.Invoices + s.Proformas + s.PaymentMethods
+	return s.Customers + s.Billing + s.Invoices + s.Proformas + s.PaymentMethods + s.Checked
 }
 
 // Engine runs mirror passes. Passes of one Engine never overlap.
@@ -104,8 +118,11 @@ type Engine struct {
 	log  *zap.Logger
 	clk  clock.Clock
 
-	mu           sync.Mutex  // one pass at a time
-	noBillingAPI atomic.Bool // Splynx has no customer-billing list endpoint
+	mu             sync.Mutex  // one pass at a time
+	noBillingAPI   atomic.Bool // Splynx has no customer-billing list endpoint
+	noRangeCount   atomic.Bool // Splynx refuses HEAD counts by id range
+	noTransactions atomic.Bool // the API key cannot list ledger transactions
+	history        atomic.Int32
 }
 
 // New returns an engine that mirrors what c can read into db.
@@ -126,7 +143,10 @@ func New(db *store.DB, c *splynx.Client, opts Options) *Engine {
 		opts.Overlap = 10 * time.Minute
 	}
 	if opts.FullEvery <= 0 {
-		opts.FullEvery = 24 * time.Hour
+		opts.FullEvery = 7 * 24 * time.Hour
+	}
+	if opts.DeleteCheckEvery <= 0 {
+		opts.DeleteCheckEvery = 24 * time.Hour
 	}
 	if opts.BillingConcurrency <= 0 {
 		opts.BillingConcurrency = 8
@@ -143,11 +163,18 @@ func New(db *store.DB, c *splynx.Client, opts Options) *Engine {
 	if opts.IncrementalPageSize <= 0 {
 		opts.IncrementalPageSize = max(20000, opts.PageSize)
 	}
-	return &Engine{db: db, c: c, opts: opts, log: opts.Logger.Named("mirror"), clk: opts.Clock}
+	if opts.HistoryMonths <= 0 {
+		opts.HistoryMonths = DefaultHistoryMonths
+	}
+	e := &Engine{db: db, c: c, opts: opts, log: opts.Logger.Named("mirror"), clk: opts.Clock}
+	e.history.Store(int32(opts.HistoryMonths))
+	return e
 }
 
 // RunOnce runs a full pass when none has succeeded within FullEvery, and an
-// incremental pass otherwise.
+// incremental pass otherwise, followed by a deletion check when none has
+// succeeded within DeleteCheckEvery. A Splynx that refuses the deletion
+// check's range counts gets a full pass instead (with one warning).
 func (e *Engine) RunOnce(ctx context.Context) (Stats, error) {
 	cur, err := e.db.CursorGet(ctx, cursorPass)
 	if err != nil {
@@ -156,7 +183,28 @@ func (e *Engine) RunOnce(ctx context.Context) (Stats, error) {
 	if cur.LastFull.IsZero() || e.clk.Now().Sub(cur.LastFull) >= e.opts.FullEvery {
 		return e.Full(ctx)
 	}
-	return e.Incremental(ctx)
+	del, err := e.db.CursorGet(ctx, cursorDeletions)
+	if err != nil {
+		return Stats{}, fmt.Errorf("mirror: %w", err)
+	}
+	due := e.clk.Now().Sub(later(del.LastRun, cur.LastFull)) >= e.opts.DeleteCheckEvery
+	if due && e.noRangeCount.Load() {
+		return e.Full(ctx)
+	}
+	st, err := e.Incremental(ctx)
+	if err != nil || !due {
+		return st, err
+	}
+	ds, err := e.CheckDeletions(ctx)
+	st.Deleted += ds.Deleted
+	st.Checked += ds.Listed
+	st.Requests += ds.Requests
+	if errors.Is(err, ErrRangeSearch) {
+		e.noRangeCount.Store(true)
+		e.log.Warn("Splynx refused to count records by id range; deletions are now found by full passes", zap.Error(err))
+		return e.Full(ctx)
+	}
+	return st, err
 }
 
 // Full lists everything and, after every listing succeeded, deletes the
@@ -218,6 +266,10 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 	if err == nil && len(deferred) > 0 {
 		err = e.db.RestoreIndexes(ctx)
 	}
+	if err == nil && e.noBillingAPI.Load() {
+		// After every listing, so that the charge candidates are known.
+		err = p.run(func() error { return e.wantedBilling(p) })
+	}
 	if err == nil {
 		err = p.run(func() error { return e.verifyStale(p) })
 	}
@@ -233,7 +285,10 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 			if slices.Contains(deferred, t) {
 				continue // empty when the pass began: every row is this pass's
 			}
-			if err := e.checkMassDelete(ctx, tx, t, gen); err != nil {
+			// Read customer by customer, billing is kept only for the
+			// customers that need it: the rest of the rows go on purpose.
+			partial := t == "billing" && e.noBillingAPI.Load()
+			if err := e.checkMassDelete(ctx, tx, t, gen); err != nil && !partial {
 				return err
 			}
 			n, err := store.DeleteStale(ctx, tx, t, gen)
@@ -251,6 +306,18 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 			return err
 		}
 		if err := e.advanceCursors(ctx, tx, marks); err != nil {
+			return err
+		}
+		// A full pass has found every deletion.
+		del, err := e.db.CursorGet(ctx, cursorDeletions)
+		if err != nil {
+			return err
+		}
+		del.LastRun = now
+		if err := e.db.CursorSet(ctx, tx, del); err != nil {
+			return err
+		}
+		if err := e.prune(ctx, tx, log); err != nil {
 			return err
 		}
 		return e.db.Audit(ctx, tx, "mirror.full", auditFields(st, start))
@@ -291,7 +358,11 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 	// waits while Splynx filters a whole table, so their waits overlap
 	// instead of adding up, at the price of a page or two of changed records
 	// more in memory.
-	p.minStreams = 4
+	p.minStreams = 5
+	txCur, err := e.db.CursorGet(ctx, cursorTransactions)
+	if err != nil {
+		return Stats{}, fmt.Errorf("mirror: incremental pass: %w", err)
+	}
 	var since [3]time.Time
 	var maxIDs [3]int64
 	for i, ent := range []struct{ cursor, table string }{
@@ -309,14 +380,15 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 		}
 	}
 
-	// Billing is refreshed while the listings run, a chunk of touched
-	// customers at a time, rather than in a step of its own afterwards.
+	// Billing is refreshed while the listings run (the three entities, and
+	// the ledger transactions naming customers whose balance moved), a
+	// chunk of touched customers at a time, rather than in a step of its own afterwards.
 	// listed is closed once the three listings have returned (or the pass
 	// has ended, should a failure keep one from starting).
 	listed := make(chan struct{})
 	var closeListed sync.Once
 	var listings atomic.Int32
-	listings.Store(3)
+	listings.Store(4)
 	var listedIn time.Duration
 	listing := func(fn func() error) func() error {
 		return func() error {
@@ -337,6 +409,7 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 		}),
 		listing(func() error { return e.changed(p, since[1], maxIDs[1], "date_updated", e.listInvoices) }),
 		listing(func() error { return e.changed(p, since[2], maxIDs[2], "date_updated", e.listProformas) }),
+		listing(func() error { return e.changedBalances(p, txCur) }),
 		func() error {
 			err := e.refreshBilling(p, listed)
 			listedIn = p.listedIn
@@ -366,6 +439,9 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 			return err
 		}
 		if err := e.advanceCursors(ctx, tx, seen); err != nil {
+			return err
+		}
+		if err := e.prune(ctx, tx, log); err != nil {
 			return err
 		}
 		return e.db.Audit(ctx, tx, "mirror.incremental", auditFields(st, start))
@@ -406,8 +482,12 @@ func (e *Engine) changed(p *pass, since time.Time, maxID int64, field string,
 	return err
 }
 
-// marks are the largest Splynx update stamps at the start of a pass.
-type marks struct{ customers, invoices, proformas time.Time }
+// marks are the largest Splynx update stamps at the start of a pass, and
+// the largest ledger transaction id.
+type marks struct {
+	customers, invoices, proformas time.Time
+	transaction                    int64
+}
 
 // highWater asks Splynx for the most recently updated record of each entity
 // before a full pass lists anything. That stamp, not the largest one seen
@@ -431,6 +511,9 @@ func (e *Engine) highWater(p *pass) (marks, error) {
 		return v.DateUpdated.Time()
 	}); err != nil {
 		return m, fmt.Errorf("newest proforma: %w", err)
+	}
+	if m.transaction, err = e.newestTransaction(p); err != nil {
+		return m, fmt.Errorf("newest transaction: %w", err)
 	}
 	return m, nil
 }
@@ -465,7 +548,24 @@ func (e *Engine) advanceCursors(ctx context.Context, tx *sql.Tx, m marks) error 
 			return err
 		}
 	}
-	return nil
+	if e.noTransactions.Load() {
+		return nil
+	}
+	// LastRun says the cursor holds a position, 0 included (no transactions).
+	cur, err := e.db.CursorGet(ctx, cursorTransactions)
+	if err != nil {
+		return err
+	}
+	cur.LastID = max(cur.LastID, m.transaction)
+	cur.LastRun = e.clk.Now()
+	return e.db.CursorSet(ctx, tx, cur)
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // listing lists every record of an entity, or those matching base with an
@@ -627,16 +727,31 @@ func (e *Engine) listAllBilling(p *pass) error {
 			return fmt.Errorf("billing: %w", err)
 		}
 		e.noBillingAPI.Store(true)
-		p.log.Info("Splynx has no customer-billing list; reading billing customer by customer", zap.Error(err))
+		p.log.Info("Splynx has no customer-billing list; reading billing customer by customer, only for customers with a saved payment method",
+			zap.Error(err))
 	}
-	// Customers were all written before this runs (same stream), so the
-	// mirror holds exactly the ids this pass has seen.
+	return nil // wantedBilling reads it once the documents are in
+}
+
+// wantedBilling reads, one GET per customer, the billing of the customers
+// this full pass has seen that have an active saved payment method
+// (store.BillingWanted). The charge path re-reads a balance before
+// charging, and RefreshBilling reads any other customer's on demand (a
+// charge candidate, a page being viewed).
+func (e *Engine) wantedBilling(p *pass) error {
 	ids := make(chan int64, 2*e.opts.BillingConcurrency)
 	go func() {
 		defer close(ids)
 		var after int64
 		for {
-			page, err := e.db.CustomerIDs(p.ctx, after, p.gen, 1000)
+			all, err := e.db.CustomerIDs(p.ctx, after, p.gen, 1000)
+			if err == nil && len(all) > 0 {
+				after = all[len(all)-1]
+			}
+			var page []int64
+			if err == nil {
+				page, err = e.db.BillingWanted(p.ctx, all, false)
+			}
 			if err != nil {
 				p.fail(fmt.Errorf("billing: %w", err))
 				return
@@ -648,10 +763,9 @@ func (e *Engine) listAllBilling(p *pass) error {
 					return
 				}
 			}
-			if len(page) < 1000 {
+			if len(all) < 1000 {
 				return
 			}
-			after = page[len(page)-1]
 		}
 	}()
 	return e.getBilling(p, ids)
@@ -748,7 +862,15 @@ func (e *Engine) refreshBilling(p *pass, listed <-chan struct{}) error {
 	if err := b.flushWait(); err != nil {
 		return err
 	}
-	ids := p.touchedIDs()
+	ids, err := e.db.BillingWanted(p.ctx, p.touchedIDs(), true)
+	if err == nil {
+		var missing []int64
+		missing, err = e.db.BillingMissing(p.ctx, 10000)
+		ids = append(ids, missing...)
+	}
+	if err != nil {
+		return fmt.Errorf("billing: %w", err)
+	}
 	ch := make(chan int64, len(ids))
 	for _, id := range ids {
 		ch <- id
@@ -901,28 +1023,8 @@ func (e *Engine) verifyStale(p *pass) error {
 				func(bt *batch, v store.Proforma) { bt.proformas = append(bt.proformas, v) })
 		})
 	}
-	if err == nil {
+	if err == nil && !e.noBillingAPI.Load() { // read one by one, only wanted rows are refreshed: the rest go
 		err = check("billing", func(ids []string) error {
-			if e.noBillingAPI.Load() {
-				for _, v := range ids {
-					id, _ := strconv.ParseInt(v, 10, 64)
-					cb, err := e.c.GetCustomerBilling(p.ctx, id)
-					if splynx.IsNotFound(err) {
-						continue
-					}
-					if err != nil {
-						return err
-					}
-					sb := convertBilling(cb)
-					if sb.CustomerID == 0 {
-						sb.CustomerID = id
-					}
-					if err := b.add(func(bt *batch) { bt.billing = append(bt.billing, sb) }); err != nil {
-						return err
-					}
-				}
-				return nil
-			}
 			s := splynx.Search{Main: []splynx.Cond{splynx.In("customer_id", ids...)}, Limit: len(ids) + 1}
 			for cb, err := range e.c.ListCustomerBilling(p.ctx, s) {
 				if err != nil {
