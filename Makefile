@@ -12,7 +12,7 @@ BENCH_INVOICES  ?= 1000000
 BENCH_CHARGE_INVOICES ?= 20000
 BENCH_PKGS      ?= ./sync/... ./store/... ./splynx/...
 
-.PHONY: all demo test bench build vet fmt clean
+.PHONY: all demo test bench build vet fmt clean chaos
 
 all: build
 
@@ -31,6 +31,16 @@ bench:
 	SPLYNX_BENCH_INVOICES=$(BENCH_INVOICES) $(GO) test -run '^$$' -bench . -benchtime=1x -timeout 60m $(BENCH_PKGS)
 	$(GO) run ./cmd/splynx-bench sync -customers $(BENCH_CUSTOMERS) -invoices $(BENCH_INVOICES)
 	$(GO) run ./cmd/splynx-bench charge -invoices $(BENCH_CHARGE_INVOICES) -concurrency 16 -latency 150ms
+
+## chaos: both add-on daemons as real processes against splynx-sim, killed
+## with SIGKILL KILLS times each under gateway and Splynx faults; the three
+## ledgers compared at the end (exit 1 on any loss). SEED=… replays a run.
+SEED  ?= 0
+KILLS ?= 50
+CHAOS_FLAGS ?=
+chaos: build
+	$(GO) build -o $(BIN)/splynx-chaos ./cmd/splynx-chaos
+	$(BIN)/splynx-chaos -bin $(BIN) -seed $(SEED) -kills $(KILLS) $(CHAOS_FLAGS)
 
 ## build: both add-on daemons and the simulator into bin/
 build:

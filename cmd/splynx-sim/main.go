@@ -59,6 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.APIKey, "api-key", "sim-api-key", "API key the simulated Splynx accepts")
 	fs.StringVar(&cfg.APISecret, "api-secret", "sim-api-secret", "its secret")
 	fixed := fs.Bool("fixed-clock", false, "keep the simulators' clock at 2026-11-02 09:00 UTC instead of following the wall clock")
+	ctl := fs.Bool("control", false, "serve the control API under /_sim/ (ledgers, gateway faults, clock, invoices) for splynx-chaos; see control.go")
 	faults := fs.String("faults", "", `Splynx API faults, e.g. "error=0.2,drop=0.05,latency=10ms" (keys: error, status, drop, drop_after, malformed, wrong_types, latency, path)`)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -71,9 +72,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cfg.Proformas = cfg.Customers
 	}
 	start := time.Now()
-	cfg.RealTime = !*fixed
+	cfg.RealTime = !*fixed && !*ctl
 	sims := demo.NewSims(cfg)
 	defer sims.Close()
+	handler := sims.Handler()
+	if *ctl {
+		c := startControl(sims)
+		defer c.close()
+		handler = c.handler(handler)
+	}
 	if *faults != "" {
 		sims.Splynx.SetFault(path, fault)
 	}
@@ -84,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	base := "http://" + ln.Addr().String()
 	urls := demo.SimURLs(base)
 	sims.Configure(urls)
-	srv := &http.Server{Handler: sims.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 

@@ -266,6 +266,7 @@ func prepare(ctx context.Context, addon Addon, cmd Command, stdout, stderr io.Wr
 		Environ: os.Environ(), Stdout: stdout, Stderr: stderr,
 	}
 	cleanup := func() { _ = log.Sync() }
+	useTestClock(app) // testclock.go: only when SPLYNXPAY_TEST_CLOCK_FILE is set
 	if cmd.Setup == SetupFull {
 		if app.Splynx, err = newSplynxClient(boot, log, app.Clock); err != nil {
 			return nil, nil, err
