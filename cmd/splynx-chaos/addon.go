@@ -36,7 +36,7 @@ type env struct {
 	http   *http.Client
 	offset time.Duration // how far the simulators and the daemon were moved on
 	custs  []int64       // customers with a saved method
-	newInv []int64 // invoices added during the run
+	newInv []int64       // invoices added during the run
 }
 
 func runAddon(ctx context.Context, o Options, addon string, idx int64, out *lockedWriter) (chaos.Figures, error) {
@@ -193,9 +193,12 @@ func lastLine(s string) string {
 }
 
 // start starts a daemon process in the background.
-func (e *env) start(args ...string) (*exec.Cmd, error) {
+func (e *env) start(args ...string) (*exec.Cmd, error) { return e.startEnv(nil, args...) }
+
+// startEnv is start with extra environment variables (later ones win).
+func (e *env) startEnv(extra []string, args ...string) (*exec.Cmd, error) {
 	cmd := exec.Command(addonBinary(e.o, e.addon), args...)
-	cmd.Env = e.daemonEnv()
+	cmd.Env = append(e.daemonEnv(), extra...)
 	cmd.Stdout, cmd.Stderr = e.log, e.log
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -281,22 +284,37 @@ func (e *env) attempts(ctx context.Context) ([]chaos.Attempt, error) {
 	return as, rows.Err()
 }
 
-// liveWork counts what the daemon still has to finish: unresolved
-// attempts and write-backs not yet done.
-func (e *env) liveWork(ctx context.Context) (int, error) {
+// liveWork counts what the daemon still has to finish: attempts not yet
+// resolved, pending debits made before the finish began (baseline is the
+// last attempt id then), and write-backs not yet done. Debits that retries
+// start during the finish may stay pending: they are in flight, not lost.
+func (e *env) liveWork(ctx context.Context, baseline int64) (int, error) {
 	db, err := sql.Open("sqlite3", "file:"+e.dbPath()+"?mode=ro&_busy_timeout=10000")
 	if err != nil {
 		return 0, err
 	}
 	defer db.Close()
 	var n, m int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM charge_attempts WHERE state IN ('created','sending','unknown','approved','pending')`).Scan(&n); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM charge_attempts
+ WHERE state IN ('created','sending','unknown','approved') OR (state = 'pending' AND id <= ?)`, baseline).Scan(&n); err != nil {
 		return 0, err
 	}
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM writeback_outbox WHERE status = 'pending'`).Scan(&m); err != nil {
 		return 0, err
 	}
 	return n + m, nil
+}
+
+// lastAttempt is the newest attempt id.
+func (e *env) lastAttempt(ctx context.Context) (int64, error) {
+	db, err := sql.Open("sqlite3", "file:"+e.dbPath()+"?mode=ro&_busy_timeout=10000")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var id int64
+	err = db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM charge_attempts`).Scan(&id)
+	return id, err
 }
 
 // addInvoices adds new due invoices for customers with a saved method, so

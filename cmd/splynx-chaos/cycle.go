@@ -229,14 +229,20 @@ func (e *env) cycle(ctx context.Context, n int) error {
 	return nil
 }
 
-// finish lets the daemon run without faults while the simulators' days
-// pass, until no attempt is unresolved and no write-back is waiting, then
-// stops it with SIGTERM.
+// finish lets the daemon run without faults and without new nightly runs
+// while the simulators' days pass, until nothing the killed daemons left is
+// unresolved and no write-back is waiting, then stops it with SIGTERM.
 func (e *env) finish(ctx context.Context) error {
 	if err := e.post(ctx, "/_sim/clear", nil, nil); err != nil {
 		return err
 	}
-	d, err := e.start("run")
+	baseline, err := e.lastAttempt(ctx)
+	if err != nil {
+		return err
+	}
+	// No new nightly runs: what is left to prove is that everything the
+	// killed daemons started ends resolved, settled and written back.
+	d, err := e.startEnv([]string{"SPLYNXPAY_SETTING_AUTO_CHARGE=0"}, "run")
 	if err != nil {
 		return err
 	}
@@ -248,7 +254,7 @@ func (e *env) finish(ctx context.Context) error {
 	deadline := time.Now().Add(4 * time.Minute)
 	for quiet < 3 {
 		if time.Now().After(deadline) {
-			n, _ := e.liveWork(ctx)
+			n, _ := e.liveWork(ctx, baseline)
 			return fmt.Errorf("still %d unresolved attempts or write-backs after 4 minutes without faults", n)
 		}
 		if err := e.advance(ctx, 26*time.Hour); err != nil {
@@ -259,7 +265,7 @@ func (e *env) finish(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		n, err := e.liveWork(ctx)
+		n, err := e.liveWork(ctx, baseline)
 		if err != nil {
 			return err
 		}

@@ -56,6 +56,7 @@ type Settings struct {
 	RefundMode               string // delete | negative
 	DishonourFee             money.Amount
 	SplynxURL                string // public URL for links
+	BackupKeep               int    // daily database backups kept; 0 = none
 
 	IntegraPayUsername    string
 	IntegraPayPassword    string
@@ -134,6 +135,7 @@ var Specs = []Spec{
 		s.DishonourFee = a
 		return nil
 	}},
+	{Key: "backup_keep", Default: "7", Desc: "daily database backups kept in the backups folder beside the database (0 = no daily backup)", set: intRange(func(s *Settings) *int { return &s.BackupKeep }, 0, 365)},
 	{Key: "splynx_url", Desc: "public Splynx URL used in links (defaults to SPLYNXPAY_SPLYNX_URL)", set: func(s *Settings, v string) error {
 		if v != "" {
 			if err := checkURL(v); err != nil {

@@ -118,7 +118,8 @@ var commands = commandTable(
 	configCommand, versionCommand, // commands.go
 	chargeCommand,                      // cmd_charge.go
 	doctorCommand, installAddonCommand, // cmd_setup.go
-	demoCommand, // commands.go
+	demoCommand,                   // commands.go
+	backupCommand, restoreCommand, // cmd_backup.go
 )
 
 func commandTable(cs ...Command) map[string]Command {
@@ -142,7 +143,10 @@ type Job struct {
 }
 
 // jobs are the jobs the `run` command schedules besides the mirror sync.
-var jobs = []Job{jobCharge, jobSettle} // cmd_charge.go
+var jobs = []Job{
+	jobCharge, jobSettle, // cmd_charge.go
+	jobBackup, // cmd_backup.go
+}
 
 // ExitConfig is the exit status of a configuration error (sysexits
 // EX_CONFIG); the systemd unit does not restart on it.
@@ -275,15 +279,16 @@ func prepare(ctx context.Context, addon Addon, cmd Command, stdout, stderr io.Wr
 	app.Settings = app.readSettings
 	app.Gateway = app.gateway
 	if cmd.NeedsDB {
-		db, err := store.Open(ctx, boot.DBPath, log)
+		db, unlock, err := openChecked(ctx, app) // cmd_backup.go: lock, open, quick_check
 		if err != nil {
-			return nil, nil, fmt.Errorf("open database %s: %w", boot.DBPath, err)
+			return nil, nil, err
 		}
 		app.DB = db
 		cleanup = func() {
 			if err := db.Close(); err != nil {
 				log.Warn("close database", zap.Error(err))
 			}
+			unlock()
 			_ = log.Sync()
 		}
 	}
