@@ -210,7 +210,7 @@ func (e *env) cycle(ctx context.Context, n int) error {
 		}
 		labels = append(labels, "admin charge of "+strings.Join(ids, ","))
 	}
-	life := 300*time.Millisecond + time.Duration(e.rng.Int64N(int64(3200*time.Millisecond)))
+	life := 200*time.Millisecond + time.Duration(e.rng.Int64N(int64(2300*time.Millisecond)))
 	select {
 	case <-time.After(life):
 	case <-ctx.Done():
