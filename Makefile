@@ -12,7 +12,7 @@ BENCH_INVOICES  ?= 1000000
 BENCH_CHARGE_INVOICES ?= 20000
 BENCH_PKGS      ?= ./sync/... ./store/... ./splynx/...
 
-.PHONY: all demo test bench build vet fmt clean chaos
+.PHONY: all demo test bench build vet fmt clean chaos fuzz
 
 all: build
 
@@ -41,6 +41,12 @@ CHAOS_FLAGS ?=
 chaos: build
 	$(GO) build -o $(BIN)/splynx-chaos ./cmd/splynx-chaos
 	$(BIN)/splynx-chaos -bin $(BIN) -seed $(SEED) -kills $(KILLS) $(CHAOS_FLAGS)
+
+## fuzz: every fuzz target (parsers of outside input) for FUZZTIME each;
+## one line per target with executions and time; non-zero on a crash
+FUZZTIME ?= 10s
+fuzz:
+	GO=$(GO) sh .ci/fuzz $(FUZZTIME)
 
 ## build: both add-on daemons and the simulator into bin/
 build:
