@@ -101,7 +101,12 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 	}
 	for _, j := range jobs {
 		spec := j.Schedule(app.Boot)
-		if _, err := sched.AddFunc(spec, func() {
+		parsed, err := config.CronParser.Parse(spec)
+		if err != nil {
+			return fmt.Errorf("schedule job %s (%q): %w", j.Name, spec, err)
+		}
+		// dstSafe (schedule.go): once per wall-clock match across DST.
+		sched.Schedule(dstSafe(parsed, loc), cron.FuncJob(func() {
 			if err := state.storage.check(jobCtx); err != nil {
 				log.Warn("job not started: the database cannot write", zap.String("job", j.Name), zap.Error(err))
 				return
@@ -112,9 +117,7 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 				return
 			}
 			log.Info("job done", zap.String("job", j.Name), zap.Duration("took", app.Clock.Now().Sub(start)))
-		}); err != nil {
-			return fmt.Errorf("schedule job %s (%q): %w", j.Name, spec, err)
-		}
+		}))
 		log.Info("job scheduled", zap.String("job", j.Name), zap.String("schedule", spec))
 	}
 
