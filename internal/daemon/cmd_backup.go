@@ -123,7 +123,8 @@ func restoreCmd(ctx context.Context, app *App, args []string) error {
 	} else {
 		fmt.Fprintf(app.Stdout, "restored %s from %s\n", app.Boot.DBPath, fs.Arg(0))
 	}
-	fmt.Fprintf(app.Stdout, "start the daemon again (systemctl start %s); attempts made after the backup are settled by asking the gateway\n", app.Name)
+	fmt.Fprintf(app.Stdout, "before the next charge run, compare the gateway's transactions since the backup was taken with Splynx: "+
+		"attempts made after it are not in this file; then start the daemon again (systemctl start %s)\n", app.Name)
 	return nil
 }
 
