@@ -21,6 +21,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/internal/chaos"
 	"github.com/splynx-pay/splynx-pay/internal/daemon"
 	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/store"
 )
 
 // env is one add-on's chaos environment: its simulator, database and logs.
@@ -33,6 +34,7 @@ type env struct {
 	rng    *rand.Rand
 	out    *lockedWriter
 	log    *os.File // the daemon's and commands' output, appended
+	simlog *os.File // the simulator's
 	http   *http.Client
 	offset time.Duration // how far the simulators and the daemon were moved on
 	custs  []int64       // customers with a saved method
@@ -52,6 +54,10 @@ func runAddon(ctx context.Context, o Options, addon string, idx int64, out *lock
 		return f, err
 	}
 	defer e.log.Close()
+	if e.simlog, err = os.Create(filepath.Join(e.dir, "sim.log")); err != nil {
+		return f, err
+	}
+	defer e.simlog.Close()
 	if err := e.startSim(ctx); err != nil {
 		return f, err
 	}
@@ -89,6 +95,12 @@ func runAddon(ctx context.Context, o Options, addon string, idx int64, out *lock
 	}
 	g := chaos.Compare(f.Addon, addon == "ippay", l, as)
 	g.Kills = f.Kills
+	if err := e.command(ctx, 2*time.Minute, "backup"); err != nil {
+		return g, fmt.Errorf("backup after the run: %w", err)
+	}
+	if err := e.safety(ctx, &g); err != nil {
+		return g, err
+	}
 	return g, nil
 }
 
@@ -134,7 +146,7 @@ func (e *env) daemonEnv() []string {
 func (e *env) startSim(ctx context.Context) error {
 	cmd := exec.Command(filepath.Join(e.o.Bin, "splynx-sim"), "-listen", "127.0.0.1:0", "-control",
 		"-seed", fmt.Sprint(e.o.Seed), "-customers", fmt.Sprint(e.o.Customers), "-invoices", fmt.Sprint(e.o.Invoices))
-	cmd.Stderr = e.log
+	cmd.Stderr = e.simlog
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
@@ -331,5 +343,37 @@ func (e *env) addInvoices(ctx context.Context, n int) error {
 		return err
 	}
 	e.newInv = append(e.newInv, ids...)
+	return nil
+}
+
+// safety checks every backup's integrity and scans the database files,
+// backups and the daemon's log for the test card and bank numbers.
+func (e *env) safety(ctx context.Context, f *chaos.Figures) error {
+	backups, err := store.Backups(filepath.Join(e.dir, "backups"), "splynx-"+e.addon+"-")
+	if err != nil {
+		return err
+	}
+	for _, b := range backups {
+		f.Backups++
+		if err := store.CheckFile(ctx, b); err != nil {
+			f.BadBackups++
+			f.Problems = append(f.Problems, fmt.Sprintf("backup %s: %v", b, err))
+		}
+	}
+	db := e.dbPath()
+	all := []chaos.Secret{{Name: "test card number", Value: testPAN}, {Name: "US bank account", Value: testUSAcct},
+		{Name: "ABA+account", Value: testABA + testUSAcct}, {Name: "BSB+account", Value: testBSB + testAUAcct}}
+	finds, n, err := chaos.ScanFiles([]string{db, db + "-wal", db + "-shm", filepath.Join(e.dir, "backups"), e.log.Name()}, all)
+	if err != nil {
+		return err
+	}
+	// The 8-digit AU account number only in the database files: a log's
+	// digits could hold it by chance.
+	finds2, n2, err := chaos.ScanFiles([]string{db, db + "-wal", filepath.Join(e.dir, "backups")},
+		[]chaos.Secret{{Name: "AU bank account", Value: testAUAcct}})
+	if err != nil {
+		return err
+	}
+	f.Leaks, f.Scanned = append(finds, finds2...), n+n2
 	return nil
 }

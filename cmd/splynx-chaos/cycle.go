@@ -210,6 +210,13 @@ func (e *env) cycle(ctx context.Context, n int) error {
 		}
 		labels = append(labels, "admin charge of "+strings.Join(ids, ","))
 	}
+	// Now and then a backup runs beside the daemon (and may outlive it).
+	var backup chan error
+	if e.rng.IntN(8) == 0 {
+		backup = make(chan error, 1)
+		go func() { backup <- e.command(ctx, 2*time.Minute, "backup") }()
+		labels = append(labels, "backup")
+	}
 	life := 200*time.Millisecond + time.Duration(e.rng.Int64N(int64(2300*time.Millisecond)))
 	select {
 	case <-time.After(life):
@@ -221,6 +228,11 @@ func (e *env) cycle(ctx context.Context, n int) error {
 			kill(admin)
 		} else {
 			_ = admin.Wait()
+		}
+	}
+	if backup != nil {
+		if err := <-backup; err != nil {
+			return fmt.Errorf("backup beside the daemon: %w", err)
 		}
 	}
 	if e.o.Verbose {

@@ -119,11 +119,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			code = 1
 			continue
 		}
-		for _, p := range r.f.Problems {
+		for _, p := range append(r.f.Problems, r.f.Leaks...) {
 			fmt.Fprintf(stdout, "  %s: %s\n", o.Addons[i], p)
 		}
 		fmt.Fprintln(stdout, r.f.Line())
-		if r.f.Losses() > 0 {
+		fmt.Fprintln(stdout, r.f.SafetyLine())
+		if r.f.Failed() {
 			code = 1
 		}
 	}

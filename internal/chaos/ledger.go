@@ -63,11 +63,29 @@ type Figures struct {
 	SecondPayments int // more than one of our payments on one Splynx document
 
 	Problems []string // one line per loss, for the log
+
+	// Leaks are test card or bank numbers found in the database files,
+	// backups or the daemon's log; Backups counts the backups checked and
+	// BadBackups those failing integrity_check. Any leak or bad backup
+	// fails the run too.
+	Leaks      []string
+	Scanned    int64
+	Backups    int
+	BadBackups int
 }
 
 // Losses is the sum of the five loss figures.
 func (f Figures) Losses() int {
 	return f.Duplicates + f.Lost + f.Orphans + f.Mismatches + f.SecondPayments
+}
+
+// Failed says whether the run must exit non-zero.
+func (f Figures) Failed() bool { return f.Losses() > 0 || len(f.Leaks) > 0 || f.BadBackups > 0 }
+
+// SafetyLine is the second line of an add-on: secrets and backups.
+func (f Figures) SafetyLine() string {
+	return fmt.Sprintf("%s: card/bank numbers found %d (%d bytes of database, WAL, backups and log scanned); backups %d, failing integrity_check %d",
+		f.Addon, len(f.Leaks), f.Scanned, f.Backups, f.BadBackups)
 }
 
 // Line is the one-line summary of an add-on.

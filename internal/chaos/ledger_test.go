@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"os"
 	"testing"
 
 	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
@@ -109,5 +110,19 @@ func TestCompareIPpay(t *testing.T) {
 	as[1].State = "recorded" // the daemon recorded it but wrote nothing to Splynx
 	if f := Compare("x", true, l, as); f.Lost != 1 {
 		t.Fatalf("recorded ACH debit without payment: %s", f.Line())
+	}
+}
+
+func TestScanFilesFindsSecrets(t *testing.T) {
+	dir := t.TempDir()
+	sub := dir + "/backups"
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(dir+"/db", []byte("x\x00SP1\x004111111111111111\x00"), 0o600)
+	os.WriteFile(sub+"/b.db", []byte("nothing here"), 0o600)
+	finds, n, err := ScanFiles([]string{dir + "/db", sub, dir + "/missing"}, []Secret{{"PAN", "4111111111111111"}, {"account", "000123456789"}})
+	if err != nil || len(finds) != 1 || n == 0 {
+		t.Fatalf("finds %v, %d bytes, %v", finds, n, err)
 	}
 }
