@@ -218,6 +218,64 @@ func (e *env) startEnv(extra []string, args ...string) (*exec.Cmd, error) {
 	return cmd, nil
 }
 
+// daemonProc is a running daemon whose exit is watched, so a daemon that
+// dies by itself (it must not) is told apart from one we killed.
+type daemonProc struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+func (e *env) startDaemon(extra ...string) (*daemonProc, error) {
+	cmd, err := e.startEnv(extra, "run")
+	if err != nil {
+		return nil, err
+	}
+	p := &daemonProc{cmd: cmd, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	return p, nil
+}
+
+// exited reports how the daemon ended if it already did by itself.
+func (p *daemonProc) exited() (bool, error) {
+	select {
+	case err := <-p.done:
+		if err == nil {
+			err = errors.New("exit status 0")
+		}
+		p.done <- err
+		return true, err
+	default:
+		return false, nil
+	}
+}
+
+// kill SIGKILLs the daemon; it fails if the daemon had already stopped by
+// itself.
+func (p *daemonProc) kill() error {
+	if gone, err := p.exited(); gone {
+		return fmt.Errorf("the daemon stopped by itself before the kill (%v)", err)
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+	return nil
+}
+
+// stop ends the daemon with SIGTERM and waits.
+func (p *daemonProc) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	err := <-p.done
+	p.done <- err
+}
+
+// lastLogLine is the daemon log's last line, to say why a daemon died.
+func (e *env) lastLogLine() string {
+	b, err := os.ReadFile(e.log.Name())
+	if err != nil {
+		return err.Error()
+	}
+	return lastLine(string(b))
+}
+
 // kill SIGKILLs a process (if it is still running) and reaps it.
 func kill(cmd *exec.Cmd) {
 	if cmd == nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -194,7 +193,7 @@ func (e *env) cycle(ctx context.Context, n int) error {
 		}
 		labels = append(labels, "a day passes")
 	}
-	d, err := e.start("run")
+	d, err := e.startDaemon()
 	if err != nil {
 		return err
 	}
@@ -205,7 +204,7 @@ func (e *env) cycle(ctx context.Context, n int) error {
 			ids[i] = fmt.Sprint(e.newInv[e.rng.IntN(len(e.newInv))])
 		}
 		if admin, err = e.start("charge", "--id", strings.Join(ids, ",")); err != nil {
-			kill(d)
+			_ = d.kill()
 			return err
 		}
 		labels = append(labels, "admin charge of "+strings.Join(ids, ","))
@@ -222,7 +221,7 @@ func (e *env) cycle(ctx context.Context, n int) error {
 	case <-time.After(life):
 	case <-ctx.Done():
 	}
-	kill(d)
+	killErr := d.kill()
 	if admin != nil {
 		if e.rng.IntN(2) == 0 {
 			kill(admin)
@@ -234,6 +233,9 @@ func (e *env) cycle(ctx context.Context, n int) error {
 		if err := <-backup; err != nil {
 			return fmt.Errorf("backup beside the daemon: %w", err)
 		}
+	}
+	if killErr != nil {
+		return fmt.Errorf("%w; its last log line: %s", killErr, e.lastLogLine())
 	}
 	if e.o.Verbose {
 		e.out.Printf("kill %d after %s [%s]", n+1, life.Round(time.Millisecond), strings.Join(labels, "; "))
@@ -254,14 +256,11 @@ func (e *env) finish(ctx context.Context) error {
 	}
 	// No new nightly runs: what is left to prove is that everything the
 	// killed daemons started ends resolved, settled and written back.
-	d, err := e.startEnv([]string{"SPLYNXPAY_SETTING_AUTO_CHARGE=0"}, "run")
+	d, err := e.startDaemon("SPLYNXPAY_SETTING_AUTO_CHARGE=0")
 	if err != nil {
 		return err
 	}
-	defer func() {
-		_ = d.Process.Signal(syscall.SIGTERM)
-		_ = d.Wait()
-	}()
+	defer d.stop()
 	quiet := 0
 	deadline := time.Now().Add(4 * time.Minute)
 	for quiet < 3 {
@@ -276,6 +275,9 @@ func (e *env) finish(ctx context.Context) error {
 		case <-time.After(2500 * time.Millisecond):
 		case <-ctx.Done():
 			return ctx.Err()
+		}
+		if gone, err := d.exited(); gone {
+			return fmt.Errorf("the daemon stopped by itself (%v); its last log line: %s", err, e.lastLogLine())
 		}
 		n, err := e.liveWork(ctx, baseline)
 		if err != nil {
