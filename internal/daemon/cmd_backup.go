@@ -103,6 +103,10 @@ func backupAndPrune(ctx context.Context, app *App, keep int, now time.Time) erro
 func restoreCmd(ctx context.Context, app *App, args []string) error {
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	fs.SetOutput(app.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: %s restore FILE\n\nReplaces %s with the backup FILE after checking FILE's integrity; "+
+			"the daemon must be stopped. The current file is kept as <db>.before-restore-<time>.\n", app.Name, app.Boot.DBPath)
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
