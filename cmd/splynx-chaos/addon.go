@@ -50,6 +50,9 @@ func runAddon(ctx context.Context, o Options, addon string, idx int64, out *lock
 		return f, err
 	}
 	var err error
+	if url, ok := o.Attach[addon]; ok {
+		return e.attach(ctx, url)
+	}
 	if e.log, err = os.Create(filepath.Join(e.dir, "daemon.log")); err != nil {
 		return f, err
 	}
@@ -85,16 +88,21 @@ func runAddon(ctx context.Context, o Options, addon string, idx int64, out *lock
 	if err := e.finish(ctx); err != nil {
 		return f, fmt.Errorf("finish: %w", err)
 	}
+	return e.check(ctx, f.Kills)
+}
+
+// check compares the ledgers, takes a last backup and runs the safety scan.
+func (e *env) check(ctx context.Context, kills int) (chaos.Figures, error) {
 	l, err := e.ledgers(ctx)
 	if err != nil {
-		return f, err
+		return chaos.Figures{}, err
 	}
 	as, err := e.attempts(ctx)
 	if err != nil {
-		return f, err
+		return chaos.Figures{}, err
 	}
-	g := chaos.Compare(f.Addon, addon == "ippay", l, as)
-	g.Kills = f.Kills
+	g := chaos.Compare("splynx-"+e.addon, e.addon == "ippay", l, as)
+	g.Kills = kills
 	if err := e.command(ctx, 2*time.Minute, "backup"); err != nil {
 		return g, fmt.Errorf("backup after the run: %w", err)
 	}
@@ -434,4 +442,25 @@ func (e *env) safety(ctx context.Context, f *chaos.Figures) error {
 	}
 	f.Leaks, f.Scanned = append(finds, finds2...), n+n2
 	return nil
+}
+
+// attach finishes a run whose checker stopped: the simulator at url still
+// holds the ledgers, the work folder the database, log and clock offset.
+func (e *env) attach(ctx context.Context, url string) (chaos.Figures, error) {
+	e.base = url
+	var err error
+	if e.log, err = os.OpenFile(filepath.Join(e.dir, "daemon.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
+		return chaos.Figures{}, err
+	}
+	defer e.log.Close()
+	if b, err := os.ReadFile(e.clockFile()); err == nil {
+		if d, err := time.ParseDuration(strings.TrimSpace(string(b))); err == nil {
+			e.offset = d
+		}
+	}
+	e.out.Printf("attached to %s; finishing without faults", url)
+	if err := e.finish(ctx); err != nil {
+		return chaos.Figures{}, fmt.Errorf("finish: %w", err)
+	}
+	return e.check(ctx, e.o.Kills)
 }

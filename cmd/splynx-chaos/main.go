@@ -48,6 +48,9 @@ type Options struct {
 	Work      string
 	Keep      bool
 	Verbose   bool
+	// Attach finishes and checks a run whose checker was stopped: the
+	// add-on's simulator URL (its -work folder holds the database).
+	Attach map[string]string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -64,11 +67,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.Work, "work", "", "working directory (default: a new temporary one)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the working directory (databases, logs) afterwards")
 	fs.BoolVar(&o.Verbose, "v", false, "print each cycle")
+	attach := fs.String("attach", "", "finish and check a stopped run instead: integrapay=URL,ippay=URL of its running simulators (with -work DIR -keep -kills N done)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
+	}
+	if *attach != "" {
+		o.Attach = map[string]string{}
+		for _, kv := range strings.Split(*attach, ",") {
+			a, u, _ := strings.Cut(kv, "=")
+			o.Attach[a] = u
+		}
 	}
 	if o.Seed == 0 {
 		o.Seed = time.Now().UnixNano() % 1_000_000_000
