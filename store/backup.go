@@ -138,7 +138,7 @@ func (db *DB) backupTo(ctx context.Context, tmp string) error {
 		return err
 	}
 	defer sconn.Close()
-	return dconn.Raw(func(dc any) error {
+	err = dconn.Raw(func(dc any) error {
 		return sconn.Raw(func(sc any) error {
 			dsq, ok1 := dc.(*sqlite3.SQLiteConn)
 			ssq, ok2 := sc.(*sqlite3.SQLiteConn)
@@ -157,6 +157,14 @@ func (db *DB) backupTo(ctx context.Context, tmp string) error {
 			return bk.Finish()
 		})
 	})
+	if err != nil {
+		return err
+	}
+	// The copy carries the live file's WAL mode in its header; a backup
+	// is one self-contained file, so switch it to a rollback journal
+	// (opening it then needs no -wal or -shm beside it, even read-only).
+	_, err = dconn.ExecContext(ctx, "PRAGMA journal_mode=DELETE")
+	return err
 }
 
 func syncFile(path string) error {

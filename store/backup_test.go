@@ -90,6 +90,21 @@ func TestBackupWhileWriting(t *testing.T) {
 		if _, err := os.Stat(dest + ".part"); !errors.Is(err, os.ErrNotExist) {
 			t.Fatalf("temporary file left behind: %v", err)
 		}
+		// Self-contained: a rollback-journal file (header bytes 18-19 = 1),
+		// and checking it left no -wal or -shm beside it.
+		hdr := make([]byte, 20)
+		if f, err := os.Open(dest); err == nil {
+			f.Read(hdr)
+			f.Close()
+		}
+		if hdr[18] != 1 || hdr[19] != 1 {
+			t.Fatalf("backup header says journal mode %d/%d, want 1/1 (not WAL)", hdr[18], hdr[19])
+		}
+		for _, suf := range []string{"-wal", "-shm"} {
+			if _, err := os.Stat(dest + suf); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("%s beside the backup: %v", suf, err)
+			}
+		}
 	}
 	close(stop)
 	wg.Wait()

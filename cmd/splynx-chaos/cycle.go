@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -232,6 +233,11 @@ func (e *env) cycle(ctx context.Context, n int) error {
 	if backup != nil {
 		if err := <-backup; err != nil {
 			return fmt.Errorf("backup beside the daemon: %w", err)
+		}
+		// Keep the newest few, as backup_keep would: a long run would
+		// otherwise fill the disk with copies.
+		if _, err := store.PruneBackups(filepath.Join(e.dir, "backups"), "splynx-"+e.addon+"-", 5); err != nil {
+			return err
 		}
 	}
 	if killErr != nil {
