@@ -12,7 +12,7 @@ BENCH_INVOICES  ?= 1000000
 BENCH_CHARGE_INVOICES ?= 20000
 BENCH_PKGS      ?= ./sync/... ./store/... ./splynx/... ./web/
 
-.PHONY: all demo test bench build vet fmt clean
+.PHONY: all demo test bench build vet fmt clean chaos fuzz
 
 all: build
 
@@ -32,6 +32,22 @@ bench:
 	SPLYNX_BENCH_INVOICES=$(BENCH_INVOICES) $(GO) test -run '^$$' -bench . -benchtime=1x -timeout 60m $(BENCH_PKGS)
 	$(GO) run ./cmd/splynx-bench sync -customers $(BENCH_CUSTOMERS) -invoices $(BENCH_INVOICES)
 	$(GO) run ./cmd/splynx-bench charge -invoices $(BENCH_CHARGE_INVOICES) -concurrency 16 -latency 150ms
+
+## chaos: both add-on daemons as real processes against splynx-sim, killed
+## with SIGKILL KILLS times each under gateway and Splynx faults; the three
+## ledgers compared at the end (exit 1 on any loss). SEED=… replays a run.
+SEED  ?= 0
+KILLS ?= 50
+CHAOS_FLAGS ?=
+chaos: build
+	$(GO) build -o $(BIN)/splynx-chaos ./cmd/splynx-chaos
+	$(BIN)/splynx-chaos -bin $(BIN) -seed $(SEED) -kills $(KILLS) $(CHAOS_FLAGS)
+
+## fuzz: every fuzz target (parsers of outside input) for FUZZTIME each;
+## one line per target with executions and time; non-zero on a crash
+FUZZTIME ?= 10s
+fuzz:
+	GO=$(GO) sh .ci/fuzz $(FUZZTIME)
 
 ## build: both add-on daemons and the simulator into bin/
 build:

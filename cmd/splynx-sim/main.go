@@ -60,6 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.APISecret, "api-secret", "sim-api-secret", "its secret")
 	fs.BoolVar(&cfg.Inferred, "inferred", false, "IntegraPay also serves the paths the spec does not confirm (bank-payments and schedule look-ups, L statuses)")
 	fixed := fs.Bool("fixed-clock", false, "keep the simulators' clock at 2026-11-02 09:00 UTC instead of following the wall clock")
+	ctl := fs.Bool("control", false, "serve the control API under /_sim/ (ledgers, gateway faults, clock, invoices) for splynx-chaos; see control.go")
 	faults := fs.String("faults", "", `Splynx API faults, e.g. "error=0.2,drop=0.05,latency=10ms" (keys: error, status, drop, drop_after, malformed, wrong_types, latency, path)`)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -72,9 +73,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cfg.Proformas = cfg.Customers
 	}
 	start := time.Now()
-	cfg.RealTime = !*fixed
+	cfg.RealTime = !*fixed && !*ctl
 	sims := demo.NewSims(cfg)
 	defer sims.Close()
+	handler := sims.Handler()
+	if *ctl {
+		c := startControl(sims)
+		defer c.close()
+		handler = c.handler(handler)
+	}
 	if *faults != "" {
 		sims.Splynx.SetFault(path, fault)
 	}
@@ -85,7 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	base := "http://" + ln.Addr().String()
 	urls := demo.SimURLs(base)
 	sims.Configure(urls)
-	srv := &http.Server{Handler: sims.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 

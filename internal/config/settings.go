@@ -87,6 +87,7 @@ type Settings struct {
 	DirectPayRequireSig bool         // unsigned direct payment links are refused
 	PaymentAccountID    int64        // Splynx payment account that shows saved methods (0 = by title)
 	MetricsToken        string       // bearer token of <prefix>/metrics from elsewhere than the server itself
+	BackupKeep          int          // daily database backups kept; 0 = none
 
 	IntegraPayUsername    string
 	IntegraPayPassword    string
@@ -174,6 +175,7 @@ var Specs = []Spec{
 	{Key: "splynx_max_concurrent_requests", Default: "4", Desc: "most Splynx API requests open at once", set: intRange(func(s *Settings) *int { return &s.SplynxMaxConcurrent }, 1, 32)},
 	{Key: "splynx_requests_per_second", Default: "20", Desc: "most Splynx API requests started per second (a 429 or 503 from Splynx also waits for its Retry-After)", set: intRange(func(s *Settings) *int { return &s.SplynxRequestsPerSecond }, 1, 1000)},
 	{Key: "mirror_history_months", Default: "13", Desc: "months of paid invoices and proformas kept in the local mirror (unpaid and pending ones are always kept; older ones are read from Splynx when viewed)", set: intRange(func(s *Settings) *int { return &s.MirrorHistoryMonths }, 1, 600)},
+	{Key: "backup_keep", Default: "7", Desc: "daily database backups kept in the backups folder beside the database (0 = no daily backup)", set: intRange(func(s *Settings) *int { return &s.BackupKeep }, 0, 365)},
 	{Key: "splynx_url", Desc: "public Splynx URL used in links (defaults to SPLYNXPAY_SPLYNX_URL)", set: func(s *Settings, v string) error {
 		if v != "" {
 			if err := checkURL(v); err != nil {

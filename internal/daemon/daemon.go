@@ -122,6 +122,8 @@ var commands = commandTable([]Command{
 	installAddonCommand,   // cmd_setup.go
 	signCommand,           // cmd_sign.go
 	restoreMethodsCommand, // cmd_restore.go
+	backupCommand,         // cmd_backup.go
+	restoreCommand,        // cmd_backup.go
 }, demoCommands...) // cmd_demo.go; none in the packaged build (-tags nodemo: cmd_nodemo.go)
 
 func commandTable(cs []Command, more ...Command) map[string]Command {
@@ -145,7 +147,10 @@ type Job struct {
 }
 
 // jobs are the jobs the `run` command schedules besides the mirror sync.
-var jobs = []Job{jobCharge, jobSettle} // cmd_charge.go
+var jobs = []Job{
+	jobCharge, jobSettle, // cmd_charge.go
+	jobBackup, // cmd_backup.go
+}
 
 // ExitConfig is the exit status of a configuration error (sysexits
 // EX_CONFIG); the systemd unit does not restart on it.
@@ -269,6 +274,7 @@ func prepare(ctx context.Context, addon Addon, cmd Command, stdout, stderr io.Wr
 		Environ: os.Environ(), Stdout: stdout, Stderr: stderr,
 	}
 	cleanup := func() { _ = log.Sync() }
+	useTestClock(app) // testclock.go: only when SPLYNXPAY_TEST_CLOCK_FILE is set
 	if cmd.Setup == SetupFull {
 		if app.Splynx, err = newSplynxClient(boot, log, app.Clock); err != nil {
 			return nil, nil, err
@@ -277,15 +283,16 @@ func prepare(ctx context.Context, addon Addon, cmd Command, stdout, stderr io.Wr
 	app.Settings = app.readSettings
 	app.Gateway = app.gateway
 	if cmd.NeedsDB {
-		db, err := store.Open(ctx, boot.DBPath, log)
+		db, unlock, err := openChecked(ctx, app) // cmd_backup.go: lock, open, quick_check
 		if err != nil {
-			return nil, nil, fmt.Errorf("open database %s: %w", boot.DBPath, err)
+			return nil, nil, err
 		}
 		app.DB = db
 		cleanup = func() {
 			if err := db.Close(); err != nil {
 				log.Warn("close database", zap.Error(err))
 			}
+			unlock()
 			_ = log.Sync()
 		}
 	}

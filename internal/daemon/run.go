@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/internal/config"
+	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
 	"github.com/splynx-pay/splynx-pay/sync/mirror"
 	"github.com/splynx-pay/splynx-pay/web"
@@ -36,6 +37,7 @@ type syncState struct {
 	lastErr  error
 	started  time.Time
 	settings *config.Settings // last module config read, to log edits
+	storage  *storageWatch    // can the database write (storage.go)
 }
 
 func (s *syncState) ok(t time.Time) {
@@ -70,7 +72,7 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 		// health check and the next sync will tell, and the sync retries.
 		log.Warn("Splynx not reachable at start-up; continuing", zap.Error(err))
 	}
-	state := &syncState{started: app.Clock.Now()}
+	state := &syncState{started: app.Clock.Now(), storage: newStorageWatch(log, app.DB)} // storage.go
 	if c, err := app.DB.CursorGet(ctx, "mirror"); err == nil && !c.LastRun.IsZero() {
 		state.lastOK = c.LastRun
 	}
@@ -99,16 +101,23 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 	}
 	for _, j := range jobs {
 		spec := j.Schedule(app.Boot)
-		if _, err := sched.AddFunc(spec, func() {
+		parsed, err := config.CronParser.Parse(spec)
+		if err != nil {
+			return fmt.Errorf("schedule job %s (%q): %w", j.Name, spec, err)
+		}
+		// dstSafe (schedule.go): once per wall-clock match across DST.
+		sched.Schedule(dstSafe(parsed, loc), cron.FuncJob(func() {
+			if err := state.storage.check(jobCtx); err != nil {
+				log.Warn("job not started: the database cannot write", zap.String("job", j.Name), zap.Error(err))
+				return
+			}
 			start := app.Clock.Now()
 			if err := j.Run(jobCtx, app); err != nil {
 				log.Error("job failed", zap.String("job", j.Name), zap.Duration("took", app.Clock.Now().Sub(start)), zap.Error(err))
 				return
 			}
 			log.Info("job done", zap.String("job", j.Name), zap.Duration("took", app.Clock.Now().Sub(start)))
-		}); err != nil {
-			return fmt.Errorf("schedule job %s (%q): %w", j.Name, spec, err)
-		}
+		}))
 		log.Info("job scheduled", zap.String("job", j.Name), zap.String("schedule", spec))
 	}
 
@@ -135,6 +144,8 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 
+	_ = state.storage.check(ctx)
+	go state.storage.run(jobCtx)
 	sched.Start()
 	// The first sync starts now rather than at the next tick, through the
 	// same wrapped job so a scheduled run cannot overlap it.
@@ -218,7 +229,10 @@ func health(ctx context.Context, app *App, state *syncState) web.Health {
 	h := web.Health{OK: true, DB: "ok"}
 	if err := app.DB.Ping(ctx); err != nil {
 		app.Log.Warn("health: database ping", zap.Error(err))
-		return web.Health{DB: "error", Problem: "database does not answer"}
+		return web.Health{DB: "error", Problem: "database does not answer: " + oneLine(store.StorageProblem(err).Error())}
+	}
+	if p := state.storage.problem(); p != "" {
+		return web.Health{DB: "error", Problem: p}
 	}
 	state.mu.Lock()
 	last, lastErr, started := state.lastOK, state.lastErr, state.started

@@ -143,6 +143,7 @@ func Doctor(ctx context.Context, d DoctorDeps, w io.Writer) bool {
 		r.skip(a.Title+" gateway", "needs a complete module config")
 	}
 	checkDatabase(ctx, r, d)
+	checkIntegrity(ctx, r, d) // doctor_integrity.go
 	if strings.TrimSpace(d.Boot.SplynxURL) != "" {
 		checkClock(ctx, r, d)
 	}

@@ -29,7 +29,9 @@ var (
 		// links, metrics): web reads them, the engine does not
 		"portal_", "refill_", "direct_pay_", "metrics_token",
 		// the mirror's own settings (Splynx request pressure, history window)
-		"splynx_max_concurrent_requests", "splynx_requests_per_second", "mirror_history_months"}
+		"splynx_max_concurrent_requests", "splynx_requests_per_second", "mirror_history_months",
+		// the daemon's own housekeeping
+		"backup_keep"}
 )
 
 func policyFor(t *testing.T, k config.Addon, module map[string]string) charge.Policy {
