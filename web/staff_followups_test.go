@@ -4,13 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
 )
@@ -225,5 +228,135 @@ func TestKeepLateSettlementOnTheBalanceFromTheTab(t *testing.T) {
 	// Nothing left to keep: a second click is refused.
 	if code, _, _ := st.post(t, c, "/admin/customer/keep", form); code != http.StatusConflict {
 		t.Fatalf("second keep: %d", code)
+	}
+}
+
+// zonedSite serves the staff site's pages again with a daemon's bootstrap
+// settings: the add-on's time zone and settle schedule.
+func zonedSite(t *testing.T, st *staffSite, tz, settle string) string {
+	t.Helper()
+	s, err := New(Options{Addon: "splynx-integrapay", Prefix: "/integrapay", Deps: st.server.Deps(),
+		Bootstrap: &config.Bootstrap{TimeZone: tz, SettleSchedule: settle}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func getFrom(t *testing.T, c *http.Client, base, path string) string {
+	t.Helper()
+	resp, err := c.Get(base + "/integrapay" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d %.300s", path, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+// The health box shows when the settlement job last read the gateway's
+// feed (not the last settlement), and warns when that is older than two
+// settle intervals.
+func TestOverviewShowsTheLastSettlementPoll(t *testing.T) {
+	st := newStaffSite(t)
+	c := withSession(t, st.srv.URL, st.adminSID)
+	base := zonedSite(t, st, "Australia/Sydney", "CRON_TZ=Australia/Sydney 15 * * * *")
+	poll := func() string {
+		page := getFrom(t, c, base, "/admin")
+		i := strings.Index(page, `id="settle-poll"`)
+		if i < 0 {
+			t.Fatalf("no settlement poll in the health box: %.3000s", page)
+		}
+		return page[i : i+strings.Index(page[i:], "</td>")]
+	}
+	if got := poll(); !strings.Contains(got, "never") {
+		t.Fatalf("before any poll: %s", got)
+	}
+	if _, err := st.en.Settle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st.clk.Advance(90 * time.Minute)
+	if got := poll(); !strings.Contains(got, `sp-badge ok">1h30m0s ago`) || strings.Contains(got, "older than") {
+		t.Fatalf("after a poll 90 minutes ago: %s", got)
+	}
+	st.clk.Advance(31 * time.Minute)
+	if got := poll(); !strings.Contains(got, `sp-badge warn">2h1m0s ago`) || !strings.Contains(got, "older than two settle intervals (1h0m0s each)") {
+		t.Fatalf("after a poll 2h01 ago: %s", got)
+	}
+}
+
+// The overview's days are the add-on's time zone's: a charge made at 07:00
+// in Sydney (20:00 UTC the day before) is on the Sydney day.
+func TestOverviewDaysAreTheAddonsTimeZone(t *testing.T) {
+	st := newStaffSite(t)
+	c := withSession(t, st.srv.URL, st.adminSID)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 1, 20, 0, 0, 0, time.UTC) // 2026-11-02 07:00 AEDT
+	a := &store.ChargeAttempt{ChargeKey: fmt.Sprintf("invoice:%d", st.invNone), Kind: store.KindInvoice, InvoiceID: st.invNone,
+		ItemNumber: "INV-TZ", CustomerID: st.none, Amount: 1234, Currency: "AUD", Reference: "SPTZ000000000001"}
+	if err := st.db.CreateAttempt(ctx, a, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.db.TransitionAttempt(ctx, a.ID, []store.AttemptState{store.StateCreated}, store.StateDeclined,
+		store.Change{Reason: "insufficient_funds"}, at, nil); err != nil {
+		t.Fatal(err)
+	}
+	row := func(csv, day string) string {
+		for _, l := range strings.Split(csv, "\n") {
+			if strings.HasPrefix(l, day+",") {
+				return strings.TrimSpace(l)
+			}
+		}
+		return ""
+	}
+	sydney := getFrom(t, c, zonedSite(t, st, "Australia/Sydney", ""), "/admin/overview.csv")
+	if got := row(sydney, "2026-11-02"); got != "2026-11-02,0.00,0.00,12.34,0.00,12.34,1" {
+		t.Fatalf("Sydney's 2 November: %q\n%s", got, sydney)
+	}
+	if got := row(sydney, "2026-11-01"); got != "2026-11-01,0.00,0.00,0.00,0.00,0.00,0" {
+		t.Fatalf("Sydney's 1 November: %q", got)
+	}
+	// Without a time zone the days stay UTC's (today's behaviour).
+	utc := getFrom(t, c, st.srv.URL, "/admin/overview.csv")
+	if got := row(utc, "2026-11-01"); got != "2026-11-01,0.00,0.00,12.34,0.00,12.34,1" {
+		t.Fatalf("UTC's 1 November: %q", got)
+	}
+	page := getFrom(t, c, zonedSite(t, st, "Australia/Sydney", ""), "/admin")
+	if !strings.Contains(page, "(Australia/Sydney time)") {
+		t.Fatal("the overview does not say whose days it shows")
+	}
+}
+
+// Days stay whole across a daylight-saving change and a half-hour zone.
+func TestDailyMoneyInHalfHourZoneAcrossDST(t *testing.T) {
+	st := newStaffSite(t)
+	ctx := context.Background()
+	adl, err := time.LoadLocation("Australia/Adelaide") // +10:30 from 5 October 2026
+	if err != nil {
+		t.Skip("no tzdata:", err)
+	}
+	// 4 October 2026 is 23 hours long in Adelaide; a charge at 23:45 local
+	// on the 4th is 13:15 UTC on the 4th, and one at 00:10 local on the 5th
+	// is 13:40 UTC on the 4th.
+	for i, at := range []time.Time{time.Date(2026, 10, 4, 23, 45, 0, 0, adl), time.Date(2026, 10, 5, 0, 10, 0, 0, adl)} {
+		a := &store.ChargeAttempt{ChargeKey: fmt.Sprintf("invoice:%d", 7000+i), Kind: store.KindInvoice, InvoiceID: int64(7000 + i),
+			CustomerID: st.none, Amount: int64(100 * (i + 1)), Currency: "AUD", Reference: fmt.Sprintf("SPADL%011d", i)}
+		if err := st.db.CreateAttempt(ctx, a, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	days, err := st.db.DailyMoneyIn(ctx, time.Date(2026, 10, 3, 12, 0, 0, 0, adl), time.Date(2026, 10, 6, 12, 0, 0, 0, adl), adl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(days)
+	want := "[{2026-10-03 0 0 0 0 0} {2026-10-04 0 100 0 0 1} {2026-10-05 0 200 0 0 1} {2026-10-06 0 0 0 0 0}]"
+	if got != want {
+		t.Fatalf("days: %s, want %s", got, want)
 	}
 }
