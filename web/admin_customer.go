@@ -160,7 +160,8 @@ func (p *customerTab) show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b *banner
-	if v := r.FormValue("attempt"); v != "" {
+	// ?attempt= names a result to show, unless it names a confirm step's attempt.
+	if v := r.FormValue("attempt"); v != "" && r.FormValue("confirm") == "" {
 		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
 			if a, err := p.s.Deps().DB.GetAttempt(r.Context(), id); err == nil && a.CustomerID == c.ID {
 				b = attemptBanner(a)

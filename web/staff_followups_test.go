@@ -285,7 +285,7 @@ func TestOverviewShowsTheLastSettlementPoll(t *testing.T) {
 		t.Fatalf("after a poll 90 minutes ago: %s", got)
 	}
 	st.clk.Advance(31 * time.Minute)
-	if got := poll(); !strings.Contains(got, `sp-badge warn">2h1m0s ago`) || !strings.Contains(got, "older than two settle intervals (1h0m0s each)") {
+	if got := poll(); !strings.Contains(got, `sp-badge warn">2h1m0s ago`) || !strings.Contains(got, "Older than two settle intervals (it runs every 1h0m0s)") {
 		t.Fatalf("after a poll 2h01 ago: %s", got)
 	}
 }
