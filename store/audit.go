@@ -32,7 +32,10 @@ type TrailEntry struct {
 
 // Staff reports whether the row is a person's action rather than an
 // automatic event.
-func (e TrailEntry) Staff() bool { return strings.HasPrefix(e.Kind, "staff.") }
+// The engine's decisions made by a person (migration 0009) count too.
+func (e TrailEntry) Staff() bool {
+	return strings.HasPrefix(e.Kind, "staff.") || e.Kind == "charge.review_decided" || e.Kind == "charge.late_settlement_kept"
+}
 
 // TrailKinds are the kinds the trail holds, in the order a filter offers them.
 var TrailKinds = []string{
@@ -40,6 +43,9 @@ var TrailKinds = []string{
 	"run.started", "charge.approved", "charge.pending", "charge.declined", "charge.unknown", "charge.written_back",
 	"charge.reversed", "settlement", "dishonour", "chargeback", "refund", "refund.failed",
 	"method.added", "method.needs_update", "method.removed", "method.active", "setting.changed",
+	// From the engine's audit_log (migration 0009).
+	"charge.review", "charge.review_decided", "charge.late_settlement", "charge.superseded",
+	"charge.late_settlement_refund_failed", "charge.late_settlement_kept",
 }
 
 // AddTrail appends a row (a staff action). With a nil tx it writes in its

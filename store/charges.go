@@ -80,6 +80,9 @@ type ChargeAttempt struct {
 	// attempt had paid (or was paying) the document; the money goes to the
 	// customer's balance or back, never onto the document a second time.
 	Superseded bool
+	// RefundDue: a superseded charge whose refund (late_settlement=refund)
+	// is still owed; staff may keep the money on the balance instead.
+	RefundDue  bool
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	SentAt     time.Time
@@ -98,7 +101,7 @@ func (a ChargeAttempt) Receipt() string {
 const attemptCols = `id, charge_key, kind, invoice_id, proforma_id, item_number, customer_id, amount, fee, refunded,
  currency, COALESCE(method_id, 0), method_kind, reference, gateway_id, secondary_id, state, reason, code, message,
  retryable, review, attempt_no, COALESCE(retry_of, 0), retried, COALESCE(run_id, 0), settles_by, next_retry_at,
- next_check_at, checks, splynx_payment_id, created_at, updated_at, sent_at, resolved_at, superseded`
+ next_check_at, checks, splynx_payment_id, created_at, updated_at, sent_at, resolved_at, superseded, refund_due`
 
 type scanner = interface{ Scan(...any) error }
 
@@ -109,7 +112,7 @@ func scanAttempt(r scanner) (ChargeAttempt, error) {
 		&a.Amount, &a.Fee, &a.Refunded, &a.Currency, &a.MethodID, &a.MethodKind, &a.Reference, &a.GatewayID,
 		&a.SecondaryID, &state, &a.Reason, &a.Code, &a.Message, &a.Retryable, &a.Review, &a.AttemptNo,
 		&a.RetryOf, &a.Retried, &a.RunID, &settles, &nextRetry, &nextCheck, &a.Checks, &a.SplynxPaymentID,
-		&created, &updated, &sent, &resolved, &a.Superseded)
+		&created, &updated, &sent, &resolved, &a.Superseded, &a.RefundDue)
 	if err != nil {
 		return a, err
 	}

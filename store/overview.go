@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -37,23 +38,44 @@ const outcomeSQL = `CASE
   WHEN a.state = 'declined' THEN 'declined'
   ELSE 'pending' END`
 
-// DailyMoney returns one entry per day from from to to (both dates,
+// DailyMoney returns one entry per UTC day from from to to (both dates,
 // inclusive), days without attempts included as zeros.
 func (db *DB) DailyMoney(ctx context.Context, from, to time.Time) ([]DayMoney, error) {
-	from = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
-	to = time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, time.UTC)
-	rows, err := db.read.QueryContext(ctx, `SELECT substr(a.created_at, 1, 10) AS day, `+outcomeSQL+` AS outcome,
- SUM(a.amount), COUNT(*) FROM charge_attempts a WHERE a.created_at >= ? AND a.created_at < ? GROUP BY day, outcome`,
-		FormatTime(from), FormatTime(to.AddDate(0, 0, 1)))
+	return db.DailyMoneyIn(ctx, from, to, time.UTC)
+}
+
+// DailyMoneyIn is DailyMoney by the days of loc (the add-on's time zone),
+// so that a night's run falls on the day it ran there. Each day is a range
+// of the created_at index, whatever loc's offset (half hours included) or
+// daylight saving does to its length.
+func (db *DB) DailyMoneyIn(ctx context.Context, from, to time.Time, loc *time.Location) ([]DayMoney, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	from, to = from.In(loc), to.In(loc)
+	from = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, loc)
+	to = time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, loc)
+	var out []DayMoney
+	var bounds [][3]string
+	for d := from; !d.After(to); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc) {
+		next := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
+		out = append(out, DayMoney{Day: d.Format("2006-01-02")})
+		bounds = append(bounds, [3]string{d.Format("2006-01-02"), FormatTime(d), FormatTime(next)})
+	}
+	bj, err := json.Marshal(bounds)
+	if err != nil {
+		return nil, fmt.Errorf("store: overview days: %w", err)
+	}
+	rows, err := db.read.QueryContext(ctx, `WITH days(day, lo, hi) AS (
+  SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?))
+ SELECT days.day, `+outcomeSQL+` AS outcome, SUM(a.amount), COUNT(*)
+ FROM days JOIN charge_attempts a ON a.created_at >= days.lo AND a.created_at < days.hi
+ GROUP BY days.day, outcome`, string(bj))
 	if err != nil {
 		return nil, fmt.Errorf("store: overview days: %w", err)
 	}
 	defer rows.Close()
 	byDay := map[string]*DayMoney{}
-	var out []DayMoney
-	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
-		out = append(out, DayMoney{Day: d.Format("2006-01-02")})
-	}
 	for i := range out {
 		byDay[out[i].Day] = &out[i]
 	}

@@ -60,6 +60,8 @@ func (s *Server) registerCustomerTab() error {
 	s.Handle("POST /admin/customer/method", admin(p.addMethod))
 	s.Handle("POST /admin/customer/method/remove", admin(p.removeMethod))
 	s.Handle("POST /admin/customer/payer-sync", admin(p.payerSync))
+	s.Handle("POST /admin/customer/decide", admin(p.decide))
+	s.Handle("POST /admin/customer/keep", admin(p.keep))
 	return nil
 }
 
@@ -82,11 +84,15 @@ type attemptRow struct {
 	Method   string
 	CanRetry bool
 	CanRefnd bool
+	// CanDecide: the outcome is in review; staff say what the gateway shows.
+	CanDecide bool
+	// CanKeep: a late settlement owes a refund; staff may keep it on the balance.
+	CanKeep bool
 }
 
 // confirmBox is the confirm step of an action, shown above the tables.
 type confirmBox struct {
-	Action  string // pay | retry | refund | remove
+	Action  string // pay | retry | refund | remove | decide | keep
 	Title   string
 	Lines   []string
 	Fields  []field
@@ -95,6 +101,8 @@ type confirmBox struct {
 	Button  string
 	Danger  bool
 	Current *store.ChargeAttempt
+	// Choices replace Button with one submit per decision (decide).
+	Choices []field
 }
 
 type banner struct {
@@ -152,7 +160,8 @@ func (p *customerTab) show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b *banner
-	if v := r.FormValue("attempt"); v != "" {
+	// ?attempt= names a result to show, unless it names a confirm step's attempt.
+	if v := r.FormValue("attempt"); v != "" && r.FormValue("confirm") == "" {
 		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
 			if a, err := p.s.Deps().DB.GetAttempt(r.Context(), id); err == nil && a.CustomerID == c.ID {
 				b = attemptBanner(a)
@@ -180,6 +189,7 @@ var doneText = map[string]string{
 	"method":  "The payment method is saved; the customer's authorisation is recorded under your name.",
 	"removed": "The payment method is removed; it will not be charged again.",
 	"payer":   "The payer's details were sent to the gateway.",
+	"kept":    "The late settlement stays on the customer's balance; its refund is no longer owed. Recorded under your name.",
 }
 
 func attemptBanner(a store.ChargeAttempt) *banner {
@@ -257,6 +267,29 @@ func (p *customerTab) confirmFor(r *http.Request, c store.Customer) *confirmBox 
 		left := money.Amount(a.Amount - a.Refunded).String()
 		return &confirmBox{Action: "refund", Title: fmt.Sprintf("Refund %s %s?", a.Kind, a.ItemNumber), Button: "Refund", Danger: true, Amount: true, Max: left,
 			Lines:  []string{fmt.Sprintf("Charge %s of %s; %s can still be refunded.", a.Reference, money.Amount(a.Amount), left), "The money goes back to the customer's method; Splynx is updated."},
+			Fields: []field{{"id", cid}, {"attempt", strconv.FormatInt(a.ID, 10)}}}
+	case "decide":
+		a, err := db.GetAttempt(ctx, id("attempt"))
+		if err != nil || a.CustomerID != c.ID || a.State != store.StateReview {
+			return nil
+		}
+		return &confirmBox{Action: "decide", Title: fmt.Sprintf("What does the gateway show for %s?", a.Reference),
+			Lines: []string{fmt.Sprintf("%s %s, %s, sent %s: the gateway has not said what happened.", a.Kind, a.ItemNumber,
+				money.Amount(a.Amount), a.SentAt.Format("2006-01-02 15:04")),
+				"Look the reference up in the gateway's portal first. \"It was charged\" records the payment in Splynx; \"Not charged\" lets the document be charged again.",
+				"Your decision is recorded under your name."},
+			Choices: []field{{DecideCharged, "It was charged"}, {DecideNotCharged, "Not charged"}},
+			Fields:  []field{{"id", cid}, {"attempt", strconv.FormatInt(a.ID, 10)}}}
+	case "keep":
+		a, err := db.GetAttempt(ctx, id("attempt"))
+		if err != nil || a.CustomerID != c.ID || !canKeep(a) {
+			return nil
+		}
+		return &confirmBox{Action: "keep", Title: fmt.Sprintf("Keep %s on the customer's balance?", money.Amount(a.Amount-a.Refunded)),
+			Button: "Keep on the balance",
+			Lines: []string{fmt.Sprintf("%s was taken by the gateway after %s %s had been paid by another charge; a refund of %s is owed and has not been made.",
+				a.Reference, a.Kind, a.ItemNumber, money.Amount(a.Amount-a.Refunded)),
+				"Keeping it leaves the money on the customer's Splynx balance and stops the refund from being tried again. Your decision is recorded under your name."},
 			Fields: []field{{"id", cid}, {"attempt", strconv.FormatInt(a.ID, 10)}}}
 	case "remove":
 		m, err := db.GetMethod(ctx, id("method"))
@@ -357,7 +390,8 @@ func (p *customerTab) render(w http.ResponseWriter, r *http.Request, c store.Cus
 	}
 	for _, a := range as {
 		data.Attempts = append(data.Attempts, attemptRow{ChargeAttempt: a, Method: masks[a.MethodID],
-			CanRetry: a.State == store.StateDeclined && !a.Retried, CanRefnd: a.State == store.StateRecorded && a.Refunded < a.Amount})
+			CanRetry: a.State == store.StateDeclined && !a.Retried, CanRefnd: a.State == store.StateRecorded && a.Refunded < a.Amount,
+			CanDecide: a.State == store.StateReview, CanKeep: canKeep(a)})
 	}
 	p.payer(ctx, gw, &data)
 	if status != http.StatusOK {
@@ -684,4 +718,64 @@ func (p *customerTab) payerSync(w http.ResponseWriter, r *http.Request) {
 	p.trail(r, store.TrailEntry{Kind: "staff.payer_sync", CustomerID: c.ID, Subject: "method", SubjectID: m.ID,
 		Detail: "payer " + m.PayerRef + " updated from the Splynx customer"})
 	p.back(w, r, c, url.Values{"done": {"payer"}})
+}
+
+// Decisions staff make on the customer tab, re-exported for the template.
+const (
+	DecideCharged    = charge.DecideCharged
+	DecideNotCharged = charge.DecideNotCharged
+)
+
+// canKeep reports whether a is a late settlement whose owed refund staff
+// may give up for the customer's balance (Engine.KeepLateSettlement).
+func canKeep(a store.ChargeAttempt) bool {
+	return a.Superseded && a.RefundDue && a.Refunded < a.Amount
+}
+
+// decide records what staff found at the gateway about a charge in review.
+func (p *customerTab) decide(w http.ResponseWriter, r *http.Request) {
+	c, en, ok := p.act(w, r)
+	if !ok {
+		return
+	}
+	a, ok := p.ownAttempt(w, r, c)
+	if !ok {
+		return
+	}
+	decision := r.PostFormValue("decision")
+	if decision != DecideCharged && decision != DecideNotCharged {
+		p.render(w, r, c, http.StatusBadRequest, &banner{Text: "Choose \"It was charged\" or \"Not charged\"."}, nil)
+		return
+	}
+	// The engine audits the decision with the admin's name; the trail
+	// shows it as charge.review_decided (migration 0009).
+	got, err := en.ResolveReview(r.Context(), a.ID, decision, staffWho.actor(p.s, r))
+	if err != nil {
+		p.render(w, r, c, http.StatusConflict, &banner{Text: "Not decided: " + gateways.ScrubDigits(err.Error())}, nil)
+		return
+	}
+	p.writeBack(r.Context(), en, "a review decision")
+	p.back(w, r, c, url.Values{"attempt": {strconv.FormatInt(got.ID, 10)}})
+}
+
+// keep gives up a late settlement's owed refund: the money stays on the
+// customer's balance.
+func (p *customerTab) keep(w http.ResponseWriter, r *http.Request) {
+	c, en, ok := p.act(w, r)
+	if !ok {
+		return
+	}
+	a, ok := p.ownAttempt(w, r, c)
+	if !ok {
+		return
+	}
+	if !canKeep(a) {
+		p.render(w, r, c, http.StatusConflict, &banner{Text: "Nothing to keep: " + a.Reference + " owes no refund."}, nil)
+		return
+	}
+	if err := en.KeepLateSettlement(r.Context(), a.ID, staffWho.actor(p.s, r)); err != nil {
+		p.render(w, r, c, http.StatusConflict, &banner{Text: "Not kept: " + gateways.ScrubDigits(err.Error())}, nil)
+		return
+	}
+	p.back(w, r, c, url.Values{"done": {"kept"}})
 }

@@ -39,14 +39,15 @@ type auditRow struct {
 // tone colours an event kind the way a clerk reads it.
 func tone(kind string) string {
 	switch {
-	case strings.HasPrefix(kind, "staff."):
+	case strings.HasPrefix(kind, "staff.") || kind == "charge.review_decided" || kind == "charge.late_settlement_kept":
 		return "staff"
 	case kind == "charge.approved" || kind == "charge.written_back" || kind == "settlement" || kind == "method.added" || kind == "method.active":
 		return "ok"
 	case kind == "charge.declined" || kind == "dishonour" || kind == "chargeback" || kind == "refund.failed" ||
-		kind == "charge.reversed" || kind == "method.needs_update":
+		kind == "charge.late_settlement_refund_failed" || kind == "charge.reversed" || kind == "method.needs_update":
 		return "bad"
-	case kind == "charge.pending" || kind == "charge.unknown" || kind == "refund" || kind == "method.removed":
+	case kind == "charge.pending" || kind == "charge.unknown" || kind == "refund" || kind == "method.removed" ||
+		kind == "charge.review" || kind == "charge.late_settlement" || kind == "charge.superseded":
 		return "warn"
 	}
 	return ""

@@ -317,7 +317,7 @@ func (p *chargePages) decide(w http.ResponseWriter, r *http.Request) {
 		p.s.Error(w, r, http.StatusServiceUnavailable, "the charge engine is not available (see the log)", err)
 		return
 	}
-	if _, err := en.ResolveReview(r.Context(), id, r.FormValue("decision"), "admin"); err != nil {
+	if _, err := en.ResolveReview(r.Context(), id, r.FormValue("decision"), staffWho.actor(p.s, r)); err != nil {
 		p.s.Error(w, r, http.StatusConflict, "Not decided: "+err.Error(), err)
 		return
 	}

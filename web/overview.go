@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/money"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
@@ -182,6 +183,13 @@ type health struct {
 	Backlog    store.Backlog
 	OutboxAge  time.Duration
 	UnknownAge time.Duration
+	// The settlement job's last read of the gateway's status feed, and
+	// whether it is older than two settle intervals.
+	LastPoll  time.Time
+	PollAge   time.Duration
+	PollEvery time.Duration
+	PollStale bool
+	TimeZone  string
 }
 
 type overviewData struct {
@@ -192,9 +200,37 @@ type overviewData struct {
 	Currency string
 }
 
+// days are the chart's days, by the add-on's time zone: a night's run at
+// 05:00 in Sydney is that day's bar, not the previous UTC day's.
 func (p *overviewPage) days(ctx context.Context) ([]store.DayMoney, error) {
-	today := p.s.Deps().Clock.Now().UTC()
-	return p.s.Deps().DB.DailyMoney(ctx, today.AddDate(0, 0, -(overviewDays-1)), today)
+	today := p.s.Deps().Clock.Now().In(p.s.location())
+	return p.s.Deps().DB.DailyMoneyIn(ctx, today.AddDate(0, 0, -(overviewDays-1)), today, p.s.location())
+}
+
+// location is the add-on's time zone (SPLYNXPAY_TIMEZONE, the one the
+// daemon's schedules and business days use); UTC when none is given.
+func (s *Server) location() *time.Location {
+	if b := s.opts.Bootstrap; b != nil && b.TimeZone != "" {
+		if loc, err := config.LoadLocation(b.TimeZone); err == nil {
+			return loc
+		}
+	}
+	return time.UTC
+}
+
+// settleEvery is the time between two runs of the settlement job
+// (SPLYNXPAY_SETTLE_SCHEDULE; hourly when none is given).
+func (s *Server) settleEvery(now time.Time) time.Duration {
+	spec := "15 * * * *"
+	if b := s.opts.Bootstrap; b != nil && b.SettleSchedule != "" {
+		spec = b.SettleSchedule
+	}
+	sched, err := config.CronParser.Parse(spec)
+	if err != nil {
+		return time.Hour
+	}
+	next := sched.Next(now)
+	return sched.Next(next).Sub(next)
 }
 
 func (p *overviewPage) methodRows(ctx context.Context, ms []store.SavedMethodRow) []methodRow {
@@ -240,7 +276,7 @@ func (p *overviewPage) figures(ctx context.Context) (*figures, error) {
 	if err != nil {
 		return nil, err
 	}
-	today := now.UTC().Format("2006-01-02")
+	today := now.In(p.s.location()).Format("2006-01-02")
 	p.mu.Lock()
 	f := p.fig
 	p.mu.Unlock()
@@ -258,7 +294,9 @@ func (p *overviewPage) figures(ctx context.Context) (*figures, error) {
 		f.Sum.Dishonoured += day.Dishonoured
 		f.Sum.Count += day.Count
 	}
-	if f.Reasons, err = db.FailureReasons(ctx, now.AddDate(0, 0, -(overviewDays-1))); err != nil {
+	first := f.Days[0].Day
+	from, _ := time.ParseInLocation("2006-01-02", first, p.s.location())
+	if f.Reasons, err = db.FailureReasons(ctx, from); err != nil {
 		return nil, err
 	}
 	if f.Pending, err = db.PendingDebits(ctx); err != nil {
@@ -318,6 +356,13 @@ func (p *overviewPage) page(w http.ResponseWriter, r *http.Request) {
 	}
 	if t := f.Backlog.UnknownOldest; !t.IsZero() {
 		data.Health.UnknownAge = now.Sub(t).Round(time.Second)
+	}
+	data.Health.TimeZone = p.s.location().String()
+	data.Health.PollEvery = p.s.settleEvery(now)
+	if t, err := d.DB.LastJobRun(ctx, store.JobSettlePoll); err == nil && !t.IsZero() {
+		data.Health.LastPoll = t
+		data.Health.PollAge = now.Sub(t).Round(time.Second)
+		data.Health.PollStale = data.Health.PollAge > 2*data.Health.PollEvery
 	}
 	data.Forecast = p.forecast(ctx)
 	data.Currency, _ = p.view.get(p.s, ctx)

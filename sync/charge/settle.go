@@ -199,6 +199,7 @@ func (e *Engine) Settle(ctx context.Context) (SettleStats, error) {
 	if err != nil {
 		return st, fmt.Errorf("charge: settle: read status changes: %w", err)
 	}
+	e.db.NoteSettlePoll(ctx, e.now())
 	st.Changes = len(chs)
 	if err := e.ApplyChanges(ctx, chs, &st, true); err != nil {
 		return st, err
