@@ -94,6 +94,10 @@ func ParseReturnsCSV(r io.Reader) ([]gateways.StatusChange, error) {
 		if txid == "" || code == "" {
 			return nil, fmt.Errorf("%w: line %d: missing transaction id or return code", ErrReturnsFormat, line)
 		}
+		if !nachaReturnCode(code) {
+			// Not echoed: a shifted column could hold an account number.
+			return nil, fmt.Errorf("%w: line %d: return code is not R and two letters or digits", ErrReturnsFormat, line)
+		}
 		at, err := time.Parse("2006-01-02", get("returndate"))
 		if err != nil {
 			return nil, fmt.Errorf("%w: line %d: return date %q is not YYYY-MM-DD", ErrReturnsFormat, line, cleanText(get("returndate")))
@@ -103,6 +107,9 @@ func ParseReturnsCSV(r io.Reader) ([]gateways.StatusChange, error) {
 			m, err := money.Parse(strings.ReplaceAll(a, ",", ""))
 			if err != nil {
 				return nil, fmt.Errorf("%w: line %d: amount %q: %w", ErrReturnsFormat, line, cleanText(a), err)
+			}
+			if m <= 0 {
+				return nil, fmt.Errorf("%w: line %d: amount %s is not positive", ErrReturnsFormat, line, m)
 			}
 			amount = int64(m)
 		}
@@ -117,6 +124,20 @@ func ParseReturnsCSV(r io.Reader) ([]gateways.StatusChange, error) {
 		out = append(out, gateways.StatusChange{Outcome: o, At: at, AckID: "return:" + txid + ":" + code})
 	}
 	return out, nil
+}
+
+// nachaReturnCode reports whether code has the shape of a NACHA return
+// code (R01 ... R99, R2A ...).
+func nachaReturnCode(code string) bool {
+	if len(code) != 3 || code[0] != 'R' {
+		return false
+	}
+	for _, c := range code[1:] {
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // ReturnReason maps a NACHA return code. R01 (insufficient funds) and R09

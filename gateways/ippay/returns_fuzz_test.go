@@ -8,15 +8,13 @@ import (
 	"github.com/splynx-pay/splynx-pay/gateways"
 )
 
-// knownReturnsCodeLeak: ParseReturnsCSV puts the return-code column into
-// Outcome.Code and Message ("ACH return " + code) unscrubbed, so a report
-// whose code column holds an account or card number carries it into the
-// attempt row and the log; and a negative Amount is accepted. Found by this
-// target (seeds seed_pan_in_code, seed_neg_amount); the fix belongs in
-// returns.go (scrub or reject a code that is not R + two characters, and
-// reject amounts <= 0). Set to false once fixed: the target then fails on
-// the seeds without the fix.
-const knownReturnsCodeLeak = true
+// knownReturnsCodeLeak was true while ParseReturnsCSV put the return-code
+// column into Outcome.Code and Message unscrubbed (an account or card number
+// in a shifted column reached the attempt row and the log) and accepted a
+// negative Amount. Found by this target (seeds seed_pan_in_code,
+// seed_neg_amount); returns.go now rejects a code that is not R and two
+// characters and an amount <= 0, and the target checks both again.
+const knownReturnsCodeLeak = false
 
 // FuzzParseReturnsCSV feeds arbitrary returns reports: no panic; either a
 // format error or rows that are all declines naming a transaction; no text
