@@ -62,11 +62,11 @@ type Options struct {
 	APIKey, APISecret string
 	// PaymentMethods are added to the simulated Splynx in order.
 	PaymentMethods []splynxsim.PaymentMethod
-	// Seed, when it has any size, seeds the simulated Splynx.
-	Seed splynxsim.SeedConfig
+	// Seed, when set, seeds the simulated Splynx.
+	Seed *splynxsim.SeedConfig
 
-	// Simulator options; their Clock (and the gateways' Inferred) are set
-	// by the stack.
+	// Simulator options; their Clock is set by the stack, and the
+	// gateways' Inferred is on when either it or Options.Inferred is.
 	SplynxSim     splynxsim.Options
 	IntegraPaySim integrapaysim.Options
 	IPpaySim      ippaysim.Options
@@ -93,14 +93,56 @@ type Options struct {
 	DBLog  *zap.Logger
 }
 
+// Sims are the simulators on one fake clock, without servers.
+type Sims struct {
+	Clock      *clock.Fake
+	Splynx     *splynxsim.Sim
+	IntegraPay *integrapaysim.Sim // nil unless built
+	IPpay      *ippaysim.Sim      // nil unless built
+}
+
+// NewSims builds the clock, the simulated Splynx (API key, payment
+// methods, seed; the key as given, not defaulted) and the simulated gateways of the add-ons given, IPpay's
+// with its two terminals. The stack uses it for its one add-on; the demo
+// for both.
+func NewSims(opts Options, addons ...config.Addon) *Sims {
+	if opts.Start.IsZero() {
+		opts.Start = DefaultStart
+	}
+	s := &Sims{Clock: clock.NewFake(opts.Start)}
+	spo := opts.SplynxSim
+	spo.Clock = s.Clock
+	s.Splynx = splynxsim.New(spo)
+	for _, a := range addons {
+		switch a {
+		case config.IntegraPay:
+			o := opts.IntegraPaySim
+			o.Clock, o.Inferred = s.Clock, o.Inferred || opts.Inferred
+			s.IntegraPay = integrapaysim.New(o)
+		case config.IPpay:
+			o := opts.IPpaySim
+			o.Clock, o.Inferred = s.Clock, o.Inferred || opts.Inferred
+			s.IPpay = ippaysim.New(o)
+		}
+	}
+	s.Splynx.AddAPIKey(opts.APIKey, opts.APISecret)
+	for _, m := range opts.PaymentMethods {
+		s.Splynx.AddPaymentMethod(m)
+	}
+	if opts.Seed != nil {
+		s.Splynx.Seed(*opts.Seed)
+	}
+	if s.IPpay != nil {
+		s.IPpay.AddTerminal(IPpayCardTerminal, false)
+		s.IPpay.AddTerminal(IPpayACHTerminal, true)
+	}
+	return s
+}
+
 // Stack is the assembled world.
 type Stack struct {
 	Addon config.Addon
-	Clock *clock.Fake
-
-	Splynx     *splynxsim.Sim
-	IntegraPay *integrapaysim.Sim // nil on an IPpay stack
-	IPpay      *ippaysim.Sim      // nil on an IntegraPay stack
+	Sims
 
 	// SplynxURL and GatewayURL are the simulators' servers.
 	SplynxURL, GatewayURL string
@@ -129,13 +171,13 @@ func New(opts Options) (s *Stack, close func(), err error) {
 	if opts.Addon == "" {
 		opts.Addon = config.IntegraPay
 	}
-	if opts.Start.IsZero() {
-		opts.Start = DefaultStart
-	}
 	if opts.APIKey == "" && opts.APISecret == "" {
 		opts.APIKey, opts.APISecret = "k", "s"
 	}
-	s = &Stack{Addon: opts.Addon, Clock: clock.NewFake(opts.Start)}
+	if opts.Addon != config.IntegraPay && opts.Addon != config.IPpay {
+		return nil, nil, fmt.Errorf("simstack: unknown add-on %q", opts.Addon)
+	}
+	s = &Stack{Addon: opts.Addon, Sims: *NewSims(opts, opts.Addon)}
 	serve := func(h http.Handler) *httptest.Server {
 		srv := httptest.NewServer(h)
 		closers = append(closers, srv.Close)
@@ -151,16 +193,6 @@ func New(opts Options) (s *Stack, close func(), err error) {
 		return nil
 	}
 
-	spo := opts.SplynxSim
-	spo.Clock = s.Clock
-	s.Splynx = splynxsim.New(spo)
-	s.Splynx.AddAPIKey(opts.APIKey, opts.APISecret)
-	for _, m := range opts.PaymentMethods {
-		s.Splynx.AddPaymentMethod(m)
-	}
-	if opts.Seed.Customers > 0 || opts.Seed.Invoices > 0 || opts.Seed.Proformas > 0 {
-		s.Splynx.Seed(opts.Seed)
-	}
 	spSrv := serve(s.Splynx.Handler())
 	s.SplynxURL = spSrv.URL
 	spOpts := []splynx.Option{splynx.WithClock(s.Clock)}
@@ -175,9 +207,6 @@ func New(opts Options) (s *Stack, close func(), err error) {
 
 	switch opts.Addon {
 	case config.IntegraPay:
-		o := opts.IntegraPaySim
-		o.Clock, o.Inferred = s.Clock, opts.Inferred
-		s.IntegraPay = integrapaysim.New(o)
 		srv := serve(s.IntegraPay.Handler())
 		s.GatewayURL = srv.URL
 		gwOpts := []integrapay.Option{integrapay.WithClock(s.Clock)}
@@ -191,11 +220,6 @@ func New(opts Options) (s *Stack, close func(), err error) {
 			Password: integrapaysim.DefaultPassword, BusinessID: integrapaysim.DefaultBusinessID, Timeout: opts.GatewayTimeout,
 			Operator: opts.GatewayOperator}, gwOpts...)
 	case config.IPpay:
-		o := opts.IPpaySim
-		o.Clock, o.Inferred = s.Clock, opts.Inferred
-		s.IPpay = ippaysim.New(o)
-		s.IPpay.AddTerminal(IPpayCardTerminal, false)
-		s.IPpay.AddTerminal(IPpayACHTerminal, true)
 		srv := serve(s.IPpay.Handler())
 		s.GatewayURL = srv.URL
 		gwOpts := []ippay.Option{ippay.WithClock(s.Clock)}
@@ -211,8 +235,6 @@ func New(opts Options) (s *Stack, close func(), err error) {
 		}
 		s.Gateway, err = ippay.New(ippay.Config{URL: srv.URL + "/ippay", CardTerminalID: IPpayCardTerminal, ACHTerminalID: IPpayACHTerminal,
 			SEC: IPpaySEC, SettleDays: IPpaySettleDays, ReturnsURL: returns, Timeout: opts.GatewayTimeout}, gwOpts...)
-	default:
-		return nil, nil, fmt.Errorf("simstack: unknown add-on %q", opts.Addon)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s client: %w", opts.Addon, err)
