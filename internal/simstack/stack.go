@@ -157,14 +157,14 @@ type Stack struct {
 // New builds a stack; close stops its servers and closes its database.
 func New(opts Options) (s *Stack, close func(), err error) {
 	var closers []func()
-	close = func() {
+	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
 	}
 	defer func() {
 		if err != nil {
-			close()
+			closeAll() // the returns below leave close nil
 			s, close = nil, nil
 		}
 	}()
@@ -254,7 +254,7 @@ func New(opts Options) (s *Stack, close func(), err error) {
 	}
 	db := s.DB
 	closers = append(closers, func() { db.Close() })
-	return s, close, nil
+	return s, closeAll, nil
 }
 
 // Start builds a stack for a test (its database in the test's temporary
