@@ -14,13 +14,10 @@ import (
 	"time"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
-	"github.com/splynx-pay/splynx-pay/gateways/integrapay"
-	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
-	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/internal/simstack"
 	"github.com/splynx-pay/splynx-pay/internal/wire"
-	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
@@ -38,29 +35,10 @@ type chargeSite struct {
 func newChargeSite(t *testing.T) *chargeSite {
 	t.Helper()
 	ctx := context.Background()
-	clk := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
-	sp := splynxsim.New(splynxsim.Options{Clock: clk})
-	sp.AddAPIKey("k", "s")
-	sp.AddPaymentMethod(splynxsim.PaymentMethod{ID: 3, Name: "Credit card", IsActive: true})
-	spSrv := httptest.NewServer(sp.Handler())
-	t.Cleanup(spSrv.Close)
-	spc, err := splynx.New(splynx.Config{BaseURL: spSrv.URL, APIKey: "k", APISecret: "s"}, splynx.WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ip := integrapaysim.New(integrapaysim.Options{Clock: clk})
-	ipSrv := httptest.NewServer(ip.Handler())
-	t.Cleanup(ipSrv.Close)
-	gw, err := integrapay.New(integrapay.Config{AuthURL: ipSrv.URL, APIURL: ipSrv.URL, Username: integrapaysim.DefaultUsername,
-		Password: integrapaysim.DefaultPassword, BusinessID: integrapaysim.DefaultBusinessID}, integrapay.WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "w.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	st := simstack.Start(t, simstack.Options{Addon: config.IntegraPay,
+		PaymentMethods: []splynxsim.PaymentMethod{{ID: 3, Name: "Credit card", IsActive: true}},
+		DBPath:         filepath.Join(t.TempDir(), "w.db")})
+	clk, sp, spc, gw, db := st.Clock, st.Splynx, st.SplynxClient, st.Gateway, st.DB
 	set, err := config.ParseSettingsFor(config.IntegraPay, map[string]string{"payment_method_card": "3"}, nil)
 	if err != nil {
 		t.Fatal(err)

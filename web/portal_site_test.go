@@ -12,17 +12,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
-	"github.com/splynx-pay/splynx-pay/gateways/integrapay"
 	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
-	"github.com/splynx-pay/splynx-pay/gateways/ippay"
 	"github.com/splynx-pay/splynx-pay/gateways/ippay/ippaysim"
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/logging"
 	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/internal/simstack"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
 	"github.com/splynx-pay/splynx-pay/store"
@@ -96,9 +94,7 @@ var siteLogLevel = "debug"
 
 func newPortalSite(t testing.TB, kind config.Addon, opts ...siteOption) *portalSite {
 	t.Helper()
-	ctx := context.Background()
 	ps := &portalSite{t: t, kind: kind, logs: &lockedBuffer{}, served: &lockedBuffer{}}
-	ps.clk = clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	log, err := logging.New(siteLogLevel, ps.logs)
 	if err != nil {
 		t.Fatal(err)
@@ -109,44 +105,22 @@ func newPortalSite(t testing.TB, kind config.Addon, opts ...siteOption) *portalS
 			t.Logf("daemon log (end):\n%s", l[max(0, len(l)-4000):])
 		}
 	})
-	ps.sp = splynxsim.New(splynxsim.Options{Clock: ps.clk})
-	ps.sp.AddAPIKey("k", "s")
-	ps.sp.AddPaymentMethod(splynxsim.PaymentMethod{ID: 2, Name: "Bank debit", IsActive: true})
-	ps.sp.AddPaymentMethod(splynxsim.PaymentMethod{ID: 3, Name: "Credit card", IsActive: true})
-	spSrv := httptest.NewServer(ps.sp.Handler())
-	t.Cleanup(spSrv.Close)
-	spc, err := splynx.New(splynx.Config{BaseURL: spSrv.URL, APIKey: "k", APISecret: "s"}, splynx.WithClock(ps.clk))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := simstack.Start(t, simstack.Options{Addon: kind,
+		PaymentMethods: []splynxsim.PaymentMethod{{ID: 2, Name: "Bank debit", IsActive: true}, {ID: 3, Name: "Credit card", IsActive: true}},
+		GatewayLog:     log.Named("gateway"), DBPath: filepath.Join(t.TempDir(), "portal.db"), DBLog: log})
+	ps.clk, ps.sp, ps.ip, ps.pp, ps.db, ps.dbPath = st.Clock, st.Splynx, st.IntegraPay, st.IPpay, st.DB, st.DBPath
+	spc, gw := st.SplynxClient, st.Gateway
 	module := map[string]string{"payment_method_card": "3", "payment_method_bank": "2"}
-	var gw gateways.Gateway
 	switch kind {
 	case config.IntegraPay:
 		ps.prefix = "/integrapay"
-		ps.ip = integrapaysim.New(integrapaysim.Options{Clock: ps.clk})
-		ipSrv := httptest.NewServer(ps.ip.Handler())
-		t.Cleanup(ipSrv.Close)
-		gw, err = integrapay.New(integrapay.Config{AuthURL: ipSrv.URL, APIURL: ipSrv.URL, Username: integrapaysim.DefaultUsername,
-			Password: integrapaysim.DefaultPassword, BusinessID: integrapaysim.DefaultBusinessID},
-			integrapay.WithClock(ps.clk), integrapay.WithLogger(log.Named("gateway")))
 		module["integrapay_username"] = "u"
 		module["integrapay_password"] = "p"
 		module["integrapay_business_id"] = integrapaysim.DefaultBusinessID
 	case config.IPpay:
 		ps.prefix = "/ippay"
-		ps.pp = ippaysim.New(ippaysim.Options{Clock: ps.clk})
-		ps.pp.AddTerminal("TESTTERMINAL", false)
-		ps.pp.AddTerminal("TESTACH", true)
-		ppSrv := httptest.NewServer(ps.pp.Handler())
-		t.Cleanup(ppSrv.Close)
-		gw, err = ippay.New(ippay.Config{URL: ppSrv.URL + "/ippay", CardTerminalID: "TESTTERMINAL", ACHTerminalID: "TESTACH", SEC: "WEB", SettleDays: 3},
-			ippay.WithClock(ps.clk), ippay.WithLogger(log.Named("gateway")))
-		module["ippay_terminal_id"] = "TESTTERMINAL"
-		module["ippay_ach_terminal_id"] = "TESTACH"
-	}
-	if err != nil {
-		t.Fatal(err)
+		module["ippay_terminal_id"] = simstack.IPpayCardTerminal
+		module["ippay_ach_terminal_id"] = simstack.IPpayACHTerminal
 	}
 	for _, o := range opts {
 		o(module)
@@ -155,12 +129,6 @@ func newPortalSite(t testing.TB, kind config.Addon, opts ...siteOption) *portalS
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps.dbPath = filepath.Join(t.TempDir(), "portal.db")
-	ps.db, err = store.Open(ctx, ps.dbPath, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ps.db.Close() })
 
 	ps.john = ps.sp.AddCustomer(splynxsim.Customer{Name: "John Smith", Login: johnLogin, Email: "john@example.com", Status: "active",
 		Street1: "1 Main St", City: "Sydney", ZipCode: "2000"})

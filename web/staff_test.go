@@ -10,16 +10,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
-	"github.com/splynx-pay/splynx-pay/gateways/integrapay"
 	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/metrics"
 	"github.com/splynx-pay/splynx-pay/internal/money"
-	"github.com/splynx-pay/splynx-pay/splynx"
+	"github.com/splynx-pay/splynx-pay/internal/simstack"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
@@ -49,32 +47,12 @@ type staffSite struct {
 func newStaffSite(t *testing.T) *staffSite {
 	t.Helper()
 	ctx := context.Background()
-	st := &staffSite{clk: clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))}
-	st.sp = splynxsim.New(splynxsim.Options{Clock: st.clk})
-	st.sp.AddAPIKey("k", "s")
-	st.sp.AddPaymentMethod(splynxsim.PaymentMethod{ID: 3, Name: "Credit card", IsActive: true})
-	st.sp.AddPaymentMethod(splynxsim.PaymentMethod{ID: 4, Name: "Direct debit", IsActive: true})
-	spSrv := httptest.NewServer(st.sp.Handler())
-	t.Cleanup(spSrv.Close)
-	spc, err := splynx.New(splynx.Config{BaseURL: spSrv.URL, APIKey: "k", APISecret: "s"}, splynx.WithClock(st.clk),
-		splynx.WithHTTPClient(metrics.SplynxClient()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.ip = integrapaysim.New(integrapaysim.Options{Clock: st.clk})
-	ipSrv := httptest.NewServer(st.ip.Handler())
-	t.Cleanup(ipSrv.Close)
-	gw, err := integrapay.New(integrapay.Config{AuthURL: ipSrv.URL, APIURL: ipSrv.URL, Username: integrapaysim.DefaultUsername,
-		Password: integrapaysim.DefaultPassword, BusinessID: integrapaysim.DefaultBusinessID}, integrapay.WithClock(st.clk),
-		integrapay.WithHTTPClient(metrics.GatewayClient("integrapay")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.db, err = store.Open(ctx, filepath.Join(t.TempDir(), "w.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.db.Close() })
+	stack := simstack.Start(t, simstack.Options{Addon: config.IntegraPay,
+		PaymentMethods: []splynxsim.PaymentMethod{{ID: 3, Name: "Credit card", IsActive: true}, {ID: 4, Name: "Direct debit", IsActive: true}},
+		SplynxHTTP:     metrics.SplynxClient(), GatewayHTTP: metrics.GatewayClient("integrapay"),
+		DBPath: filepath.Join(t.TempDir(), "w.db")})
+	st := &staffSite{clk: stack.Clock, sp: stack.Splynx, ip: stack.IntegraPay, db: stack.DB}
+	spc, gw := stack.SplynxClient, stack.Gateway
 	set, err := config.ParseSettingsFor(config.IntegraPay, map[string]string{
 		"payment_method_card": "3", "payment_method_bank": "4", "metrics_token": "scrape-me"}, nil)
 	if err != nil {

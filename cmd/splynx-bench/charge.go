@@ -22,9 +22,9 @@ import (
 	"github.com/splynx-pay/splynx-pay/gateways"
 	"github.com/splynx-pay/splynx-pay/gateways/integrapay"
 	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
-	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/internal/simstack"
 	"github.com/splynx-pay/splynx-pay/internal/wire"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
@@ -319,7 +319,10 @@ func runChargeSim(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	// The simulators' clock follows real time: the clients' tokens and the
 	// engine's stamps are on the real clock.
-	clk := clock.NewFake(time.Now())
+	sims := simstack.NewSims(simstack.Options{Start: time.Now(), APIKey: benchKey, APISecret: benchSecret,
+		PaymentMethods: []splynxsim.PaymentMethod{{ID: 2, Name: "Bank transfer", IsActive: true}, {ID: 3, Name: "Credit card", IsActive: true}}},
+		config.IntegraPay)
+	clk, sp, ip := sims.Clock, sims.Splynx, sims.IntegraPay
 	go func() {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
@@ -334,11 +337,7 @@ func runChargeSim(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 		}
 	}()
-	sp := splynxsim.New(splynxsim.Options{Clock: clk})
 	sp.SetRequestLog(false)
-	sp.AddAPIKey(benchKey, benchSecret)
-	sp.AddPaymentMethod(splynxsim.PaymentMethod{ID: 2, Name: "Bank transfer", IsActive: true})
-	sp.AddPaymentMethod(splynxsim.PaymentMethod{ID: 3, Name: "Credit card", IsActive: true})
 	for i := range *customers {
 		id := sp.AddCustomer(splynxsim.Customer{Name: fmt.Sprintf("Customer %d", i+1), Email: "bench@example.com"})
 		// Cents 00..99 except the simulator's decline triggers.
@@ -347,7 +346,6 @@ func runChargeSim(ctx context.Context, args []string, stdout io.Writer) error {
 		sp.AddInvoice(splynxsim.Invoice{CustomerID: id, Total: amt, Status: "not_paid",
 			Items: []splynxsim.InvoiceItem{{Description: "Internet", Quantity: 1, Price: amt}}})
 	}
-	ip := integrapaysim.New(integrapaysim.Options{Clock: clk})
 	ip.SetFault("payers/*/transactions/card", integrapaysim.Fault{Latency: *latency})
 	mux := http.NewServeMux()
 	mux.Handle("/integrapay/", http.StripPrefix("/integrapay", ip.Handler()))

@@ -50,7 +50,8 @@ func goTool(t *testing.T) string {
 }
 
 // The packaged binaries link no simulator (nor internal/simkit, their shared
-// fault and request-log kit), not the demo, and not the
+// fault and request-log kit, nor internal/simstack, the stack tests and the
+// demo build on: both carry "sim" in their names), not the demo, and not the
 // other add-on's gateway client: what ships in /usr/bin talks to real
 // Splynx and its own gateway only.
 func TestPackagedBuildHasNoSimulators(t *testing.T) {
@@ -96,7 +97,7 @@ func TestPackagedBuildHasNoSimulators(t *testing.T) {
 			if err != nil {
 				t.Fatalf("go list (demo build): %v", err)
 			}
-			for _, want := range []string{"internal/simkit", "internal/demo", "splynx/splynxsim"} {
+			for _, want := range []string{"internal/simkit", "internal/simstack", "internal/demo", "splynx/splynxsim"} {
 				if !strings.Contains(" "+strings.Join(strings.Fields(string(out)), " ")+" ", " "+module+"/"+want+" ") {
 					t.Errorf("the demo build of %s does not link %s: this test looks for the wrong name", c.cmd, want)
 				}

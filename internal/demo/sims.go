@@ -8,8 +8,8 @@ import (
 	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
 	"github.com/splynx-pay/splynx-pay/gateways/ippay/ippaysim"
 	"github.com/splynx-pay/splynx-pay/internal/addon"
-	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
+	"github.com/splynx-pay/splynx-pay/internal/simstack"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
 )
 
@@ -21,10 +21,7 @@ var (
 
 // Sims are the three simulators on one clock, served from one listener.
 type Sims struct {
-	Clock      *clock.Fake
-	Splynx     *splynxsim.Sim
-	IntegraPay *integrapaysim.Sim
-	IPpay      *ippaysim.Sim
+	simstack.Sims // Clock, Splynx, IntegraPay, IPpay
 
 	splitACH bool
 	stop     chan struct{}
@@ -55,21 +52,15 @@ type SimConfig struct {
 // NewSims builds and seeds the simulators. The shared fake clock starts at
 // Monday 2026-11-02 09:00 UTC, the simulators' default.
 func NewSims(cfg SimConfig) *Sims {
-	clk := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	start := simstack.DefaultStart
 	if cfg.RealTime {
-		clk.Set(time.Now())
+		start = time.Now()
 	}
-	s := &Sims{
-		Clock:      clk,
-		Splynx:     splynxsim.New(splynxsim.Options{Clock: clk}),
-		IntegraPay: integrapaysim.New(integrapaysim.Options{Clock: clk, Inferred: cfg.Inferred}),
-		IPpay:      ippaysim.New(ippaysim.Options{Clock: clk, Inferred: true}),
-		splitACH:   cfg.IPpaySplitACH,
-	}
-	s.Splynx.AddAPIKey(cfg.APIKey, cfg.APISecret)
-	s.Splynx.Seed(splynxsim.SeedConfig{Seed: cfg.Seed, Customers: cfg.Customers, Invoices: cfg.Invoices, Proformas: cfg.Proformas})
-	s.IPpay.AddTerminal(IPpayTerminal, false)
-	s.IPpay.AddTerminal(IPpayACHTerminal, true)
+	s := &Sims{splitACH: cfg.IPpaySplitACH,
+		Sims: *simstack.NewSims(simstack.Options{Start: start, APIKey: cfg.APIKey, APISecret: cfg.APISecret,
+			Seed:          &splynxsim.SeedConfig{Seed: cfg.Seed, Customers: cfg.Customers, Invoices: cfg.Invoices, Proformas: cfg.Proformas},
+			IntegraPaySim: integrapaysim.Options{Inferred: cfg.Inferred},
+			IPpaySim:      ippaysim.Options{Inferred: true}}, config.IntegraPay, config.IPpay)}
 	if cfg.RealTime {
 		s.stop, s.done = make(chan struct{}), make(chan struct{})
 		go s.follow()

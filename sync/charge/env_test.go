@@ -4,20 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
-	"github.com/splynx-pay/splynx-pay/gateways/integrapay"
 	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
 	"github.com/splynx-pay/splynx-pay/gateways/ippay"
 	"github.com/splynx-pay/splynx-pay/gateways/ippay/ippaysim"
 	"github.com/splynx-pay/splynx-pay/internal/clock"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/money"
+	"github.com/splynx-pay/splynx-pay/internal/simstack"
 	"github.com/splynx-pay/splynx-pay/internal/wire"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
@@ -87,54 +86,27 @@ func bothModes(t *testing.T, f func(t *testing.T)) {
 
 func newEnv(t *testing.T, kind string) *env {
 	t.Helper()
-	clk := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)) // a Monday
-	e := &env{t: t, ctx: context.Background(), clk: clk, kind: kind}
-	e.sp = splynxsim.New(splynxsim.Options{Clock: clk})
-	e.sp.AddAPIKey(apiKey, apiSecret)
-	e.sp.AddPaymentMethod(splynxsim.PaymentMethod{ID: 1, Name: "Cash", IsActive: true})
-	e.sp.AddPaymentMethod(splynxsim.PaymentMethod{ID: methodBank, Name: "Bank transfer", IsActive: true})
-	e.sp.AddPaymentMethod(splynxsim.PaymentMethod{ID: methodCard, Name: "Credit card", IsActive: true})
-	spSrv := httptest.NewServer(e.sp.Handler())
-	t.Cleanup(spSrv.Close)
-	e.spSrv = spSrv.URL
-	var err error
-	e.spc, err = splynx.New(splynx.Config{BaseURL: spSrv.URL, APIKey: apiKey, APISecret: apiSecret, Timeout: 5 * time.Second},
-		splynx.WithHTTPClient(spSrv.Client()), splynx.WithClock(clk), splynx.WithRetryWait(time.Millisecond, 5*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
+	addon := config.IntegraPay
+	if kind == gwIPpay {
+		addon = config.IPpay
 	}
+	st := simstack.Start(t, simstack.Options{Addon: addon, Inferred: inferredOn, // Start: a Monday
+		APIKey: apiKey, APISecret: apiSecret,
+		PaymentMethods: []splynxsim.PaymentMethod{{ID: 1, Name: "Cash", IsActive: true},
+			{ID: methodBank, Name: "Bank transfer", IsActive: true}, {ID: methodCard, Name: "Credit card", IsActive: true}},
+		IPpaySim:      ippaysim.Options{ACHSettleDays: settleDays},
+		ServerClients: true, SplynxTimeout: 5 * time.Second,
+		SplynxOptions:  []splynx.Option{splynx.WithRetryWait(time.Millisecond, 5*time.Millisecond)},
+		GatewayTimeout: 2 * time.Second, GatewayOperator: "charge-test",
+		DBPath: filepath.Join(t.TempDir(), "pay.db")})
+	e := &env{t: t, ctx: context.Background(), clk: st.Clock, kind: kind, sp: st.Splynx, spc: st.SplynxClient,
+		ip: st.IntegraPay, pp: st.IPpay, gwURL: st.GatewayURL, spSrv: st.SplynxURL, gw: st.Gateway, dbPath: st.DBPath, db: st.DB}
 	e.set = testPolicy(t, map[string]string{"payment_method_card": fmt.Sprint(methodCard),
 		"payment_method_bank": fmt.Sprint(methodBank), "charge_concurrency": "4", "fee_transaction_category": "2"})
-	switch kind {
-	case gwIntegra:
-		e.ip = integrapaysim.New(integrapaysim.Options{Clock: clk, Inferred: inferredOn})
-		srv := httptest.NewServer(e.ip.Handler())
-		t.Cleanup(srv.Close)
-		e.gwURL = srv.URL
-		e.gw, err = integrapay.New(integrapay.Config{AuthURL: srv.URL, APIURL: srv.URL, Username: integrapaysim.DefaultUsername,
-			Password: integrapaysim.DefaultPassword, BusinessID: integrapaysim.DefaultBusinessID, Timeout: 2 * time.Second,
-			Operator: "charge-test"}, integrapay.WithClock(clk), integrapay.WithHTTPClient(srv.Client()))
-	case gwIPpay:
+	if kind == gwIPpay {
 		e.set.Currency = "USD"
-		e.pp = ippaysim.New(ippaysim.Options{Clock: clk, ACHSettleDays: settleDays, Inferred: inferredOn})
-		e.pp.AddTerminal("TESTTERMINAL", false)
-		e.pp.AddTerminal("TESTACH", true)
-		srv := httptest.NewServer(e.pp.Handler())
-		t.Cleanup(srv.Close)
-		e.gwURL = srv.URL
-		returns := ""
-		if inferredOn {
-			returns = srv.URL + "/returns.csv"
-		}
-		e.gw, err = ippay.New(ippay.Config{URL: srv.URL + "/ippay", CardTerminalID: "TESTTERMINAL", ACHTerminalID: "TESTACH",
-			SEC: "WEB", SettleDays: settleDays, ReturnsURL: returns, Timeout: 2 * time.Second},
-			ippay.WithClock(clk), ippay.WithHTTPClient(srv.Client()))
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.dbPath = filepath.Join(t.TempDir(), "pay.db")
-	e.open()
+	// restart replaces the stack's database; the last one open is closed here.
 	t.Cleanup(func() { e.db.Close() })
 	return e
 }
