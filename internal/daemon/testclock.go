@@ -1,3 +1,5 @@
+//go:build !nodemo
+
 package daemon
 
 import (
@@ -9,15 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/internal/clock"
-	"github.com/splynx-pay/splynx-pay/internal/config"
 )
-
-// TestClockEnv names a file holding a duration ("52h") that the daemon adds
-// to the wall clock, re-read while it runs. It exists for splynx-chaos,
-// which moves the simulators and the daemon days forward together so that
-// settlement, retries and stale-attempt recovery happen within minutes. It
-// is never set by the packages; a daemon using it says so at start.
-const TestClockEnv = config.EnvPrefix + "_TEST_CLOCK_FILE"
 
 // skewClock is the wall clock plus the duration in a file.
 type skewClock struct {
