@@ -11,11 +11,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
-	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/gateways/integrapay"
 	"github.com/splynx-pay/splynx-pay/gateways/ippay"
-	"github.com/splynx-pay/splynx-pay/internal/wire"
+	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/demo"
+	"github.com/splynx-pay/splynx-pay/internal/wire"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
