@@ -1,6 +1,6 @@
 package store
 
-// The staff audit trail (migration 0003): staff actions are appended here by
+// The staff audit trail (migration 0007): staff actions are appended here by
 // the pages; automatic money events are appended by triggers on the charge
 // tables. The table refuses UPDATE and DELETE.
 
@@ -32,7 +32,7 @@ type TrailEntry struct {
 
 // Staff reports whether the row is a person's action rather than an
 // automatic event.
-// The engine's decisions made by a person (migration 0009) count too.
+// The engine's decisions made by a person (migration 0011) count too.
 func (e TrailEntry) Staff() bool {
 	return strings.HasPrefix(e.Kind, "staff.") || e.Kind == "charge.review_decided" || e.Kind == "charge.late_settlement_kept"
 }
@@ -43,7 +43,7 @@ var TrailKinds = []string{
 	"run.started", "charge.approved", "charge.pending", "charge.declined", "charge.unknown", "charge.written_back",
 	"charge.reversed", "settlement", "dishonour", "chargeback", "refund", "refund.failed",
 	"method.added", "method.needs_update", "method.removed", "method.active", "setting.changed",
-	// From the engine's audit_log (migration 0009).
+	// From the engine's audit_log (migration 0011).
 	"charge.review", "charge.review_decided", "charge.late_settlement", "charge.superseded",
 	"charge.late_settlement_refund_failed", "charge.late_settlement_kept",
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// The engine's audit_log events reach the staff trail (migration 0009):
+// The engine's audit_log events reach the staff trail (migration 0011):
 // who from "by", what in words, the amount from the attempt row in minor
 // units, the time in the trail's fixed-width format. Events the charge
 // triggers already record, and the mirror's, are not copied.

@@ -9,7 +9,7 @@ import (
 
 // MarkLate marks attempt id as one the gateway took after we held it as
 // declined, in tx, before it becomes live again: a late attempt is exempt
-// from the one-live-attempt-per-document index (migration 0006), as the
+// from the one-live-attempt-per-document index (migration 0008), as the
 // document's other attempt may be live at the same time.
 func MarkLate(ctx context.Context, tx *sql.Tx, id int64, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `UPDATE charge_attempts SET late = 1, updated_at = ? WHERE id = ?`, FormatTime(now), id)

@@ -1,6 +1,6 @@
 package store
 
-// When the background jobs last ran (migration 0010), for the overview's
+// When the background jobs last ran (migration 0012), for the overview's
 // health box.
 
 import (

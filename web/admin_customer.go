@@ -748,7 +748,7 @@ func (p *customerTab) decide(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The engine audits the decision with the admin's name; the trail
-	// shows it as charge.review_decided (migration 0009).
+	// shows it as charge.review_decided (migration 0011).
 	got, err := en.ResolveReview(r.Context(), a.ID, decision, staffWho.actor(p.s, r))
 	if err != nil {
 		p.render(w, r, c, http.StatusConflict, &banner{Text: "Not decided: " + gateways.ScrubDigits(err.Error())}, nil)

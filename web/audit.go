@@ -3,7 +3,7 @@ package web
 // The audit trail page (issue 14): staff actions and automatic money events
 // with who, when, what and a link to the record; filters by customer, kind
 // and date; the same rows as CSV. The page only reads: the table refuses
-// changes (migration 0003).
+// changes (migration 0007).
 
 import (
 	"encoding/csv"

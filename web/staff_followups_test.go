@@ -63,7 +63,7 @@ func trailRow(rows []store.TrailEntry, kind string) (store.TrailEntry, bool) {
 
 // A review decided on the customer tab by an admin, and a late settlement
 // the engine recorded, both reach the staff audit trail page with who and
-// what (the engine writes them to audit_log; migration 0009 bridges them).
+// what (the engine writes them to audit_log; migration 0011 bridges them).
 func TestReviewDecidedOnTheTabAndLateSettlementReachTheAuditTrail(t *testing.T) {
 	st := newStaffSite(t)
 	c := st.admin(t)
