@@ -22,14 +22,15 @@ type HostedPage struct {
 	ExpiresAt   time.Time
 	DoneAt      time.Time
 	MethodID    int64
+	Next        string // our page to go to after a saved method
 }
 
 // CreateHostedPage records a hosted page before the browser is sent to it.
 func (db *DB) CreateHostedPage(ctx context.Context, h HostedPage, now time.Time) error {
 	return db.Write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO hosted_pages (token, customer_id, kind, purpose, attempt_id, save, direct, browser_hash,
- created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?)`, h.Token, h.CustomerID, h.Kind, h.Purpose, nullID(h.AttemptID), h.Save, h.Direct,
-			h.BrowserHash, FormatTime(now), FormatTime(h.ExpiresAt))
+ created_at, expires_at, next) VALUES (?,?,?,?,?,?,?,?,?,?,?)`, h.Token, h.CustomerID, h.Kind, h.Purpose, nullID(h.AttemptID), h.Save, h.Direct,
+			h.BrowserHash, FormatTime(now), FormatTime(h.ExpiresAt), h.Next)
 		if err != nil {
 			return fmt.Errorf("store: record hosted page of customer %d: %w", h.CustomerID, err)
 		}
@@ -43,8 +44,8 @@ func (db *DB) HostedPageByToken(ctx context.Context, token string) (HostedPage, 
 	var h HostedPage
 	var created, expires, done string
 	err := db.read.QueryRowContext(ctx, `SELECT token, customer_id, kind, purpose, COALESCE(attempt_id, 0), save, direct, browser_hash,
- created_at, expires_at, done_at, COALESCE(method_id, 0) FROM hosted_pages WHERE token = ?`, token).
-		Scan(&h.Token, &h.CustomerID, &h.Kind, &h.Purpose, &h.AttemptID, &h.Save, &h.Direct, &h.BrowserHash, &created, &expires, &done, &h.MethodID)
+ created_at, expires_at, done_at, COALESCE(method_id, 0), next FROM hosted_pages WHERE token = ?`, token).
+		Scan(&h.Token, &h.CustomerID, &h.Kind, &h.Purpose, &h.AttemptID, &h.Save, &h.Direct, &h.BrowserHash, &created, &expires, &done, &h.MethodID, &h.Next)
 	if errors.Is(err, sql.ErrNoRows) {
 		return h, fmt.Errorf("%w: hosted page", ErrNotFound)
 	}

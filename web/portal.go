@@ -101,6 +101,8 @@ func (s *Server) registerPortal() error {
 	s.Handle("POST /pay/{kind}/{id}", p.customer(p.pay))
 	s.Handle("GET /payments/{id}", p.customer(p.resultPage))
 	s.Handle("GET /widget", http.HandlerFunc(p.widget))
+	s.Handle("POST /methods/hosted/bank", p.customer(p.addBankHosted))
+	s.Handle("GET /hosted/return", http.HandlerFunc(p.hostedReturn))
 	p.setupDirect()
 	return nil
 }

@@ -17,6 +17,8 @@ CREATE TABLE hosted_pages (
     created_at   TEXT    NOT NULL,
     expires_at   TEXT    NOT NULL,
     done_at      TEXT    NOT NULL DEFAULT '',
-    method_id    INTEGER
+    method_id    INTEGER,
+    -- our page the browser goes to after a saved method (e.g. the pay page)
+    next         TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX hosted_pages_customer ON hosted_pages (customer_id, created_at);
