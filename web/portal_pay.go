@@ -486,6 +486,10 @@ func (p *portal) resultOf(b *backend, a store.ChargeAttempt, direct bool) (resul
 	case store.StateDeclined:
 		rd.Kind, rd.Title = "declined", "Payment declined"
 		rd.Text, rd.Next = declineWords(a)
+		if a.Code == charge.CodeNotSent && a.MethodID == 0 {
+			// A gateway payment page closed without a payment.
+			rd.Title, rd.Text, rd.Next = "Payment not made", "Nothing was charged: "+a.Message+".", "You can pay again whenever you are ready."
+		}
 	case store.StateReversed:
 		rd.Kind, rd.Title, rd.Text = "declined", "Payment reversed", "This payment was refunded or returned by the bank."
 	default:
