@@ -90,4 +90,7 @@ type HostedPages interface {
 	// LookupHostedPage reads a token's state. ErrNotFound: the gateway
 	// does not know the token.
 	LookupHostedPage(ctx context.Context, token string) (HostedResult, error)
+	// HostedOrigin is the scheme://host the pages are served from, for a
+	// Content-Security-Policy form-action that lets our forms lead there.
+	HostedOrigin() string
 }

@@ -251,6 +251,7 @@ func (p *portal) customer(h func(w http.ResponseWriter, r *http.Request, b *back
 		if c, err := b.db.GetCustomer(r.Context(), v.CustomerID); err == nil {
 			v.Name = c.Name
 		}
+		p.allowHostedForms(w, b)
 		h(w, r.WithContext(context.WithValue(r.Context(), visitorKey{}, v)), b, v)
 	})
 }

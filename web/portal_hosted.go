@@ -20,6 +20,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -36,6 +37,21 @@ const hostedCookie = "splynxpay_hosted"
 // gateway's pages.
 func (p *portal) hostedMode(b *backend) bool {
 	return b.set.CardEntry == "hosted" && b.en.Hosted() != nil
+}
+
+// allowHostedForms lets this response's forms lead to the gateway's hosted
+// pages: the strict policy's form-action 'self' also applies to where a
+// form's redirect goes.
+func (p *portal) allowHostedForms(w http.ResponseWriter, b *backend) {
+	if !p.hostedMode(b) {
+		return
+	}
+	origin := b.en.Hosted().HostedOrigin()
+	csp := w.Header().Get("Content-Security-Policy")
+	if origin == "" || csp == "" || strings.ContainsAny(origin, " ;'") {
+		return
+	}
+	w.Header().Set("Content-Security-Policy", strings.Replace(csp, "form-action 'self'", "form-action 'self' "+origin, 1))
 }
 
 // browserKey returns the hash of this browser's hosted-page cookie,

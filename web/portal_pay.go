@@ -270,6 +270,10 @@ func (p *portal) payData(r *http.Request, b *backend, d doc) payData {
 	if pd.Method == nil {
 		pd.Use = "new"
 	}
+	if pd.Hosted && pd.Method != nil {
+		// A new card replaces the saved method only when asked to.
+		pd.Save = false
+	}
 	return pd
 }
 

@@ -145,6 +145,22 @@ func first(vs ...text) text {
 	return ""
 }
 
+// HostedOrigin is where IntegraPay serves its hosted pages: the hosted.
+// host beside the configured REST host (sandbox.hosted.paymentsapi.io is
+// confirmed, the production host is inferred), or the REST host itself
+// when it is not one of IntegraPay's (a simulator serves both).
+func (c *Client) HostedOrigin() string {
+	u, err := url.Parse(c.cfg.APIURL)
+	if err != nil {
+		return ""
+	}
+	host := u.Host
+	if strings.HasSuffix(host, "paymentsapi.io") {
+		host = strings.Replace(host, "rest.", "hosted.", 1)
+	}
+	return u.Scheme + "://" + host
+}
+
 // hostedCard and hostedBank read what a lookup shows of saved details; the
 // numbers in them are masked as soon as they are read and never kept.
 type hostedCard struct {
@@ -277,7 +293,7 @@ func (c *Client) LookupHostedPage(ctx context.Context, token string) (gateways.H
 	}
 	if res.Method == nil && res.Completed && res.Kind == gateways.HostedBank {
 		// eDDR saved something the answer does not describe.
-		res.Method = &gateways.SavedMethod{Kind: gateways.Bank, Mask: "Bank account (entered on IntegraPay's page)"}
+		res.Method = &gateways.SavedMethod{Kind: gateways.Bank, Mask: "IntegraPay eDDR account"}
 	}
 	if res.Method != nil {
 		res.Method.Token = res.PayerRef

@@ -168,7 +168,7 @@ func TestHostedDirectDebitRequest(t *testing.T) {
 		if err != nil || !res.Completed || res.Kind != gateways.HostedBank || res.Charge != nil || res.Method == nil || res.AcceptedAt.IsZero() {
 			t.Fatalf("%+v %v", res, err)
 		}
-		wantMask := "Bank account (entered on IntegraPay's page)"
+		wantMask := "IntegraPay eDDR account"
 		if inferred {
 			wantMask = "BSB 062-••• •••• 678"
 		}
