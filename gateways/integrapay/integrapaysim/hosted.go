@@ -141,7 +141,15 @@ func (s *Sim) createHosted(c *call, kind string) *apiError {
 	h.token = fmt.Sprintf("%08x-%04x-4%03x-a%03x-%012x", 0x65026106+s.seqTok, s.seqTok&0xffff, s.seqTok&0xfff, len(s.hosted)&0xfff, c.now.UnixNano()&0xffffffffffff)
 	base := s.opts.HostedURL
 	if base == "" {
-		base = "http://" + c.r.Host
+		// Where this handler is mounted (a demo serves it under a path
+		// prefix, which the request line still shows).
+		mount := strings.SplitN(c.r.RequestURI, "?", 2)[0]
+		if i := strings.Index(mount, "/businesses/"); i > 0 {
+			mount = mount[:i]
+		} else {
+			mount = ""
+		}
+		base = "http://" + c.r.Host + mount
 	}
 	h.redirectURL = strings.TrimRight(base, "/") + "/ui/" + strings.ToLower(kind) + "/api/" + h.token
 	h.events = []hostedEvent{{name: "CREATED", description: "Token created", at: c.now}}
