@@ -338,3 +338,57 @@ func TestHostedEntryIsRefusedForIPpay(t *testing.T) {
 		t.Fatalf("IPpay with card_entry=hosted: %v", err)
 	}
 }
+
+func TestHostedRefillAndDirectLinkPayOnTheGatewaysPage(t *testing.T) {
+	ps := newPortalSite(t, config.IntegraPay, hostedEntry)
+	// A direct link, from a browser without a session.
+	other := ps.visitor("")
+	d := ps.get(other, "/direct-pay-invoice?item_id=2026110001")
+	noNumberFields(t, "the direct link page", d.body)
+	if strings.Contains(d.body, `value="bank"`) {
+		t.Fatalf("a direct link offers a bank account in hosted mode")
+	}
+	action := actionRE.FindStringSubmatch(d.body)
+	f := url.Values{"use": {"new"}, "new_kind": {"card"}, "amount": {"25.00"}, "csrf_token": {tokenRE.FindStringSubmatch(d.body)[1]}}
+	g := ps.do(other, http.MethodPost, strings.TrimPrefix(action[1], ps.prefix), f)
+	if g.code != http.StatusSeeOther || !strings.Contains(g.location, "/ui/hpp/api/") {
+		t.Fatalf("direct link in hosted mode: %d %q %.300s", g.code, g.location, g.body)
+	}
+	res := ps.back(other, atGateway(t, g.location, hostedCard(testCard)))
+	if !strings.Contains(res.location, "/direct-pay/result?ref=") {
+		t.Fatalf("direct return: %d %q", res.code, res.location)
+	}
+	if r := ps.follow(other, res); !strings.Contains(r.body, "Payment approved") {
+		t.Fatalf("direct result: %.500s", r.body)
+	}
+	// A top-up with a new card: no details step of ours, the HPP page takes it.
+	c := ps.visitor(ps.johnSID)
+	page := ps.get(c, "/")
+	noNumberFields(t, "the refill page", page.body)
+	once := onceFieldRE.FindStringSubmatch(page.body)[1]
+	a := ps.post(c, "/", "/", url.Values{"amount": {"20.00"}, "type": {"card"}, "once": {once}})
+	if a.code != http.StatusSeeOther || !strings.Contains(a.location, "/ui/hpp/api/") {
+		t.Fatalf("refill in hosted mode: %d %q %.300s", a.code, a.location, a.body)
+	}
+	if r := ps.follow(c, ps.back(c, atGateway(t, a.location, hostedCard(testCard2)))); !strings.Contains(r.body, "Payment approved") ||
+		!strings.Contains(r.body, "Balance top-up") {
+		t.Fatalf("refill result: %.500s", r.body)
+	}
+	// The same form again is the same top-up.
+	if again := ps.post(c, "/", "/", url.Values{"amount": {"20.00"}, "type": {"card"}, "once": {once}}); !attemptLinkRE.MatchString(again.location) {
+		t.Fatalf("second submit: %d %q", again.code, again.location)
+	}
+
+	if n, cents := ps.ledger(); n != 2 || cents != 4500 {
+		t.Fatalf("ledger %d %d", n, cents)
+	}
+	if n, cents := ps.splynxPaid(); n != 2 || cents != 4500 {
+		t.Fatalf("splynx %d %d", n, cents)
+	}
+	// The direct link's card was not kept; the top-up's was (no method before).
+	m, err := ps.db.ActiveMethod(context.Background(), ps.john)
+	if err != nil || m.Mask != "Mastercard •••• 4444" {
+		t.Fatalf("saved method: %+v %v", m, err)
+	}
+	ps.checkNoLeaks(t)
+}
