@@ -392,3 +392,23 @@ func TestHostedRefillAndDirectLinkPayOnTheGatewaysPage(t *testing.T) {
 	}
 	ps.checkNoLeaks(t)
 }
+
+func TestHostedAbandonedPageIsClosedByTheReconciler(t *testing.T) {
+	ps := newPortalSite(t, config.IntegraPay, hostedEntry)
+	c := ps.visitor(ps.johnSID)
+	a := ps.startPay(c, ps.inv1, "25.00", false)
+	atGateway(t, a.location, nil) // opened, then the customer walks away
+	ctx := context.Background()
+	ps.clk.Advance(26 * time.Minute)
+	if st, err := ps.en.Reconcile(ctx); err != nil || st.NotSent != 1 {
+		t.Fatalf("reconcile: %+v %v", st, err)
+	}
+	as, _ := ps.db.ListAttempts(ctx, store.AttemptFilter{CustomerID: ps.john})
+	if len(as) != 1 || as[0].State != store.StateDeclined || !strings.Contains(as[0].Message, "EXPIRED") {
+		t.Fatalf("attempt: %+v", as)
+	}
+	if n, _ := ps.ledger(); n != 0 {
+		t.Fatalf("ledger has %d charges", n)
+	}
+	ps.startPay(c, ps.inv1, "25.00", false) // the invoice is free again
+}

@@ -74,6 +74,12 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileStats, error) {
 			return st, ctx.Err()
 		}
 		st.Looked++
+		if done, err := e.reconcileHosted(ctx, a, &st); err != nil || done {
+			if err != nil {
+				return st, err
+			}
+			continue
+		}
 		m := store.SavedMethodRow{Kind: a.MethodKind}
 		if a.MethodID != 0 {
 			// (A payment on a hosted page has no saved method.)
