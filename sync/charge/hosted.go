@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -164,7 +165,10 @@ func (e *Engine) AdoptHosted(ctx context.Context, attemptID int64, res gateways.
 // caller falls back to the lookup by reference.
 func (e *Engine) reconcileHosted(ctx context.Context, a store.ChargeAttempt, st *ReconcileStats) (bool, error) {
 	hp := e.Hosted()
-	if hp == nil || a.MethodID != 0 || a.SecondaryID == "" {
+	// A hosted payment has no saved method, and until the gateway answers
+	// its secondary id is the page's token (a UUID; gateway ids are
+	// numbers or RT numbers).
+	if hp == nil || a.MethodID != 0 || !strings.Contains(a.SecondaryID, "-") {
 		return false, nil
 	}
 	res, err := hp.LookupHostedPage(ctx, a.SecondaryID)
