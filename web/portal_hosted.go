@@ -20,6 +20,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -171,6 +172,11 @@ func (p *portal) hostedReturn(w http.ResponseWriter, r *http.Request) {
 	v, _, _ := p.identify(w, r, b)
 	if v.CustomerID != 0 {
 		r = r.WithContext(context.WithValue(r.Context(), visitorKey{}, v))
+	}
+	if v.CustomerID == 0 && !h.Direct {
+		// The session ended while the customer was on the gateway's page.
+		http.Redirect(w, r, p.s.Prefix()+"/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
 	}
 	ck, cerr := r.Cookie(hostedCookie)
 	if cerr != nil || hashKey(ck.Value) != h.BrowserHash || (!h.Direct && v.CustomerID != h.CustomerID) {

@@ -221,6 +221,10 @@ func TestHostedReturnRefusesTokensItDidNotIssue(t *testing.T) {
 			t.Fatalf("customer %d has methods after refused returns: %+v", id, ms)
 		}
 	}
+	// Without a session (it ended while on the gateway's page): log in first.
+	if a := ps.back(ps.visitor(""), done); a.code != http.StatusSeeOther || !strings.Contains(a.location, "/login?next=") {
+		t.Fatalf("no session: %d %q", a.code, a.location)
+	}
 	// John himself gets his account saved.
 	if a := ps.back(john, done); a.code != http.StatusSeeOther {
 		t.Fatalf("john: %d %.300s", a.code, a.body)
