@@ -120,6 +120,7 @@ type Spec struct {
 	Secret  bool
 	Desc    string
 	set     func(s *Settings, v string) error
+	url     bool // a Splynx or gateway URL: https unless SPLYNXPAY_ALLOW_HTTP
 }
 
 // Specs lists every module setting in display order.
@@ -176,7 +177,7 @@ var Specs = []Spec{
 	{Key: "splynx_requests_per_second", Default: "20", Desc: "most Splynx API requests started per second (a 429 or 503 from Splynx also waits for its Retry-After)", set: intRange(func(s *Settings) *int { return &s.SplynxRequestsPerSecond }, 1, 1000)},
 	{Key: "mirror_history_months", Default: "13", Desc: "months of paid invoices and proformas kept in the local mirror (unpaid and pending ones are always kept; older ones are read from Splynx when viewed)", set: intRange(func(s *Settings) *int { return &s.MirrorHistoryMonths }, 1, 600)},
 	{Key: "backup_keep", Default: "7", Desc: "daily database backups kept in the backups folder beside the database (0 = no daily backup)", set: intRange(func(s *Settings) *int { return &s.BackupKeep }, 0, 365)},
-	{Key: "splynx_url", Desc: "public Splynx URL used in links (defaults to SPLYNXPAY_SPLYNX_URL)", set: func(s *Settings, v string) error {
+	{Key: "splynx_url", url: true, Desc: "public Splynx URL used in links (defaults to SPLYNXPAY_SPLYNX_URL)", set: func(s *Settings, v string) error {
 		if v != "" {
 			if err := checkURL(v); err != nil {
 				return err
@@ -213,20 +214,20 @@ var Specs = []Spec{
 	{Key: "integrapay_environment", Addon: IntegraPay, Default: "sandbox", Desc: "sandbox or production", set: func(s *Settings, v string) error {
 		return oneOf(&s.IntegraPayEnvironment, v, "sandbox", "production")
 	}},
-	{Key: "integrapay_auth_url", Addon: IntegraPay, Desc: "override of the IntegraPay auth host (default from the environment)", set: urlField(func(s *Settings) *string { return &s.IntegraPayAuthURL })},
-	{Key: "integrapay_api_url", Addon: IntegraPay, Desc: "override of the IntegraPay REST host (default from the environment)", set: urlField(func(s *Settings) *string { return &s.IntegraPayAPIURL })},
+	{Key: "integrapay_auth_url", url: true, Addon: IntegraPay, Desc: "override of the IntegraPay auth host (default from the environment)", set: urlField(func(s *Settings) *string { return &s.IntegraPayAuthURL })},
+	{Key: "integrapay_api_url", url: true, Addon: IntegraPay, Desc: "override of the IntegraPay REST host (default from the environment)", set: urlField(func(s *Settings) *string { return &s.IntegraPayAPIURL })},
 
 	{Key: "ippay_terminal_id", Addon: IPpay, Desc: "IPpay terminal id, for cards and ACH (one terminal is enough)", set: strField(func(s *Settings) *string { return &s.IPpayTerminalID })},
 	{Key: "ippay_ach_terminal_id", Addon: IPpay, Desc: "separate IPpay ACH terminal id, only if IPpay issued one (empty = ACH goes through ippay_terminal_id)", set: strField(func(s *Settings) *string { return &s.IPpayACHTerminalID })},
 	{Key: "ippay_environment", Addon: IPpay, Default: "test", Desc: "test or live", set: func(s *Settings, v string) error {
 		return oneOf(&s.IPpayEnvironment, v, "test", "live")
 	}},
-	{Key: "ippay_url", Addon: IPpay, Desc: "override of the IPpay gateway URL (default from the environment)", set: urlField(func(s *Settings) *string { return &s.IPpayURL })},
+	{Key: "ippay_url", url: true, Addon: IPpay, Desc: "override of the IPpay gateway URL (default from the environment)", set: urlField(func(s *Settings) *string { return &s.IPpayURL })},
 	{Key: "ippay_ach_sec", Addon: IPpay, Default: "WEB", Desc: "NACHA entry class of ACH debits: WEB or PPD", set: func(s *Settings, v string) error {
 		return oneOf(&s.IPpayACHSEC, strings.ToUpper(v), "WEB", "PPD")
 	}},
 	{Key: "ippay_ach_settle_days", Addon: IPpay, Default: "5", Desc: "business days after which an ACH debit with no return counts as settled", set: intRange(func(s *Settings) *int { return &s.IPpayACHSettleDays }, 1, 60)},
-	{Key: "ippay_returns_url", Addon: IPpay, Desc: "URL of the ACH returns report (empty = none)", set: urlField(func(s *Settings) *string { return &s.IPpayReturnsURL })},
+	{Key: "ippay_returns_url", url: true, Addon: IPpay, Desc: "URL of the ACH returns report (empty = none)", set: urlField(func(s *Settings) *string { return &s.IPpayReturnsURL })},
 }
 
 // Gateway hosts per environment (specs/integrapay.md, specs/ippay.md).
