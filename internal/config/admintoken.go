@@ -8,7 +8,7 @@ import (
 	"os"
 )
 
-// AdminTokenMin is the shortest admin token accepted: the package makes 43
+// AdminTokenMin is the shortest admin token accepted: the package makes 40 or so
 // characters; a short one is a mistake, refused rather than trusted.
 const AdminTokenMin = 16
 

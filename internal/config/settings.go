@@ -86,7 +86,7 @@ type Settings struct {
 	DirectPayLinkKey    string       // HMAC key of signed direct payment links
 	DirectPayRequireSig bool         // unsigned direct payment links are refused
 	PaymentAccountID    int64        // Splynx payment account that shows saved methods (0 = by title)
-	MetricsToken        string       // bearer token of <prefix>/metrics from elsewhere than the server itself
+	MetricsToken        string       // bearer token of <prefix>/metrics for a scraper (the admin token also opens it)
 	BackupKeep          int          // daily database backups kept; 0 = none
 
 	IntegraPayUsername    string
@@ -206,7 +206,7 @@ var Specs = []Spec{
 		return nil
 	}},
 	{Key: "direct_pay_require_signature", Default: "0", Desc: "1 = direct payment links without a valid signature are refused (needs direct_pay_link_key)", set: boolField(func(s *Settings) *bool { return &s.DirectPayRequireSig })},
-	{Key: "metrics_token", Secret: true, Desc: "bearer token that lets a Prometheus server elsewhere read <prefix>/metrics (empty: only the server itself may)", set: strField(func(s *Settings) *string { return &s.MetricsToken })},
+	{Key: "metrics_token", Secret: true, Desc: "bearer token that lets a Prometheus server elsewhere read <prefix>/metrics (empty: only the admin token opens it)", set: strField(func(s *Settings) *string { return &s.MetricsToken })},
 
 	{Key: "integrapay_username", Addon: IntegraPay, Desc: "IntegraPay API username", set: strField(func(s *Settings) *string { return &s.IntegraPayUsername })},
 	{Key: "integrapay_password", Addon: IntegraPay, Secret: true, Desc: "IntegraPay API password", set: strField(func(s *Settings) *string { return &s.IntegraPayPassword })},
