@@ -147,7 +147,10 @@ func TestConfigurationErrors(t *testing.T) {
 			if cmd == "" {
 				cmd = "sync"
 			}
-			code, _, stderr := runMain(context.Background(), cmd)
+			// A `run` that does not refuse would serve until stopped.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			code, _, stderr := runMain(ctx, cmd)
 			if code != ExitConfig {
 				t.Errorf("exit %d, want %d", code, ExitConfig)
 			}
