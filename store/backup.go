@@ -103,6 +103,13 @@ func checkLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 func (db *DB) Backup(ctx context.Context, dest string) error {
 	tmp := dest + ".part"
 	_ = os.Remove(tmp)
+	// Created 0600 before SQLite writes a byte, so no umask lets another
+	// user read the copy while it is written.
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: backup to %s: %w", dest, err)
+	}
+	f.Close()
 	if err := db.backupTo(ctx, tmp); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("store: backup to %s: %w", dest, err)

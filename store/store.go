@@ -59,6 +59,9 @@ func Open(ctx context.Context, path string, logger *zap.Logger) (*DB, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return nil, fmt.Errorf("store: open %s: is a directory", path)
 	}
+	if err := privateFiles(path); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 
 	// The writer gets a larger page cache than SQLite's 2 MB default: a
 	// full mirror pass inserts into indexes of hundreds of megabytes.
@@ -268,6 +271,31 @@ func (db *DB) AuditLog(ctx context.Context, event string, limit int) ([]AuditEnt
 func (db *DB) Checkpoint(ctx context.Context) error {
 	if _, err := db.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		return fmt.Errorf("store: checkpoint %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// privateFiles keeps the database (saved methods' tokens, customers'
+// names and addresses, the charge ledger) from other users whatever the
+// umask: a new file is created empty with mode 0600 before SQLite opens it,
+// and SQLite gives its -wal and -shm files the database file's mode; an
+// existing file, -wal or -shm open to other users loses those bits.
+func privateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		return f.Close()
+	case !errors.Is(err, fs.ErrExist):
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if err != nil || st.Mode().Perm()&0o007 == 0 {
+			continue
+		}
+		if err := os.Chmod(p, st.Mode().Perm()&^0o007); err != nil {
+			return fmt.Errorf("%s is open to other users (mode %04o) and cannot be changed: %w", p, st.Mode().Perm(), err)
+		}
 	}
 	return nil
 }

@@ -3,13 +3,15 @@ package web
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/splynx"
 )
 
@@ -28,16 +30,27 @@ type adminGate struct {
 }
 
 // RequireAdmin lets a request through only for a Splynx administrator,
-// identified by Splynx itself from the visitor's session cookie. Two cases
-// pass without a session: the demo (Options.Demo: simulated data on
-// 127.0.0.1), and a
-// request made on the server itself straight to the daemon rather than
-// through nginx (an operator's curl, the doctor command).
+// identified by Splynx itself from the visitor's session cookie, or for a
+// request carrying the admin token ("Authorization: Bearer <token>", the
+// token being the content of the SPLYNXPAY_ADMIN_TOKEN_FILE file, readable
+// only by root and the service user): an operator's curl on the server,
+// the doctor command. Where a request comes from is no credential: a
+// request from loopback without either is refused like any other. The demo
+// (Options.Demo: simulated data on 127.0.0.1) lets every visitor through.
 func (s *Server) RequireAdmin(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		deps := s.opts.Deps
-		if s.opts.Demo || localDirect(r) {
+		if s.opts.Demo {
 			h.ServeHTTP(w, r)
+			return
+		}
+		switch ok, err := s.adminBearer(r); {
+		case ok:
+			h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), viaAdminToken{}, true)))
+			return
+		case err != nil:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="admin"`)
+			s.Error(w, r, http.StatusUnauthorized, "The admin token was not accepted.", err)
 			return
 		}
 		ck, err := r.Cookie(SplynxSessionCookie)
@@ -94,16 +107,30 @@ func splynxAdmin(ctx context.Context, sp *splynx.Client, session string) error {
 	return nil
 }
 
-// localDirect reports a request from the server itself that did not come
-// through a proxy: nginx (on the same host) always adds these headers.
-func localDirect(r *http.Request) bool {
-	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("X-Real-IP") != "" || r.Header.Get("Forwarded") != "" {
-		return false
+// viaAdminToken marks a request RequireAdmin let through on the admin
+// token (the audit trail names it so).
+type viaAdminToken struct{}
+
+// adminBearer checks the request's "Authorization: Bearer" token against
+// the admin token file. It reads the file on every call, so a new token
+// applies at once and a removed file locks the door. ok is false with a
+// nil error when the request carries no bearer token; every other failure
+// (no file configured, missing, empty, too short, readable by others,
+// wrong token) is an error, never a way in. No error text holds a token.
+func (s *Server) adminBearer(r *http.Request) (ok bool, err error) {
+	sent, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !found || strings.TrimSpace(sent) == "" {
+		return false, nil
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	want, err := config.ReadAdminToken(s.opts.AdminTokenFile)
 	if err != nil {
-		return false
+		return false, err
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	// Equal-length digests: the comparison takes the same time whatever
+	// was sent, its length included.
+	a, b := sha256.Sum256([]byte(strings.TrimSpace(sent))), sha256.Sum256(want)
+	if subtle.ConstantTimeCompare(a[:], b[:]) != 1 {
+		return false, errors.New("wrong admin token")
+	}
+	return true, nil
 }

@@ -30,7 +30,7 @@ func TestStatusNeedsAdminThroughProxy(t *testing.T) {
 		session string
 		want    int
 	}{
-		{"on the server, not proxied", false, "", http.StatusOK},
+		{"on the server, with the admin token (operator)", false, "", http.StatusOK},
 		{"proxied, no session", true, "", http.StatusForbidden},
 		{"proxied, unknown session", true, "not-a-session", http.StatusForbidden},
 		{"proxied, customer session", true, sim.NewSession("customer", custID), http.StatusForbidden},

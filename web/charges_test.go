@@ -66,7 +66,7 @@ func newChargeSite(t *testing.T) *chargeSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(s.Handler())
+	srv := httptest.NewServer(operator(t, s))
 	t.Cleanup(srv.Close)
 	admin := sp.AddAdmin("admin", "pw", "")
 	return &chargeSite{srv: srv, sp: sp, db: db, adminSID: sp.NewSession("admin", admin), custSID: sp.NewSession("customer", cust)}

@@ -1,9 +1,9 @@
 package web
 
 // <prefix>/metrics in the Prometheus text format, through the official
-// client library. Reachable from the server itself (a request straight to
-// the daemon, not through nginx) or with "Authorization: Bearer <token>"
-// where the token is the metrics_token setting.
+// client library. Served with "Authorization: Bearer <token>" where the
+// token is the admin token (SPLYNXPAY_ADMIN_TOKEN_FILE) or the
+// metrics_token setting; where the request comes from does not count.
 
 import (
 	"context"
@@ -29,7 +29,7 @@ func (s *Server) registerMetrics() error {
 	s.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !metricsAllowed(s, r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
-			s.Error(w, r, http.StatusForbidden, "Metrics are served to the server itself, or with the metrics_token setting as a bearer token.", nil)
+			s.Error(w, r, http.StatusForbidden, "Metrics need a bearer token: the admin token file or the metrics_token setting.", nil)
 			return
 		}
 		h.ServeHTTP(w, r)
@@ -38,7 +38,10 @@ func (s *Server) registerMetrics() error {
 }
 
 func metricsAllowed(s *Server, r *http.Request) bool {
-	if localDirect(r) {
+	if s.opts.Demo {
+		return true
+	}
+	if ok, _ := s.adminBearer(r); ok {
 		return true
 	}
 	auth := r.Header.Get("Authorization")

@@ -33,7 +33,8 @@ func TestMetricsFromTheServerOrWithTheToken(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	// Straight to the daemon on loopback: the server itself.
+	// Straight to the daemon, as the operator with the admin token
+	// (operator() adds it; TestAdminRoutesNeedTokenNotLoopback: not without).
 	code, body := get(http.DefaultClient, "")
 	if code != http.StatusOK {
 		t.Fatalf("local: %d %s", code, body)
@@ -59,8 +60,8 @@ func TestMetricsFromTheServerOrWithTheToken(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
-	// Through nginx: only with the token.
-	for token, want := range map[string]int{"": 403, "wrong": 403, "scrape-me": 200} {
+	// Through nginx: only with the metrics token or the admin token.
+	for token, want := range map[string]int{"": 403, "wrong": 403, "scrape-me": 200, testAdminToken: 200} {
 		if code, _ := get(proxiedClient(t), token); code != want {
 			t.Errorf("proxied with token %q: %d, want %d", token, code, want)
 		}

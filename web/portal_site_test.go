@@ -151,7 +151,7 @@ func newPortalSite(t testing.TB, kind config.Addon, opts ...siteOption) *portalS
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps.srv = httptest.NewServer(tee(s.Handler(), ps.served))
+	ps.srv = httptest.NewServer(tee(operator(t, s), ps.served))
 	t.Cleanup(ps.srv.Close)
 	ps.johnSID = ps.sp.NewSession("customer", ps.john)
 	ps.adminSID = ps.sp.NewSession("admin", ps.sp.AddAdmin("admin", "pw", ""))

@@ -87,8 +87,8 @@ func (n *staffNames) actor(s *Server, r *http.Request) string {
 	switch {
 	case b.Demo && (err != nil || ck.Value == ""):
 		return "demo admin"
-	case localDirect(r) && (err != nil || ck.Value == ""):
-		return "local operator"
+	case r.Context().Value(viaAdminToken{}) != nil:
+		return "operator (admin token)"
 	case err != nil || ck.Value == "" || b.Splynx == nil:
 		return "admin (unknown)"
 	}

@@ -67,7 +67,7 @@ func BenchmarkStaffPages(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(s.Handler())
+	srv := httptest.NewServer(operator(b, s))
 	defer srv.Close()
 	get := func(path string) time.Duration {
 		t0 := time.Now()

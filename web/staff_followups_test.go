@@ -240,7 +240,7 @@ func zonedSite(t *testing.T, st *staffSite, tz, settle string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(s.Handler())
+	srv := httptest.NewServer(operator(t, s))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

@@ -90,7 +90,7 @@ func newStaffSite(t *testing.T) *staffSite {
 		t.Fatal(err)
 	}
 	st.server = s
-	st.srv = httptest.NewServer(s.Handler())
+	st.srv = httptest.NewServer(operator(t, s))
 	t.Cleanup(st.srv.Close)
 	admin := st.sp.AddAdmin("alice", "pw", "")
 	st.adminSID, st.custSID = st.sp.NewSession("admin", admin), st.sp.NewSession("customer", st.card)

@@ -37,7 +37,7 @@ func newTestServer(t *testing.T, opts Options) (*Server, *httptest.Server) {
 	s.Handle("POST /echo", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "changed "+r.PostFormValue("v"))
 	}))
-	srv := httptest.NewServer(s.Handler())
+	srv := httptest.NewServer(operator(t, s))
 	t.Cleanup(srv.Close)
 	return s, srv
 }

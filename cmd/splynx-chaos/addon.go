@@ -136,6 +136,7 @@ func (e *env) daemonEnv() []string {
 	}
 	return append(env,
 		"SPLYNXPAY_SPLYNX_URL="+e.base,
+		"SPLYNXPAY_ALLOW_HTTP=true", // the simulators answer http on loopback
 		"SPLYNXPAY_SPLYNX_API_KEY=sim-api-key",
 		"SPLYNXPAY_SPLYNX_API_SECRET=sim-api-secret",
 		"SPLYNXPAY_DB_PATH="+e.dbPath(),

@@ -15,8 +15,10 @@
 // The simulators' clock follows the wall clock (tokens and settlement
 // dates must make sense to a daemon on the real clock) unless -fixed-clock.
 // The module config of both add-ons in the simulated Splynx already points
-// at the gateway simulators, so `SPLYNXPAY_SPLYNX_URL=http://ADDR
-// splynx-integrapay run` works against it.
+// at the gateway simulators, so `SPLYNXPAY_ALLOW_HTTP=true
+// SPLYNXPAY_SPLYNX_URL=http://ADDR splynx-integrapay run` works against it
+// (the simulators answer http; without the development setting the daemon
+// refuses http URLs).
 package main
 
 import (

@@ -44,6 +44,11 @@ type Bootstrap struct {
 	SettleSchedule string        `envconfig:"SETTLE_SCHEDULE" desc:"cron schedule of settlement polling, reconciliation, write-back and retries" def:"CRON_TZ=<TIMEZONE> 15 * * * *"`
 	TimeZone       string        `envconfig:"TIMEZONE" desc:"time zone of schedules and business days" def:"Australia/Sydney (integrapay), America/New_York (ippay)"`
 	LogLevel       string        `envconfig:"LOG_LEVEL" desc:"debug, info, warn or error" def:"info"`
+	// AdminTokenFile holds the bearer token that admits a request made on
+	// the server itself (doctor, an operator's curl) to the staff pages.
+	AdminTokenFile string `envconfig:"ADMIN_TOKEN_FILE" desc:"file holding the bearer token of the staff pages for requests made on the server (doctor, curl); mode 0640 root:<pkg>" def:"/etc/<pkg>/admin-token"`
+	// AllowHTTP admits http:// Splynx and gateway URLs: development only.
+	AllowHTTP bool `envconfig:"ALLOW_HTTP" desc:"development only: accept http:// Splynx and gateway URLs (otherwise https is required)" def:"false"`
 
 	// Source maps each variable name (SPLYNXPAY_...) to SourceEnv or
 	// SourceDefault; filled by LoadBootstrapFor.
@@ -70,6 +75,7 @@ const (
 	defaultFullSyncEvery  = 7 * 24 * time.Hour
 	defaultLogLevel       = "info"
 	defaultDBPathTemplate = "/var/lib/%s/%s.db"
+	defaultTokenTemplate  = "/etc/%s/admin-token"
 )
 
 // LoadBootstrap reads the SPLYNXPAY_* environment. Add-on specific defaults
@@ -112,6 +118,9 @@ func LoadBootstrapFor(d AddonDefaults) (Bootstrap, error) {
 func (b *Bootstrap) Fill(d AddonDefaults) {
 	if b.DBPath == "" && d.Package != "" {
 		b.DBPath = fmt.Sprintf(defaultDBPathTemplate, d.Package, d.Package)
+	}
+	if b.AdminTokenFile == "" && d.Package != "" {
+		b.AdminTokenFile = fmt.Sprintf(defaultTokenTemplate, d.Package)
 	}
 	if b.ListenAddr == "" {
 		b.ListenAddr = d.ListenAddr
@@ -177,6 +186,9 @@ func (b Bootstrap) Validate() error {
 	if err := checkURL(b.SplynxURL); err != nil {
 		return bad("SPLYNX_URL", b.SplynxURL, err.Error())
 	}
+	if err := b.CheckHTTPS("SPLYNX_URL", b.SplynxURL); err != nil {
+		return err
+	}
 	if b.SplynxAPIKey == "" {
 		return bad("SPLYNX_API_KEY", "", "not set; the API key created for the add-on in Administration → API keys")
 	}
@@ -236,6 +248,45 @@ func checkURL(raw string) error {
 	}
 	if u.User != nil {
 		return errors.New("URL must not carry credentials; use SPLYNXPAY_SPLYNX_API_KEY/SECRET")
+	}
+	return nil
+}
+
+// AllowHTTPSetting names the development setting that admits http URLs.
+const AllowHTTPSetting = EnvPrefix + "_ALLOW_HTTP"
+
+// CheckHTTPS refuses an http:// URL unless SPLYNXPAY_ALLOW_HTTP is set:
+// the API secret, gateway credentials and card tokens travel over these
+// connections. setting is the env key (SPLYNX_URL) of the value.
+func (b Bootstrap) CheckHTTPS(setting, raw string) error {
+	if b.AllowHTTP || raw == "" {
+		return nil
+	}
+	if u, err := url.Parse(raw); err == nil && !strings.EqualFold(u.Scheme, "https") {
+		return bad(setting, raw, "must be an https:// URL (set "+AllowHTTPSetting+"=true for development only)")
+	}
+	return nil
+}
+
+// CheckHTTPS refuses the settings' http:// Splynx and gateway URLs unless
+// allowHTTP (SPLYNXPAY_ALLOW_HTTP). The error names the setting the way an
+// admin finds it: the module key, or its SPLYNXPAY_SETTING_ override.
+func (s Settings) CheckHTTPS(allowHTTP bool) error {
+	if allowHTTP {
+		return nil
+	}
+	for _, sp := range SpecsFor(s.Addon) {
+		if !sp.url {
+			continue
+		}
+		v := s.Raw[sp.Key]
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err == nil && !strings.EqualFold(u.Scheme, "https") {
+			return &Error{Setting: settingName(sp.Key, s.Source[sp.Key]), Value: v,
+				Reason: "must be an https:// URL (set " + AllowHTTPSetting + "=true for development only)"}
+		}
 	}
 	return nil
 }

@@ -115,7 +115,7 @@ func TestLoadBootstrapFromEnvironment(t *testing.T) {
 		DBPath: "/var/lib/splynx-ippay/splynx-ippay.db", ListenAddr: "127.0.0.1:8391",
 		SyncSchedule: "*/10 * * * *", FullSyncEvery: 6 * time.Hour,
 		ChargeSchedule: "CRON_TZ=America/New_York 0 5 * * *", SettleSchedule: "CRON_TZ=America/New_York 15 * * * *",
-		TimeZone: "America/New_York", LogLevel: "info",
+		TimeZone: "America/New_York", LogLevel: "info", AdminTokenFile: "/etc/splynx-ippay/admin-token",
 	}
 	got := b
 	got.Source = nil

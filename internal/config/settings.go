@@ -87,7 +87,7 @@ type Settings struct {
 	DirectPayRequireSig bool         // unsigned direct payment links are refused
 	CardEntry           string       // direct | hosted: where customers type card and bank numbers
 	PaymentAccountID    int64        // Splynx payment account that shows saved methods (0 = by title)
-	MetricsToken        string       // bearer token of <prefix>/metrics from elsewhere than the server itself
+	MetricsToken        string       // bearer token of <prefix>/metrics for a scraper (the admin token also opens it)
 	BackupKeep          int          // daily database backups kept; 0 = none
 
 	IntegraPayUsername    string
@@ -121,6 +121,7 @@ type Spec struct {
 	Secret  bool
 	Desc    string
 	set     func(s *Settings, v string) error
+	url     bool // a Splynx or gateway URL: https unless SPLYNXPAY_ALLOW_HTTP
 }
 
 // Specs lists every module setting in display order.
@@ -177,7 +178,7 @@ var Specs = []Spec{
 	{Key: "splynx_requests_per_second", Default: "20", Desc: "most Splynx API requests started per second (a 429 or 503 from Splynx also waits for its Retry-After)", set: intRange(func(s *Settings) *int { return &s.SplynxRequestsPerSecond }, 1, 1000)},
 	{Key: "mirror_history_months", Default: "13", Desc: "months of paid invoices and proformas kept in the local mirror (unpaid and pending ones are always kept; older ones are read from Splynx when viewed)", set: intRange(func(s *Settings) *int { return &s.MirrorHistoryMonths }, 1, 600)},
 	{Key: "backup_keep", Default: "7", Desc: "daily database backups kept in the backups folder beside the database (0 = no daily backup)", set: intRange(func(s *Settings) *int { return &s.BackupKeep }, 0, 365)},
-	{Key: "splynx_url", Desc: "public Splynx URL used in links (defaults to SPLYNXPAY_SPLYNX_URL)", set: func(s *Settings, v string) error {
+	{Key: "splynx_url", url: true, Desc: "public Splynx URL used in links (defaults to SPLYNXPAY_SPLYNX_URL)", set: func(s *Settings, v string) error {
 		if v != "" {
 			if err := checkURL(v); err != nil {
 				return err
@@ -209,7 +210,7 @@ var Specs = []Spec{
 	{Key: "card_entry", Default: "direct", Desc: "where customers type card and bank numbers: direct (our pages, sent on to the gateway) or hosted (the gateway's own pages, IntegraPay HPP / eDDR, which keeps the ISP out of PCI scope; IntegraPay only)", set: func(s *Settings, v string) error {
 		return oneOf(&s.CardEntry, strings.ToLower(v), "direct", "hosted")
 	}},
-	{Key: "metrics_token", Secret: true, Desc: "bearer token that lets a Prometheus server elsewhere read <prefix>/metrics (empty: only the server itself may)", set: strField(func(s *Settings) *string { return &s.MetricsToken })},
+	{Key: "metrics_token", Secret: true, Desc: "bearer token that lets a Prometheus server elsewhere read <prefix>/metrics (empty: only the admin token opens it)", set: strField(func(s *Settings) *string { return &s.MetricsToken })},
 
 	{Key: "integrapay_username", Addon: IntegraPay, Desc: "IntegraPay API username", set: strField(func(s *Settings) *string { return &s.IntegraPayUsername })},
 	{Key: "integrapay_password", Addon: IntegraPay, Secret: true, Desc: "IntegraPay API password", set: strField(func(s *Settings) *string { return &s.IntegraPayPassword })},
@@ -217,20 +218,20 @@ var Specs = []Spec{
 	{Key: "integrapay_environment", Addon: IntegraPay, Default: "sandbox", Desc: "sandbox or production", set: func(s *Settings, v string) error {
 		return oneOf(&s.IntegraPayEnvironment, v, "sandbox", "production")
 	}},
-	{Key: "integrapay_auth_url", Addon: IntegraPay, Desc: "override of the IntegraPay auth host (default from the environment)", set: urlField(func(s *Settings) *string { return &s.IntegraPayAuthURL })},
-	{Key: "integrapay_api_url", Addon: IntegraPay, Desc: "override of the IntegraPay REST host (default from the environment)", set: urlField(func(s *Settings) *string { return &s.IntegraPayAPIURL })},
+	{Key: "integrapay_auth_url", url: true, Addon: IntegraPay, Desc: "override of the IntegraPay auth host (default from the environment)", set: urlField(func(s *Settings) *string { return &s.IntegraPayAuthURL })},
+	{Key: "integrapay_api_url", url: true, Addon: IntegraPay, Desc: "override of the IntegraPay REST host (default from the environment)", set: urlField(func(s *Settings) *string { return &s.IntegraPayAPIURL })},
 
 	{Key: "ippay_terminal_id", Addon: IPpay, Desc: "IPpay terminal id, for cards and ACH (one terminal is enough)", set: strField(func(s *Settings) *string { return &s.IPpayTerminalID })},
 	{Key: "ippay_ach_terminal_id", Addon: IPpay, Desc: "separate IPpay ACH terminal id, only if IPpay issued one (empty = ACH goes through ippay_terminal_id)", set: strField(func(s *Settings) *string { return &s.IPpayACHTerminalID })},
 	{Key: "ippay_environment", Addon: IPpay, Default: "test", Desc: "test or live", set: func(s *Settings, v string) error {
 		return oneOf(&s.IPpayEnvironment, v, "test", "live")
 	}},
-	{Key: "ippay_url", Addon: IPpay, Desc: "override of the IPpay gateway URL (default from the environment)", set: urlField(func(s *Settings) *string { return &s.IPpayURL })},
+	{Key: "ippay_url", url: true, Addon: IPpay, Desc: "override of the IPpay gateway URL (default from the environment)", set: urlField(func(s *Settings) *string { return &s.IPpayURL })},
 	{Key: "ippay_ach_sec", Addon: IPpay, Default: "WEB", Desc: "NACHA entry class of ACH debits: WEB or PPD", set: func(s *Settings, v string) error {
 		return oneOf(&s.IPpayACHSEC, strings.ToUpper(v), "WEB", "PPD")
 	}},
 	{Key: "ippay_ach_settle_days", Addon: IPpay, Default: "5", Desc: "business days after which an ACH debit with no return counts as settled", set: intRange(func(s *Settings) *int { return &s.IPpayACHSettleDays }, 1, 60)},
-	{Key: "ippay_returns_url", Addon: IPpay, Desc: "URL of the ACH returns report (empty = none)", set: urlField(func(s *Settings) *string { return &s.IPpayReturnsURL })},
+	{Key: "ippay_returns_url", url: true, Addon: IPpay, Desc: "URL of the ACH returns report (empty = none)", set: urlField(func(s *Settings) *string { return &s.IPpayReturnsURL })},
 }
 
 // Gateway hosts per environment (specs/integrapay.md, specs/ippay.md).

@@ -324,6 +324,11 @@ func (a *App) readSettings(ctx context.Context) (config.Settings, error) {
 	}
 	s, err := config.ParseSettingsFor(a.Kind, module, config.EnvMap(a.Environ))
 	if err == nil {
+		// Module config edited in Splynx is checked on every read: an
+		// http:// gateway URL stops charging until it is fixed.
+		err = s.CheckHTTPS(a.Boot.AllowHTTP)
+	}
+	if err == nil {
 		a.noteSettings(ctx, s)
 	}
 	return s, err

@@ -73,13 +73,22 @@ func setEnv(t *testing.T, vals map[string]string) {
 	}
 }
 
+// testAdminToken is the content of goodEnv's admin token file.
+const testAdminToken = "daemon-admin-token-0123456789abcdef"
+
 func goodEnv(t *testing.T, splynxURL string) map[string]string {
+	tokenFile := filepath.Join(t.TempDir(), "admin-token")
+	if err := os.WriteFile(tokenFile, []byte(testAdminToken+"\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
 	return map[string]string{
+		"SPLYNXPAY_ADMIN_TOKEN_FILE":  tokenFile,
 		"SPLYNXPAY_SPLYNX_URL":        splynxURL,
 		"SPLYNXPAY_SPLYNX_API_KEY":    "test-key",
 		"SPLYNXPAY_SPLYNX_API_SECRET": "test-secret-value",
 		"SPLYNXPAY_DB_PATH":           filepath.Join(t.TempDir(), "pay.db"),
 		"SPLYNXPAY_LISTEN_ADDR":       "127.0.0.1:0",
+		"SPLYNXPAY_ALLOW_HTTP":        "true", // the simulators answer http on loopback
 	}
 }
 
@@ -118,6 +127,12 @@ func TestConfigurationErrors(t *testing.T) {
 			`splynx-integrapay sync: config: SPLYNXPAY_DB_PATH="` + filepath.Join(dir, "none", "pay.db") + `": directory ` + filepath.Join(dir, "none") + `: no such file or directory`, ""},
 		{"bad duration", map[string]string{"SPLYNXPAY_FULL_SYNC_EVERY": "daily"},
 			`splynx-integrapay sync: config: SPLYNXPAY_FULL_SYNC_EVERY="daily": want a duration such as 24h or 90m`, ""},
+		// https only, unless the development setting says otherwise.
+		{"http Splynx URL", map[string]string{"SPLYNXPAY_ALLOW_HTTP": "false"},
+			`splynx-integrapay run: config: SPLYNXPAY_SPLYNX_URL="` + u.Splynx + `": must be an https:// URL (set SPLYNXPAY_ALLOW_HTTP=true for development only)`, "run"},
+		{"http gateway URL override", map[string]string{"SPLYNXPAY_ALLOW_HTTP": "false", "SPLYNXPAY_SPLYNX_URL": "https://127.0.0.1:1",
+			"SPLYNXPAY_SETTING_INTEGRAPAY_API_URL": "http://gateway.example"},
+			`splynx-integrapay run: config: SPLYNXPAY_SETTING_INTEGRAPAY_API_URL="http://gateway.example": must be an https:// URL (set SPLYNXPAY_ALLOW_HTTP=true for development only)`, "run"},
 		{"wrong API secret", map[string]string{"SPLYNXPAY_SPLYNX_API_SECRET": "wrong-secret"},
 			"splynx-integrapay sync: config: SPLYNXPAY_SPLYNX_API_KEY/SPLYNXPAY_SPLYNX_API_SECRET: Splynx rejected the API key and secret (401) at " + u.Splynx, ""},
 	}
@@ -132,7 +147,10 @@ func TestConfigurationErrors(t *testing.T) {
 			if cmd == "" {
 				cmd = "sync"
 			}
-			code, _, stderr := runMain(context.Background(), cmd)
+			// A `run` that does not refuse would serve until stopped.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			code, _, stderr := runMain(ctx, cmd)
 			if code != ExitConfig {
 				t.Errorf("exit %d, want %d", code, ExitConfig)
 			}
@@ -174,7 +192,7 @@ func TestConfigCommandRedactsSecrets(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
 	}
-	for _, secret := range []string{"test-secret-value", "sim-password-0001"} {
+	for _, secret := range []string{"test-secret-value", "sim-password-0001", testAdminToken} {
 		if strings.Contains(stdout+stderr, secret) {
 			t.Errorf("config output shows secret %q:\n%s", secret, stdout)
 		}
@@ -324,12 +342,33 @@ func TestRunDaemon(t *testing.T) {
 	if !h.OK || h.DB != "ok" {
 		t.Fatalf("health %+v", h)
 	}
-	resp, err := http.Get("http://" + addr + "/integrapay/status")
-	if err != nil {
-		t.Fatal(err)
+	// Straight to the daemon from loopback is no credential; the admin
+	// token file's content is.
+	status := func(token string) (int, []byte) {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/integrapay/status", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
 	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	for _, tok := range []string{"", "wrong-token-0123456789abcdef"} {
+		if code, _ := status(tok); code != http.StatusForbidden && code != http.StatusUnauthorized {
+			t.Fatalf("status page from loopback with token %q: %d, want 401/403", tok, code)
+		}
+	}
+	code, page := status(testAdminToken)
+	if code != http.StatusOK {
+		t.Fatalf("status page with the admin token: %d %s", code, page)
+	}
+	if strings.Contains(string(page), testAdminToken) {
+		t.Error("the status page shows the admin token")
+	}
 	if want := `<td>customers</td><td class="num">` + itoa(sims.Splynx.Counts().Customers) + `</td>`; !strings.Contains(string(page), want) {
 		t.Fatalf("status page lacks %s", want)
 	}
@@ -362,8 +401,10 @@ func TestRunDaemon(t *testing.T) {
 	if !stopping || !syncStatus {
 		t.Errorf("STOPPING=1 sent: %v; sync STATUS sent: %v", stopping, syncStatus)
 	}
-	if strings.Contains(stderr.String(), "test-secret-value") || strings.Contains(stderr.String(), "sim-password-0001") {
-		t.Error("a secret reached the log")
+	for _, secret := range []string{"test-secret-value", "sim-password-0001", testAdminToken} {
+		if strings.Contains(stderr.String(), secret) {
+			t.Errorf("a secret reached the log: %q", secret)
+		}
 	}
 }
 

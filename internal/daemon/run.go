@@ -63,6 +63,9 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return &config.Error{Setting: config.EnvPrefix + "_TIMEZONE", Value: app.Boot.TimeZone, Reason: err.Error()}
 	}
+	if err := checkURLs(app); err != nil {
+		return err
+	}
 	if err := checkSplynx(ctx, app); err != nil {
 		var ce *config.Error
 		if errors.As(err, &ce) {
@@ -127,8 +130,9 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 			DB: app.DB, Log: log, Clock: app.Clock, Splynx: app.Splynx, Settings: app.Settings, Gateway: app.Gateway,
 			Charge: func(ctx context.Context) (*charge.Engine, error) { return ChargeEngine(ctx, app) },
 		},
-		CSRFKey: csrfKey(app),
-		Health:  func(ctx context.Context) web.Health { return health(ctx, app, state) },
+		CSRFKey:        csrfKey(app),
+		AdminTokenFile: app.Boot.AdminTokenFile,
+		Health:         func(ctx context.Context) web.Health { return health(ctx, app, state) },
 	})
 	if err != nil {
 		return err
@@ -290,4 +294,19 @@ func (c cronLogger) Info(msg string, kv ...any) {
 
 func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error(msg, zap.Error(err), zap.Any("details", kv))
+}
+
+// checkURLs refuses at start an http:// URL set in the environment (the
+// module config is checked on every read), and says in the log when the
+// development setting lets http through.
+func checkURLs(app *App) error {
+	if app.Boot.AllowHTTP {
+		app.Log.Warn(config.AllowHTTPSetting + "=true: http:// Splynx and gateway URLs are accepted; for development only")
+		return nil
+	}
+	s, err := config.ParseSettingsFor(app.Kind, nil, config.EnvMap(app.Environ))
+	if err != nil {
+		return nil // reported with the module config, which it overrides
+	}
+	return s.CheckHTTPS(false)
 }

@@ -45,6 +45,9 @@ type DoctorDeps struct {
 	// Root reports whether the doctor runs as root (tests set it);
 	// nil → os.Geteuid() == 0.
 	Root func() bool
+	// EnvFile is the environment file whose mode is checked; "" → the
+	// package's /etc/<pkg>/env.
+	EnvFile string
 }
 
 // MaxSkew is how far this server's clock may be from Splynx's before the
@@ -116,9 +119,16 @@ func Doctor(ctx context.Context, d DoctorDeps, w io.Writer) bool {
 	} else {
 		r.ok("configuration", a.envFile()+" is valid")
 	}
+	if d.Boot.AllowHTTP {
+		r.warn("https", config.AllowHTTPSetting+"=true: http:// Splynx and gateway URLs are accepted",
+			"development only: remove it from "+a.envFile()+" and use https:// URLs")
+	}
+	checkFileModes(r, d)           // doctor_files.go
+	token := checkAdminToken(r, d) // doctor_files.go
 
 	c := d.Splynx
-	if c == nil && strings.TrimSpace(d.Boot.SplynxURL) != "" {
+	plain := d.Boot.CheckHTTPS("SPLYNX_URL", d.Boot.SplynxURL) != nil
+	if c == nil && strings.TrimSpace(d.Boot.SplynxURL) != "" && !plain {
 		var err error
 		c, err = splynx.New(splynx.Config{BaseURL: d.Boot.SplynxURL, APIKey: d.Boot.SplynxAPIKey, APISecret: d.Boot.SplynxAPISecret},
 			splynx.WithLogger(d.Log), splynx.WithClock(d.Clock))
@@ -134,6 +144,8 @@ func Doctor(ctx context.Context, d DoctorDeps, w io.Writer) bool {
 			checkPermissions(ctx, r, d, c)
 			settings = checkModuleConfig(ctx, r, d, c)
 		}
+	} else if plain {
+		r.skip("Splynx API", "not asked over http: the API secret would travel in clear")
 	} else {
 		r.skip("Splynx API", "no Splynx URL")
 	}
@@ -147,7 +159,7 @@ func Doctor(ctx context.Context, d DoctorDeps, w io.Writer) bool {
 	if strings.TrimSpace(d.Boot.SplynxURL) != "" {
 		checkClock(ctx, r, d)
 	}
-	checkDaemon(ctx, r, d)
+	checkDaemon(ctx, r, d, token)
 	if r.failed {
 		fmt.Fprintf(w, "\n%s doctor: problems found; fix the FAIL lines above and run it again.\n", a.Name)
 	} else {
@@ -346,6 +358,9 @@ func checkModuleConfig(ctx context.Context, r *report, d DoctorDeps, c *splynx.C
 		return nil
 	}
 	s, err := config.ParseSettingsFor(a.Kind, module, d.Env)
+	if err == nil {
+		err = s.CheckHTTPS(d.Boot.AllowHTTP)
+	}
 	if err != nil {
 		r.fail(check, oneLine(err.Error()), "correct it in "+a.modulesListPlace())
 		return nil
@@ -558,9 +573,10 @@ func checkClock(ctx context.Context, r *report, d DoctorDeps) {
 	r.ok(check, fmt.Sprintf("within %s of Splynx", MaxSkew))
 }
 
-// checkDaemon asks the running daemon for /healthz. Not running is only a
-// warning: the doctor is also run before the first start.
-func checkDaemon(ctx context.Context, r *report, d DoctorDeps) {
+// checkDaemon asks the running daemon for /healthz, then for the status
+// page with the admin token. Not running is only a warning: the doctor is
+// also run before the first start.
+func checkDaemon(ctx context.Context, r *report, d DoctorDeps, token []byte) {
 	a := d.Addon
 	check := "daemon"
 	addr := d.Boot.ListenAddr
@@ -613,6 +629,9 @@ func checkDaemon(ctx context.Context, r *report, d DoctorDeps) {
 		detail += " (last sync " + h.LastSyncAge + " ago)"
 	}
 	r.ok(check, detail)
+	if token != nil {
+		checkTokenAccepted(ctx, r, d, "http://"+net.JoinHostPort(host, port)+a.Prefix+"/status", token) // doctor_files.go
+	}
 }
 
 func isConnError(err error) bool {

@@ -308,6 +308,13 @@ func TestDoctor(t *testing.T) {
 		noEnv  bool // the env file was not loaded: no bootstrap at all
 		daemon bool // the add-on's web server is up (else nothing listens)
 		ok     bool
+		// Security: http URLs without SPLYNXPAY_ALLOW_HTTP; the env file
+		// and database readable by all; the admin token file's content
+		// ("-": no file); the token the daemon holds (default: the same).
+		httpRefused bool
+		openModes   bool
+		token       string
+		daemonToken string
 	}
 	cases := []tc{
 		{name: "integrapay-healthy", addon: integraPayAddon, perms: allPerms(), ok: true},
@@ -327,6 +334,11 @@ func TestDoctor(t *testing.T) {
 		{name: "clock-skew", addon: ippayAddon, perms: allPerms(), skew: 5*time.Minute + 3*time.Second, ok: true},
 		{name: "env-not-loaded", addon: integraPayAddon, perms: allPerms(), noEnv: true},
 		{name: "daemon-running", addon: integraPayAddon, perms: allPerms(), daemon: true, ok: true},
+		{name: "http-refused", addon: integraPayAddon, perms: allPerms(), httpRefused: true},
+		{name: "files-open-to-all", addon: integraPayAddon, perms: allPerms(), openModes: true, ok: true},
+		{name: "admin-token-missing", addon: integraPayAddon, perms: allPerms(), token: "-"},
+		{name: "admin-token-empty", addon: integraPayAddon, perms: allPerms(), token: "\n"},
+		{name: "daemon-other-token", addon: integraPayAddon, perms: allPerms(), daemon: true, daemonToken: "another-token-0123456789abcdef"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -344,13 +356,34 @@ func TestDoctor(t *testing.T) {
 			dbPath := filepath.Join(w.dir, c.addon.Name+".db")
 			// Nothing listens at the daemon's address unless the case
 			// starts the real web server there.
+			tokenFile := filepath.Join(w.dir, "admin-token")
+			token := c.token
+			if token == "" {
+				token = testAdminToken + "\n"
+			}
+			if token != "-" {
+				writeMode(t, tokenFile, token, 0o640)
+			}
+			envFile := filepath.Join(w.dir, "env")
+			envMode := os.FileMode(0o640)
+			if c.openModes {
+				envMode = 0o644
+				writeMode(t, dbPath, "", 0o644) // an empty file is a new database
+			}
+			writeMode(t, envFile, "SPLYNXPAY_SPLYNX_URL="+w.splynx.URL+"\n", envMode)
 			listen := strings.TrimPrefix(closedURL(t), "http://")
 			if c.daemon {
-				listen = startWeb(t, c.addon)
+				daemonFile := tokenFile
+				if c.daemonToken != "" {
+					daemonFile = filepath.Join(w.dir, "daemon-token")
+					writeMode(t, daemonFile, c.daemonToken, 0o640)
+				}
+				listen = startWeb(t, c.addon, daemonFile)
 			}
 			boot := config.Bootstrap{SplynxURL: w.splynx.URL, SplynxAPIKey: testKey, SplynxAPISecret: secret,
 				DBPath: dbPath, ListenAddr: listen, TimeZone: "UTC", SyncSchedule: "*/10 * * * *",
-				ChargeSchedule: "0 5 * * *", SettleSchedule: "15 * * * *", FullSyncEvery: time.Hour, LogLevel: "info"}
+				ChargeSchedule: "0 5 * * *", SettleSchedule: "15 * * * *", FullSyncEvery: time.Hour, LogLevel: "info",
+				AdminTokenFile: tokenFile, AllowHTTP: !c.httpRefused}
 			if c.noEnv {
 				boot = config.Bootstrap{DBPath: dbPath}
 				boot.Fill(config.AddonDefaults{Package: c.addon.Name, ListenAddr: listen, TimeZone: "UTC"})
@@ -364,11 +397,15 @@ func TestDoctor(t *testing.T) {
 				Clock:   clock.NewFake(t0),
 				Timeout: 5 * time.Second,
 				Root:    func() bool { return false },
+				EnvFile: envFile,
 			}, &out)
 			if got != c.ok {
 				t.Errorf("Doctor = %v, want %v", got, c.ok)
 			}
 			text := out.String()
+			if strings.Contains(text, strings.TrimSpace(testAdminToken)) || (c.daemonToken != "" && strings.Contains(text, c.daemonToken)) {
+				t.Errorf("the doctor shows an admin token:\n%s", text)
+			}
 			text = strings.ReplaceAll(text, w.splynx.URL, "<splynx>")
 			text = strings.ReplaceAll(text, w.gateway.URL, "<gateway>")
 			text = strings.ReplaceAll(text, w.dir, "<dir>")
@@ -380,14 +417,14 @@ func TestDoctor(t *testing.T) {
 
 // startWeb serves the add-on's real web server (health from a store on a
 // temporary database) and returns its address.
-func startWeb(t *testing.T, a Addon) string {
+func startWeb(t *testing.T, a Addon, tokenFile string) string {
 	t.Helper()
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "web.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	srv, err := web.New(web.Options{Addon: a.Name, Prefix: a.Prefix, Deps: web.Deps{DB: db, Clock: clock.NewFake(t0)},
+	srv, err := web.New(web.Options{Addon: a.Name, Prefix: a.Prefix, Deps: web.Deps{DB: db, Clock: clock.NewFake(t0)}, AdminTokenFile: tokenFile,
 		Health: func(ctx context.Context) web.Health {
 			if err := db.Ping(ctx); err != nil {
 				return web.Health{DB: "error", Problem: "database: ping failed"}
@@ -400,6 +437,20 @@ func startWeb(t *testing.T, a Addon) string {
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return strings.TrimPrefix(hs.URL, "http://")
+}
+
+// testAdminToken is the admin token of the doctor's cases.
+const testAdminToken = "doctor-admin-token-0123456789abcdef"
+
+// writeMode writes a file with exactly the given mode (past the umask).
+func writeMode(t *testing.T, path, content string, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // closedURL is an address nothing listens on.
