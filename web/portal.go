@@ -520,6 +520,14 @@ func (p *portal) login(w http.ResponseWriter, r *http.Request) {
 		p.render(w, r, http.StatusUnauthorized, "login.html", "Log in", portalPage{Gateway: b.gatewayName(), Body: d})
 		return
 	}
+	// A session id the browser held before the login (planted by someone
+	// else, or the visitor's own earlier one) ends here: the login always
+	// gets a fresh id, so a fixed id never becomes a logged-in one.
+	if ck, err := r.Cookie(PortalCookie); err == nil && ck.Value != "" {
+		if err := b.db.DeletePortalSession(context.WithoutCancel(r.Context()), ck.Value); err != nil {
+			p.s.Logger().Warn("portal: end the session held before login", zap.Error(err))
+		}
+	}
 	if _, err := p.startSession(w, r, b, id.CustomerID, "login", ""); err != nil {
 		p.fail(w, r, http.StatusInternalServerError, "Something went wrong. Please try again.", err)
 		return

@@ -124,6 +124,7 @@ type Server struct {
 	nav    []NavItem
 	exempt map[string]bool
 	admins adminGate
+	routes []string // every pattern given to Handle, as given (the security tests walk them)
 }
 
 // New builds the server and its pages (registerPages).
@@ -229,6 +230,9 @@ func (s *Server) Handle(pattern string, h http.Handler) {
 		full = method + " " + full
 	}
 	s.mux.Handle(full, h)
+	s.mu.Lock()
+	s.routes = append(s.routes, pattern)
+	s.mu.Unlock()
 }
 
 // HandleExempt is Handle for endpoints that authenticate every request
