@@ -643,6 +643,29 @@ func TestSessionFixation(t *testing.T) {
 	if err := rawSQL(t, ps.db).QueryRow(`SELECT count(*) FROM portal_sessions`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("sessions stored after logout: %d %v", n, err)
 	}
+	// A victim who arrives from the Splynx portal (its session cookie is
+	// John's) with the attacker's session id planted is John, and the
+	// planted session is ended: John's card would otherwise be saved on
+	// the attacker's account.
+	planted = login(cookieClient(t), "jane", "pw-jane-1")
+	fromPortal := jar(planted)
+	fromPortal.Jar.SetCookies(u, []*http.Cookie{{Name: "PHPSESSID", Value: ps.johnSID, Path: "/"}})
+	if a := ps.get(fromPortal, "/methods"); a.code != http.StatusOK || !strings.Contains(a.body, "John Smith") || strings.Contains(a.body, "Jane Other") {
+		t.Fatalf("from the portal with a planted session: %d %.300s", a.code, a.body)
+	}
+	if a := ps.get(jar(planted), "/methods"); a.code != http.StatusSeeOther {
+		t.Fatalf("the planted session survived the portal visit: %d", a.code)
+	}
+	// The same visitor logged in with the form keeps the session while the
+	// portal cookie beside it stays the same.
+	stale := ps.visitor("stale-portal-session")
+	login(stale, johnLogin, johnPassword)
+	for range 2 {
+		if a := ps.get(stale, "/methods"); a.code != http.StatusOK || !strings.Contains(a.body, "John Smith") {
+			t.Fatalf("form login beside a stale portal cookie: %d %q", a.code, a.location)
+		}
+	}
+
 	// A made-up id is nobody, and the login answer replaces it too.
 	made := jar("attacker-chosen-session-id-0000000000000")
 	if a := ps.get(made, "/methods"); a.code != http.StatusSeeOther {
