@@ -51,12 +51,15 @@ func typedDigits(s string, min int) string {
 	return d
 }
 
-// noEcho fails if any message contains one of the secrets.
+// noEcho fails if any message contains one of the secrets, written with
+// or without spaces and dashes. The BSB message's own example ("e.g.
+// 062-000") is fixed text, not an echo.
 func noEcho(t *testing.T, msgs map[string]string, secrets ...string) {
 	t.Helper()
 	for field, m := range msgs {
+		plain := strings.NewReplacer("e.g. 062-000", "", " ", "", "-", "").Replace(m)
 		for _, s := range secrets {
-			if s != "" && strings.Contains(strings.NewReplacer(" ", "", "-", "").Replace(m), s) {
+			if s != "" && strings.Contains(plain, s) {
 				t.Fatalf("the %s message %q repeats the typed digits %q", field, m, s)
 			}
 		}
