@@ -265,19 +265,17 @@ func (p *portal) identify(w http.ResponseWriter, r *http.Request, b *backend) (v
 	if idle <= 0 {
 		idle = defaultIdle
 	}
-	cookieName := b.set.PortalSessionCookie
-	if cookieName == "" {
-		cookieName = defaultPortalCookie
-	}
 	var splynxSID string
-	if ck, err := r.Cookie(cookieName); err == nil {
+	if ck, err := r.Cookie(portalCookieName(b.set)); err == nil {
 		splynxSID = ck.Value
 	}
 	if ck, err := r.Cookie(PortalCookie); err == nil && ck.Value != "" {
 		s, err := b.db.PortalSessionByID(ctx, ck.Value, idle, sessionTouchEvery, now)
 		switch {
-		case err == nil && s.Via == "splynx" && splynxSID != "" && s.Origin != originTag(splynxSID):
-			// Another portal login in this browser: ask Splynx again.
+		case err == nil && splynxSID != "" && s.Origin != originTag(splynxSID):
+			// The browser's Splynx portal session is not the one our session
+			// was made with (another portal login in this browser, or a
+			// session id planted in it): ask Splynx again.
 			_ = b.db.DeletePortalSession(ctx, ck.Value)
 		case err == nil:
 			return visitor{CustomerID: s.CustomerID, Via: s.Via, sid: ck.Value}, false, nil
@@ -306,6 +304,14 @@ func (p *portal) identify(w http.ResponseWriter, r *http.Request, b *backend) (v
 		return v, false, err
 	}
 	return visitor{CustomerID: id.CustomerID, Via: "splynx", sid: sid}, false, nil
+}
+
+// portalCookieName is the Splynx portal's session cookie.
+func portalCookieName(set config.Settings) string {
+	if set.PortalSessionCookie == "" {
+		return defaultPortalCookie
+	}
+	return set.PortalSessionCookie
 }
 
 // originTag ties a session made from a Splynx portal session to it (a
@@ -523,7 +529,21 @@ func (p *portal) login(w http.ResponseWriter, r *http.Request) {
 		p.render(w, r, http.StatusUnauthorized, "login.html", "Log in", portalPage{Gateway: b.gatewayName(), Body: d})
 		return
 	}
-	if _, err := p.startSession(w, r, b, id.CustomerID, "login", ""); err != nil {
+	// A session id the browser held before the login (planted by someone
+	// else, or the visitor's own earlier one) ends here: the login always
+	// gets a fresh id, so a fixed id never becomes a logged-in one.
+	if ck, err := r.Cookie(PortalCookie); err == nil && ck.Value != "" {
+		if err := b.db.DeletePortalSession(context.WithoutCancel(r.Context()), ck.Value); err != nil {
+			p.s.Logger().Warn("portal: end the session held before login", zap.Error(err))
+		}
+	}
+	// The session remembers the Splynx portal cookie it was made beside, so
+	// that a different portal login in this browser later is noticed.
+	origin := ""
+	if ck, err := r.Cookie(portalCookieName(b.set)); err == nil && ck.Value != "" {
+		origin = originTag(ck.Value)
+	}
+	if _, err := p.startSession(w, r, b, id.CustomerID, "login", origin); err != nil {
 		p.fail(w, r, http.StatusInternalServerError, "Something went wrong. Please try again.", err)
 		return
 	}

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"go.uber.org/zap"
@@ -84,11 +85,22 @@ func readCard(r *http.Request, now time.Time) (gateways.CardDetails, cardForm, b
 		f.Errors["card_name"] = "Enter the name on the card."
 	case utf8.RuneCountInString(f.Name) > 64:
 		f.Errors["card_name"] = "The name is too long (64 characters at most)."
+	case !plainText(f.Name):
+		f.Errors["card_name"] = badNameText
 	}
 	if len(f.Errors) > 0 {
 		return gateways.CardDetails{}, f, false
 	}
 	return gateways.CardDetails{Number: num, ExpMonth: m, ExpYear: y, CVV: cvv, Holder: f.Name}, f, true
+}
+
+// badNameText is the message for a name with control characters.
+const badNameText = "The name has characters that cannot be sent to the bank (tabs, line breaks or invisible characters). Type it again."
+
+// plainText reports a name that can go to a gateway as it is: valid UTF-8
+// without control characters (a tab or line break pasted in, a NUL).
+func plainText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // agreement is a debit authorisation the customer accepts.
@@ -197,6 +209,8 @@ func readBank(r *http.Request, k config.Addon) (gateways.BankDetails, bankForm, 
 		f.Errors["account_name"] = "Enter the name of the account holder."
 	case utf8.RuneCountInString(f.Name) > maxName:
 		f.Errors["account_name"] = fmt.Sprintf("The account name is too long (%d characters at most).", maxName)
+	case !plainText(f.Name):
+		f.Errors["account_name"] = badNameText
 	}
 	if !f.Accepted {
 		f.Errors["accept"] = "Read the agreement and tick the box to accept it."

@@ -84,6 +84,7 @@ type portalSite struct {
 	paidInv, goneInv int64
 	johnSID          string // John's Splynx portal session
 	adminSID         string
+	server           *Server
 }
 
 type siteOption func(module map[string]string)
@@ -152,6 +153,7 @@ func newPortalSite(t testing.TB, kind config.Addon, opts ...siteOption) *portalS
 		t.Fatal(err)
 	}
 	ps.srv = httptest.NewServer(tee(operator(t, s), ps.served))
+	ps.server = s
 	t.Cleanup(ps.srv.Close)
 	ps.johnSID = ps.sp.NewSession("customer", ps.john)
 	ps.adminSID = ps.sp.NewSession("admin", ps.sp.AddAdmin("admin", "pw", ""))

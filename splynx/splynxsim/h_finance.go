@@ -67,10 +67,16 @@ func (s *Sim) renderDoc(w *jw, r *docRec, invoice bool) {
 	w.open()
 	w.id("id", r.id)
 	w.id("customer_id", r.customerID)
-	w.key("number")
-	w.b = append(w.b, '"')
-	w.b = r.number(w.b, "")
-	w.b = append(w.b, '"', ',')
+	if r.ext != nil && r.ext.number != "" {
+		// A number someone typed can hold quotes and backslashes.
+		w.str("number", r.ext.number)
+	} else {
+		// Derived numbers are digits: written without escaping or allocating.
+		w.key("number")
+		w.b = append(w.b, '"')
+		w.b = r.number(w.b, "")
+		w.b = append(w.b, '"', ',')
+	}
 	w.date("date_created", r.dateCreated)
 	w.datetime("real_create_datetime", r.realCreate)
 	w.datetime("date_updated", r.dateUpdated)
