@@ -27,6 +27,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
+	"github.com/splynx-pay/splynx-pay/sync/mirror"
 )
 
 // doc is an invoice or proforma as the pages show it.
@@ -540,7 +541,9 @@ func (p *portal) refillData(r *http.Request, b *backend, v visitor) refillData {
 	if d.Method != nil {
 		d.Type = d.Method.Kind
 	}
-	if bl, err := b.db.GetBilling(r.Context(), v.CustomerID); err == nil {
+	// A Splynx that refuses the billing list leaves the mirror without the
+	// balance of a customer with no saved method: read it now.
+	if bl, err := mirror.Billing(r.Context(), b.db, b.sp, mirror.Options{}, v.CustomerID); err == nil {
 		if bl.Deposit < 0 {
 			d.Balance = "You owe " + (-bl.Deposit).String()
 		} else {
