@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,8 +22,42 @@ import (
 const cursorDeletions = "deletions"
 
 // leafRows is the size, in mirror rows, below which a range whose counts
-// differ is listed from Splynx (at most leafRows+1 records) instead of split.
+// differ is always listed from Splynx instead of split (see rangeDeletions
+// and Options.DeletionLeafRecords for larger ones).
 const leafRows = 8
+
+// maxFanOut bounds the parts a differing range is split into at once.
+const maxFanOut = 16
+
+// DefaultDeletionLeafRecords is Options.DeletionLeafRecords' default.
+const DefaultDeletionLeafRecords = 24
+
+func abs(n int) int { return max(n, -n) }
+
+// parallel runs fn(0..n-1), four at a time (Splynx's own request limits
+// apply below), and returns the first error.
+func parallel(n int, fn func(k int) error) error {
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	for k := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := fn(k); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
 
 // ErrRangeSearch means Splynx refused the id range count the deletion check
 // relies on (HEAD with id BETWEEN a AND b); the engine then finds deletions
@@ -45,30 +80,30 @@ type rangeEntity struct {
 	// list returns the ids Splynx has among those matching conds, writing
 	// the records it returns into the mirror through b (they are as fresh
 	// as any).
-	list func(p *pass, b *batcher, conds []splynx.Cond, limit int) ([]int64, error)
+	list func(p *pass, add func(func(*batch)) error, conds []splynx.Cond, limit int) ([]int64, error)
 }
 
 func (e *Engine) rangeEntities() []rangeEntity {
 	return []rangeEntity{
-		{"customers", e.c.CountCustomers, func(p *pass, b *batcher, conds []splynx.Cond, limit int) ([]int64, error) {
+		{"customers", e.c.CountCustomers, func(p *pass, add func(func(*batch)) error, conds []splynx.Cond, limit int) ([]int64, error) {
 			return listRange(p, e.c.ListCustomers, conds, limit, func(c splynx.Customer) int64 { return int64(c.ID) },
 				func(c splynx.Customer) error {
 					sc := convertCustomer(c)
-					return b.add(func(bt *batch) { bt.customers = append(bt.customers, sc) })
+					return add(func(bt *batch) { bt.customers = append(bt.customers, sc) })
 				})
 		}},
-		{"invoices", e.c.CountInvoices, func(p *pass, b *batcher, conds []splynx.Cond, limit int) ([]int64, error) {
+		{"invoices", e.c.CountInvoices, func(p *pass, add func(func(*batch)) error, conds []splynx.Cond, limit int) ([]int64, error) {
 			return listRange(p, e.c.ListInvoices, conds, limit, func(v splynx.Invoice) int64 { return int64(v.ID) },
 				func(v splynx.Invoice) error {
 					sv := convertInvoice(v)
-					return b.add(func(bt *batch) { bt.invoices = append(bt.invoices, sv) })
+					return add(func(bt *batch) { bt.invoices = append(bt.invoices, sv) })
 				})
 		}},
-		{"proformas", e.c.CountProformas, func(p *pass, b *batcher, conds []splynx.Cond, limit int) ([]int64, error) {
+		{"proformas", e.c.CountProformas, func(p *pass, add func(func(*batch)) error, conds []splynx.Cond, limit int) ([]int64, error) {
 			return listRange(p, e.c.ListProformas, conds, limit, func(v splynx.Proforma) int64 { return int64(v.ID) },
 				func(v splynx.Proforma) error {
 					sv := convertProforma(v)
-					return b.add(func(bt *batch) { bt.proformas = append(bt.proformas, sv) })
+					return add(func(bt *batch) { bt.proformas = append(bt.proformas, sv) })
 				})
 		}},
 	}
@@ -94,8 +129,8 @@ func listRange[T any](p *pass, list func(context.Context, splynx.Search) iter.Se
 // CheckDeletions finds the customers, invoices and proformas deleted in
 // Splynx without listing them: it compares Splynx's count of each id range
 // (HEAD with id BETWEEN, X-total-count) with the mirror's and splits only
-// the ranges that differ, halving by mirror rows, until a range holds at
-// most a few rows; those are listed to tell which ids are gone. A range
+// the ranges that differ, until a range holds a few rows per missing one;
+// those are listed to tell which ids are gone (see rangeDeletions). A range
 // Splynx counts as empty goes without a listing. Ids above the mirror's
 // largest are new records, the incremental pass's business.
 //
@@ -118,6 +153,12 @@ func (e *Engine) CheckDeletions(ctx context.Context) (DeletionStats, error) {
 	var mu sync.Mutex
 	err = p.run(func() error {
 		b := p.batcher()
+		var bmu sync.Mutex // the listings of one level run side by side
+		add := func(put func(*batch)) error {
+			bmu.Lock()
+			defer bmu.Unlock()
+			return b.add(put)
+		}
 		cut := e.cutoff()
 		for _, ent := range e.rangeEntities() {
 			// Documents: both sides of the history window, each compared
@@ -127,7 +168,7 @@ func (e *Engine) CheckDeletions(ctx context.Context) (DeletionStats, error) {
 				windows = []string{""}
 			}
 			for _, w := range windows {
-				ids, counts, listed, err := e.rangeDeletions(p, b, ent, w)
+				ids, counts, listed, err := e.rangeDeletions(p, add, ent, w)
 				mu.Lock()
 				st.Counts += counts
 				st.Listed += listed
@@ -193,7 +234,16 @@ func (e *Engine) CheckDeletions(ctx context.Context) (DeletionStats, error) {
 // has (or, before the history window, no longer has unpaid or pending),
 // with the number of count requests and of records listed. from is a side
 // of the history window for documents (see store's since), "" for all.
-func (e *Engine) rangeDeletions(p *pass, b *batcher, ent rangeEntity, from string) (gone []int64, counts, listed int, err error) {
+//
+// The mirror's ids of the window are read once; a span is a run of them
+// with the Splynx id range that covers it (gaps included, so the parts of
+// a span cover it exactly and the last part's count follows from the
+// others'). A span whose counts differ by d is split into min(d+1, 16)
+// parts of equal mirror rows, their counts asked side by side, until it
+// holds at most leafRecords×d rows (at least leafRows, at most a page):
+// then listing it costs one request and a few records per missing one,
+// where halving further would cost a count request per halving.
+func (e *Engine) rangeDeletions(p *pass, add func(func(*batch)) error, ent rangeEntity, from string) (gone []int64, counts, listed int, err error) {
 	ctx := p.ctx
 	within := func(lo, hi int64) []splynx.Cond {
 		c := []splynx.Cond{splynx.Between("id", strconv.FormatInt(lo, 10), strconv.FormatInt(hi, 10))}
@@ -204,7 +254,6 @@ func (e *Engine) rangeDeletions(p *pass, b *batcher, ent rangeEntity, from strin
 		}
 		return c
 	}
-	// A window side with no rows in the mirror has nothing to lose.
 	lo, err := e.db.MinID(ctx, ent.table)
 	if err != nil || lo == 0 {
 		return nil, 0, 0, err
@@ -213,8 +262,15 @@ func (e *Engine) rangeDeletions(p *pass, b *batcher, ent rangeEntity, from strin
 	if err != nil {
 		return nil, 0, 0, err
 	}
+	ids, err := e.db.IDsInRange(ctx, ent.table, lo, hi, from)
+	if err != nil || len(ids) == 0 {
+		return nil, 0, 0, err // a window side with no rows in the mirror has nothing to lose
+	}
+	var mu sync.Mutex // guards gone, counts, listed
 	count := func(lo, hi int64) (int, error) {
+		mu.Lock()
 		counts++
+		mu.Unlock()
 		p.requests.Add(1)
 		n, err := ent.count(ctx, splynx.Search{Main: within(lo, hi)})
 		if err != nil && rangeRefused(err) {
@@ -223,69 +279,99 @@ func (e *Engine) rangeDeletions(p *pass, b *batcher, ent rangeEntity, from strin
 		return n, err
 	}
 	type span struct {
-		lo, hi int64
-		theirs int // Splynx's count, -1 when not asked yet
+		i, j   int   // ids[i:j] are the mirror's rows of the span
+		lo, hi int64 // the Splynx id range counted
+		theirs int   // Splynx's count, -1 when not asked yet
+		last   bool  // the last part of a split: its count follows from the others'
 	}
-	todo := []span{{lo, hi, -1}}
-	for len(todo) > 0 {
-		s := todo[len(todo)-1]
-		todo = todo[:len(todo)-1]
-		ours, err := e.db.CountRange(ctx, ent.table, s.lo, s.hi, from)
-		if err != nil {
+	type group struct{ first, end, theirs int } // the parts level[first:end] of a span Splynx counts theirs in
+	leafRecords := e.opts.DeletionLeafRecords
+	level := []span{{0, len(ids), lo, hi, -1, false}}
+	var groups []group
+	for len(level) > 0 {
+		// Ask the counts this level lacks, side by side. The last part of a
+		// split gets what its siblings leave of the whole (a record deleted
+		// between the counts only sends the check down once more); when
+		// that is zero it is asked too before the whole part is taken as
+		// gone.
+		ask := func(need func(s *span) bool) error {
+			return parallel(len(level), func(k int) error {
+				s := &level[k]
+				if !need(s) {
+					return nil
+				}
+				n, err := count(s.lo, s.hi)
+				s.theirs = n
+				return err
+			})
+		}
+		if err := ask(func(s *span) bool { return s.theirs < 0 && !s.last }); err != nil {
 			return nil, counts, listed, err
 		}
-		if ours == 0 {
-			continue // nothing of ours to lose; new records are the incremental pass's
+		for _, g := range groups {
+			rest := g.theirs
+			for _, s := range level[g.first : g.end-1] {
+				rest -= s.theirs
+			}
+			level[g.end-1].theirs = max(rest, 0)
 		}
-		if s.theirs < 0 {
-			if s.theirs, err = count(s.lo, s.hi); err != nil {
-				return nil, counts, listed, err
+		if err := ask(func(s *span) bool { return s.last && s.theirs == 0 }); err != nil {
+			return nil, counts, listed, err
+		}
+		var next, leaves []span
+		groups = groups[:0]
+		for _, s := range level {
+			ours := s.j - s.i
+			diff := ours - s.theirs
+			switch {
+			case diff == 0:
+				continue
+			case s.theirs == 0:
+				gone = append(gone, ids[s.i:s.j]...)
+				continue
+			case ours <= max(leafRows, min(leafRecords*abs(diff), e.opts.PageSize)):
+				leaves = append(leaves, s)
+				continue
+			}
+			k := min(abs(diff)+1, maxFanOut, ours)
+			groups = append(groups, group{len(next), len(next) + k, s.theirs})
+			start := s.lo
+			for part := range k {
+				i, j := s.i+ours*part/k, s.i+ours*(part+1)/k
+				end := s.hi
+				if part < k-1 {
+					end = ids[j] - 1
+				}
+				next = append(next, span{i, j, start, end, -1, part == k-1})
+				start = end + 1
 			}
 		}
-		switch {
-		case s.theirs == ours:
-			continue
-		case s.theirs == 0:
-			ids, err := e.db.IDsInRange(ctx, ent.table, s.lo, s.hi, from)
+		err = parallel(len(leaves), func(k int) error {
+			s := leaves[k]
+			theirs, err := ent.list(p, add, within(s.lo, s.hi), s.theirs+1)
 			if err != nil {
-				return nil, counts, listed, err
-			}
-			gone = append(gone, ids...)
-			continue
-		case ours <= leafRows:
-			theirs, err := ent.list(p, b, within(s.lo, s.hi), s.theirs+1)
-			if err != nil {
-				return nil, counts, listed, err
-			}
-			listed += len(theirs)
-			ids, err := e.db.IDsInRange(ctx, ent.table, s.lo, s.hi, from)
-			if err != nil {
-				return nil, counts, listed, err
+				return err
 			}
 			have := make(map[int64]bool, len(theirs))
 			for _, id := range theirs {
 				have[id] = true
 			}
-			for _, id := range ids {
+			mu.Lock()
+			defer mu.Unlock()
+			listed += len(theirs)
+			for _, id := range ids[s.i:s.j] {
 				if !have[id] {
 					gone = append(gone, id)
 				}
 			}
-			continue
-		}
-		// Split by mirror rows: the lower half ends at the row in the middle.
-		mid, err := e.db.NthID(ctx, ent.table, s.lo, s.hi, ours/2-1, from)
+			return nil
+		})
 		if err != nil {
 			return nil, counts, listed, err
 		}
-		left, err := count(s.lo, mid)
-		if err != nil {
-			return nil, counts, listed, err
-		}
-		// Splynx's right half is what the left leaves of the whole; a record
-		// deleted between the two counts only sends the check down once more.
-		todo = append(todo, span{mid + 1, s.hi, max(s.theirs-left, 0)}, span{s.lo, mid, left})
+		level = next
 	}
+	slices.Sort(gone)
 	return gone, counts, listed, nil
 }
 

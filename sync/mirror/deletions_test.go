@@ -85,9 +85,9 @@ func TestDeletionCheckFindsDeletionsByCounts(t *testing.T) {
 			t.Fatalf("deletion check listed %s in full (%d requests)", p, n)
 		}
 	}
-	// A few records per affected leaf range, far from the 3,500 a listing reads.
-	if ds.Listed > 20*(leafBound()) {
-		t.Fatalf("deletion check fetched %d records", ds.Listed)
+	// A few records per deleted one, far from the 3,500 a listing reads.
+	if ds.Listed > mirror.DefaultDeletionLeafRecords*want {
+		t.Fatalf("deletion check fetched %d records for %d deletions", ds.Listed, want)
 	}
 	t.Logf("deletion check: %+v", ds)
 	compare(t, e)
@@ -98,8 +98,6 @@ func TestDeletionCheckFindsDeletionsByCounts(t *testing.T) {
 		t.Fatalf("second check: %+v, %v; want nothing deleted in 3 requests", again, err)
 	}
 }
-
-func leafBound() int { return 10 }
 
 // The deletion check refuses a mass deletion as a full pass does.
 func TestDeletionCheckRefusesMassDelete(t *testing.T) {

@@ -89,6 +89,10 @@ type Options struct {
 	// HistoryMonths is the mirror's history window for paid documents
 	// (default DefaultHistoryMonths; see history.go).
 	HistoryMonths int
+	// DeletionLeafRecords is how many records the deletion check may list
+	// per missing record to spare the count requests that would narrow the
+	// range further (default DefaultDeletionLeafRecords; see deletions.go).
+	DeletionLeafRecords int
 }
 
 // Stats describes one pass. The entity counts are records written.
@@ -101,13 +105,17 @@ type Stats struct {
 	PaymentMethods int
 	Deleted        int
 	Checked        int // records the deletion check listed to tell which ids are gone
+	Transactions   int // ledger transactions listed to find balances that moved
+	CheckRequests  int // requests of the deletion check (in Requests)
+	Counts         int // of which count requests (HEAD, no records)
 	Requests       int // list, count and get requests made (not counting retries)
 	Duration       time.Duration
 }
 
-// Records is the number of records written by the pass.
+// Records is the number of records fetched from Splynx by the pass: those
+// written, those the deletion check listed and the ledger transactions read.
 func (s Stats) Records() int {
-	return s.Customers + s.Billing + s.Invoices + s.Proformas + s.PaymentMethods + s.Checked
+	return s.Customers + s.Billing + s.Invoices + s.Proformas + s.PaymentMethods + s.Checked + s.Transactions
 }
 
 // Engine runs mirror passes. Passes of one Engine never overlap.
@@ -166,6 +174,9 @@ func New(db *store.DB, c *splynx.Client, opts Options) *Engine {
 	if opts.HistoryMonths <= 0 {
 		opts.HistoryMonths = DefaultHistoryMonths
 	}
+	if opts.DeletionLeafRecords <= 0 {
+		opts.DeletionLeafRecords = DefaultDeletionLeafRecords
+	}
 	e := &Engine{db: db, c: c, opts: opts, log: opts.Logger.Named("mirror"), clk: opts.Clock}
 	e.history.Store(int32(opts.HistoryMonths))
 	return e
@@ -198,6 +209,8 @@ func (e *Engine) RunOnce(ctx context.Context) (Stats, error) {
 	ds, err := e.CheckDeletions(ctx)
 	st.Deleted += ds.Deleted
 	st.Checked += ds.Listed
+	st.Counts += ds.Counts
+	st.CheckRequests += ds.Requests
 	st.Requests += ds.Requests
 	if errors.Is(err, ErrRangeSearch) {
 		e.noRangeCount.Store(true)

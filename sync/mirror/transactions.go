@@ -61,6 +61,7 @@ func (e *Engine) changedBalances(p *pass, cur store.Cursor) error {
 	}
 	err := keyset(p, e.c.ListTransactions, nil, cur.LastID, "id", func(t splynx.Transaction) int64 { return int64(t.ID) },
 		func(t splynx.Transaction) error {
+			p.transactions.Add(1)
 			p.touch(int64(t.CustomerID))
 			p.touchMu.Lock()
 			p.marks.transaction = max(p.marks.transaction, int64(t.ID))
