@@ -3,6 +3,7 @@ package mirror_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -252,6 +253,64 @@ func TestBillingListRefusedReadsWantedCustomersOnly(t *testing.T) {
 	sb, _ := e.sim.Billing(5)
 	if b, err := e.db.GetBilling(ctx, 5); err != nil || b.Deposit != sb.Deposit {
 		t.Fatalf("customer 5 billing read on demand: %+v, %v; Splynx %+v", b, err, sb)
+	}
+	compare(t, e)
+}
+
+// With the billing list refused, a full pass reads at most as many billing
+// records one by one as it listed pages (the least recently read first),
+// keeps the rows it did not read this time, and a later pass reads them.
+func TestBillingListRefusedFullPassIsBounded(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, splynxsim.Options{RefuseBillingList: true}, rangeSeed, mirror.Options{PageSize: 500})
+	if _, err := e.eng.Full(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for id := int64(1); id <= 60; id++ {
+		if _, err := e.db.SaveMethod(ctx, store.SavedMethodRow{CustomerID: id, Kind: "card", Token: "tok",
+			Mask: "4111…1111", Status: "active"}, e.clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gets := func() int {
+		n := 0
+		for _, r := range e.sim.Requests() {
+			if r.Method == http.MethodGet && strings.HasPrefix(r.Path, "admin/customers/customer-billing/") {
+				n++
+			}
+		}
+		return n
+	}
+	if _, err := e.eng.Full(ctx); err != nil { // every saver is new: all read
+		t.Fatal(err)
+	}
+	if c, _ := e.db.Counts(ctx); c.Billing != 60 {
+		t.Fatalf("%d billing rows after the savers' first pass, want 60", c.Billing)
+	}
+	read := map[int64]bool{}
+	for pass := 1; len(read) < 60; pass++ {
+		if pass > 20 {
+			t.Fatalf("after 20 passes %d of 60 billing rows re-read", len(read))
+		}
+		e.sim.ResetRequests()
+		st, err := e.eng.Full(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listing := st.Requests - gets()
+		if g := gets(); g == 0 || g > listing {
+			t.Fatalf("pass %d: %d billing GETs beside %d other requests; want some, at most as many", pass, g, listing)
+		}
+		for _, r := range e.sim.Requests() {
+			if id, ok := strings.CutPrefix(r.Path, "admin/customers/customer-billing/"); ok && r.Method == http.MethodGet {
+				var n int64
+				fmt.Sscan(id, &n)
+				read[n] = true
+			}
+		}
+		if c, _ := e.db.Counts(ctx); c.Billing != 60 {
+			t.Fatalf("pass %d: %d billing rows, want the 60 savers' kept", pass, c.Billing)
+		}
 	}
 	compare(t, e)
 }

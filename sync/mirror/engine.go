@@ -304,7 +304,13 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 			if err := e.checkMassDelete(ctx, tx, t, gen); err != nil && !partial {
 				return err
 			}
-			n, err := store.DeleteStale(ctx, tx, t, gen)
+			deleteStale := store.DeleteStale
+			if partial {
+				deleteStale = func(ctx context.Context, tx *sql.Tx, _ string, gen int64) (int, error) {
+					return store.DeleteUnwantedBilling(ctx, tx, gen)
+				}
+			}
+			n, err := deleteStale(ctx, tx, t, gen)
 			if err != nil {
 				return err
 			}
@@ -746,42 +752,32 @@ func (e *Engine) listAllBilling(p *pass) error {
 	return nil // wantedBilling reads it once the documents are in
 }
 
-// wantedBilling reads, one GET per customer, the billing of the customers
-// this full pass has seen that have an active saved payment method
-// (store.BillingWanted). The charge path re-reads a balance before
-// charging, and RefreshBilling reads any other customer's on demand (a
-// charge candidate, a page being viewed).
+// wantedBilling reads, one GET per customer, billing records the full pass
+// needs when Splynx will not list them: those of customers with an active
+// saved payment method the mirror has no row for, then the least recently
+// read of the other such customers, together no more than the pages this
+// pass has listed (so the pass asks at most twice its listing's requests;
+// a week's pass refreshes the next batch). Rows not read stay: incremental
+// passes re-read a customer whose ledger moved, the charge path re-reads a
+// balance before charging, and RefreshMissingBilling reads any other
+// customer's on demand (a charge plan, a page being viewed).
 func (e *Engine) wantedBilling(p *pass) error {
-	ids := make(chan int64, 2*e.opts.BillingConcurrency)
-	go func() {
-		defer close(ids)
-		var after int64
-		for {
-			all, err := e.db.CustomerIDs(p.ctx, after, p.gen, 1000)
-			if err == nil && len(all) > 0 {
-				after = all[len(all)-1]
-			}
-			var page []int64
-			if err == nil {
-				page, err = e.db.BillingWanted(p.ctx, all, false)
-			}
-			if err != nil {
-				p.fail(fmt.Errorf("billing: %w", err))
-				return
-			}
-			for _, id := range page {
-				select {
-				case ids <- id:
-				case <-p.ctx.Done():
-					return
-				}
-			}
-			if len(all) < 1000 {
-				return
-			}
-		}
-	}()
-	return e.getBilling(p, ids)
+	budget := int(p.requests.Load())
+	ids, err := e.db.BillingMissing(p.ctx, 10000)
+	if err == nil && len(ids) < budget {
+		var more []int64
+		more, err = e.db.BillingStalest(p.ctx, p.gen, budget-len(ids))
+		ids = append(ids, more...)
+	}
+	if err != nil {
+		return fmt.Errorf("billing: %w", err)
+	}
+	ch := make(chan int64, len(ids))
+	for _, id := range ids {
+		ch <- id
+	}
+	close(ch)
+	return e.getBilling(p, ch)
 }
 
 // refreshBilling re-reads the billing records of the customers an
