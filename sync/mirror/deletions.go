@@ -32,6 +32,11 @@ const maxFanOut = 16
 // DefaultDeletionLeafRecords is Options.DeletionLeafRecords' default.
 const DefaultDeletionLeafRecords = 24
 
+// DefaultDeletionListShare is Options.DeletionListShare's default: the
+// steady-state target is 3% of a full pass's records a day, the incremental
+// pass takes about half of it at 1% churn.
+const DefaultDeletionListShare = 0.01
+
 func abs(n int) int { return max(n, -n) }
 
 // parallel runs fn(0..n-1), four at a time (Splynx's own request limits
@@ -159,24 +164,53 @@ func (e *Engine) CheckDeletions(ctx context.Context) (DeletionStats, error) {
 			defer bmu.Unlock()
 			return b.add(put)
 		}
+		// First each window's whole count: the differences say how many
+		// records are gone in all, and so how many records the check may
+		// list per missing one within its share of the mirror.
+		var ws []*window
 		cut := e.cutoff()
 		for _, ent := range e.rangeEntities() {
 			// Documents: both sides of the history window, each compared
 			// on its own (older ones are mirrored only unpaid or pending).
-			windows := []string{">=" + cut, "<" + cut}
+			froms := []string{">=" + cut, "<" + cut}
 			if ent.table == "customers" {
-				windows = []string{""}
+				froms = []string{""}
 			}
-			for _, w := range windows {
-				ids, counts, listed, err := e.rangeDeletions(p, add, ent, w)
-				mu.Lock()
-				st.Counts += counts
-				st.Listed += listed
-				gone[ent.table] = append(gone[ent.table], ids...)
-				mu.Unlock()
+			for _, from := range froms {
+				w, err := e.newWindow(p, ent, from)
 				if err != nil {
 					return fmt.Errorf("%s: %w", ent.table, err)
 				}
+				if w != nil {
+					ws = append(ws, w)
+				}
+			}
+		}
+		if err := parallel(len(ws), func(k int) error {
+			n, err := ws[k].count(ws[k].lo, ws[k].hi)
+			ws[k].theirs = n
+			return err
+		}); err != nil {
+			return err
+		}
+		rows, missing := 0, 0
+		for _, w := range ws {
+			rows += len(w.ids)
+			missing += abs(len(w.ids) - w.theirs)
+		}
+		leaf := e.opts.DeletionLeafRecords
+		if missing > 0 {
+			leaf = max(leaf, int(e.opts.DeletionListShare*float64(rows))/missing)
+		}
+		for _, w := range ws {
+			ids, err := e.rangeDeletions(p, add, w, leaf)
+			mu.Lock()
+			st.Counts += w.counts
+			st.Listed += w.listed
+			gone[w.ent.table] = append(gone[w.ent.table], ids...)
+			mu.Unlock()
+			if err != nil {
+				return fmt.Errorf("%s: %w", w.ent.table, err)
 			}
 		}
 		return b.flush()
@@ -230,22 +264,39 @@ func (e *Engine) CheckDeletions(ctx context.Context) (DeletionStats, error) {
 	return st, nil
 }
 
-// rangeDeletions returns the mirror ids of one entity that Splynx no longer
-// has (or, before the history window, no longer has unpaid or pending),
-// with the number of count requests and of records listed. from is a side
-// of the history window for documents (see store's since), "" for all.
-//
-// The mirror's ids of the window are read once; a span is a run of them
-// with the Splynx id range that covers it (gaps included, so the parts of
-// a span cover it exactly and the last part's count follows from the
-// others'). A span whose counts differ by d is split into min(d+1, 16)
-// parts of equal mirror rows, their counts asked side by side, until it
-// holds at most leafRecords×d rows (at least leafRows, at most a page):
-// then listing it costs one request and a few records per missing one,
-// where halving further would cost a count request per halving.
-func (e *Engine) rangeDeletions(p *pass, add func(func(*batch)) error, ent rangeEntity, from string) (gone []int64, counts, listed int, err error) {
+// window is one entity's mirror rows on one side of the history window
+// (from, see store's since; "" for all), with the Splynx id range that
+// covers them.
+type window struct {
+	ent            rangeEntity
+	ids            []int64
+	lo, hi         int64
+	theirs         int // Splynx's count of the whole range
+	within         func(lo, hi int64) []splynx.Cond
+	count          func(lo, hi int64) (int, error)
+	mu             sync.Mutex // guards counts, listed
+	counts, listed int
+}
+
+// newWindow reads the mirror's ids of a window (nil when it has none: it
+// has nothing to lose; ids above them are new records, the incremental
+// pass's business).
+func (e *Engine) newWindow(p *pass, ent rangeEntity, from string) (*window, error) {
 	ctx := p.ctx
-	within := func(lo, hi int64) []splynx.Cond {
+	lo, err := e.db.MinID(ctx, ent.table)
+	if err != nil || lo == 0 {
+		return nil, err
+	}
+	hi, err := e.db.MaxID(ctx, ent.table)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := e.db.IDsInRange(ctx, ent.table, lo, hi, from)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	w := &window{ent: ent, ids: ids, lo: lo, hi: hi}
+	w.within = func(lo, hi int64) []splynx.Cond {
 		c := []splynx.Cond{splynx.Between("id", strconv.FormatInt(lo, 10), strconv.FormatInt(hi, 10))}
 		if date, ok := strings.CutPrefix(from, "<"); ok {
 			c = append(c, splynx.Where("date_created", "<", date), splynx.In("status", "not_paid", "pending"))
@@ -254,30 +305,35 @@ func (e *Engine) rangeDeletions(p *pass, add func(func(*batch)) error, ent range
 		}
 		return c
 	}
-	lo, err := e.db.MinID(ctx, ent.table)
-	if err != nil || lo == 0 {
-		return nil, 0, 0, err
-	}
-	hi, err := e.db.MaxID(ctx, ent.table)
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	ids, err := e.db.IDsInRange(ctx, ent.table, lo, hi, from)
-	if err != nil || len(ids) == 0 {
-		return nil, 0, 0, err // a window side with no rows in the mirror has nothing to lose
-	}
-	var mu sync.Mutex // guards gone, counts, listed
-	count := func(lo, hi int64) (int, error) {
-		mu.Lock()
-		counts++
-		mu.Unlock()
+	w.count = func(lo, hi int64) (int, error) {
+		w.mu.Lock()
+		w.counts++
+		w.mu.Unlock()
 		p.requests.Add(1)
-		n, err := ent.count(ctx, splynx.Search{Main: within(lo, hi)})
+		n, err := ent.count(ctx, splynx.Search{Main: w.within(lo, hi)})
 		if err != nil && rangeRefused(err) {
 			return 0, fmt.Errorf("%w: %w", ErrRangeSearch, err)
 		}
 		return n, err
 	}
+	return w, nil
+}
+
+// rangeDeletions returns the mirror ids of a window that Splynx no longer
+// has (or, before the history window, no longer has unpaid or pending),
+// given Splynx's count of the whole (w.theirs).
+//
+// A span is a run of the window's ids with the Splynx id range that covers
+// it (gaps included, so the parts of a span cover it exactly and the last
+// part's count follows from the others'). A span whose counts differ by d
+// is split into min(d+1, 16) parts of equal mirror rows, their counts asked
+// side by side, until it holds at most leafRecords×d rows (at least
+// leafRows, at most a page): then listing it costs one request and a few
+// records per missing one, where halving further would cost a count
+// request per halving.
+func (e *Engine) rangeDeletions(p *pass, add func(func(*batch)) error, w *window, leafRecords int) (gone []int64, err error) {
+	ids, count, ent, within := w.ids, w.count, w.ent, w.within
+	var mu sync.Mutex // guards gone
 	type span struct {
 		i, j   int   // ids[i:j] are the mirror's rows of the span
 		lo, hi int64 // the Splynx id range counted
@@ -285,8 +341,7 @@ func (e *Engine) rangeDeletions(p *pass, add func(func(*batch)) error, ent range
 		last   bool  // the last part of a split: its count follows from the others'
 	}
 	type group struct{ first, end, theirs int } // the parts level[first:end] of a span Splynx counts theirs in
-	leafRecords := e.opts.DeletionLeafRecords
-	level := []span{{0, len(ids), lo, hi, -1, false}}
+	level := []span{{0, len(ids), w.lo, w.hi, w.theirs, false}}
 	var groups []group
 	for len(level) > 0 {
 		// Ask the counts this level lacks, side by side. The last part of a
@@ -306,7 +361,7 @@ func (e *Engine) rangeDeletions(p *pass, add func(func(*batch)) error, ent range
 			})
 		}
 		if err := ask(func(s *span) bool { return s.theirs < 0 && !s.last }); err != nil {
-			return nil, counts, listed, err
+			return nil, err
 		}
 		for _, g := range groups {
 			rest := g.theirs
@@ -316,7 +371,7 @@ func (e *Engine) rangeDeletions(p *pass, add func(func(*batch)) error, ent range
 			level[g.end-1].theirs = max(rest, 0)
 		}
 		if err := ask(func(s *span) bool { return s.last && s.theirs == 0 }); err != nil {
-			return nil, counts, listed, err
+			return nil, err
 		}
 		var next, leaves []span
 		groups = groups[:0]
@@ -356,9 +411,11 @@ func (e *Engine) rangeDeletions(p *pass, add func(func(*batch)) error, ent range
 			for _, id := range theirs {
 				have[id] = true
 			}
+			w.mu.Lock()
+			w.listed += len(theirs)
+			w.mu.Unlock()
 			mu.Lock()
 			defer mu.Unlock()
-			listed += len(theirs)
 			for _, id := range ids[s.i:s.j] {
 				if !have[id] {
 					gone = append(gone, id)
@@ -367,12 +424,12 @@ func (e *Engine) rangeDeletions(p *pass, add func(func(*batch)) error, ent range
 			return nil
 		})
 		if err != nil {
-			return nil, counts, listed, err
+			return nil, err
 		}
 		level = next
 	}
 	slices.Sort(gone)
-	return gone, counts, listed, nil
+	return gone, nil
 }
 
 // rangeRefused reports an answer meaning Splynx will not count by id range

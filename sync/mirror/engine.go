@@ -93,6 +93,11 @@ type Options struct {
 	// per missing record to spare the count requests that would narrow the
 	// range further (default DefaultDeletionLeafRecords; see deletions.go).
 	DeletionLeafRecords int
+	// DeletionListShare is the share of the mirror's rows the deletion
+	// check may list in all to tell which ids are gone (default
+	// DefaultDeletionListShare): with few deletions a range is listed
+	// sooner, sparing count requests.
+	DeletionListShare float64
 }
 
 // Stats describes one pass. The entity counts are records written.
@@ -176,6 +181,9 @@ func New(db *store.DB, c *splynx.Client, opts Options) *Engine {
 	}
 	if opts.DeletionLeafRecords <= 0 {
 		opts.DeletionLeafRecords = DefaultDeletionLeafRecords
+	}
+	if opts.DeletionListShare <= 0 {
+		opts.DeletionListShare = DefaultDeletionListShare
 	}
 	e := &Engine{db: db, c: c, opts: opts, log: opts.Logger.Named("mirror"), clk: opts.Clock}
 	e.history.Store(int32(opts.HistoryMonths))
@@ -757,13 +765,19 @@ func (e *Engine) listAllBilling(p *pass) error {
 // saved payment method the mirror has no row for, then the least recently
 // read of the other such customers, together no more than the pages this
 // pass has listed (so the pass asks at most twice its listing's requests;
-// a week's pass refreshes the next batch). Rows not read stay: incremental
+// the next pass reads the next batch, and incremental passes read savers
+// still missing). Rows not read stay: incremental
 // passes re-read a customer whose ledger moved, the charge path re-reads a
 // balance before charging, and RefreshMissingBilling reads any other
 // customer's on demand (a charge plan, a page being viewed).
 func (e *Engine) wantedBilling(p *pass) error {
-	budget := int(p.requests.Load())
-	ids, err := e.db.BillingMissing(p.ctx, 10000)
+	// The listing's pages: each listing's full pages and its last one.
+	pages := int(p.customers.Load()+p.invoices.Load()+p.proformas.Load())/e.opts.PageSize + 3
+	budget := 2*pages - int(p.requests.Load()) - 2 // the re-check of unseen rows may follow
+	if budget <= 0 {
+		return nil
+	}
+	ids, err := e.db.BillingMissing(p.ctx, budget)
 	if err == nil && len(ids) < budget {
 		var more []int64
 		more, err = e.db.BillingStalest(p.ctx, p.gen, budget-len(ids))
@@ -873,8 +887,11 @@ func (e *Engine) refreshBilling(p *pass, listed <-chan struct{}) error {
 	}
 	ids, err := e.db.BillingWanted(p.ctx, p.touchedIDs(), true)
 	if err == nil {
+		// Savers whose row the mirror lacks, a bounded batch per pass (a
+		// backlog after the first sync drains over a few passes; a charge
+		// plan reads the rest it needs at once: RefreshMissingBilling).
 		var missing []int64
-		missing, err = e.db.BillingMissing(p.ctx, 10000)
+		missing, err = e.db.BillingMissing(p.ctx, missingPerPass)
 		ids = append(ids, missing...)
 	}
 	if err != nil {
@@ -887,6 +904,10 @@ func (e *Engine) refreshBilling(p *pass, listed <-chan struct{}) error {
 	close(ch)
 	return e.getBilling(p, ch)
 }
+
+// missingPerPass bounds the billing records of savers without a row an
+// incremental pass reads one by one (billing list refused).
+const missingPerPass = 100
 
 // billingChunk lists the billing records of some customers into b.
 func (e *Engine) billingChunk(p *pass, b *batcher, bmu *sync.Mutex, part []int64) error {
