@@ -38,9 +38,10 @@ func init() { register("steady", runSteady) }
 // designs and left out.
 type steady struct {
 	customers, invoices, proformas, days int
-	churn                                float64
+	churn, deleted                       float64
 	hard                                 bool
 	leaf                                 int
+	share                                float64
 	onlyRefused, runWeekly               bool
 	savers                               float64
 }
@@ -56,8 +57,10 @@ func runSteady(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&s.proformas, "proformas", 0, "proformas in the simulator (0: invoices/20)")
 	fs.IntVar(&s.days, "days", 30, "simulated days")
 	fs.Float64Var(&s.churn, "churn", 1, "percent of records changed per day (a fifth of them deletions, a fifth of the customers' balance-only moves)")
+	fs.Float64Var(&s.deleted, "deleted", 0.2, "share of the changes that are deletions")
 	fs.BoolVar(&s.hard, "hard-deletes", false, "invoice deletions remove the row (as for customers and proformas) instead of Splynx's status \"deleted\"")
 	fs.IntVar(&s.leaf, "leaf", 0, "records the deletion check may list per missing record (0: the engine's default)")
+	fs.Float64Var(&s.share, "list-share", 0, "share of the mirror's rows the deletion check may list (0: the engine's default)")
 	fs.BoolVar(&s.onlyRefused, "refused-only", false, "run only the billing-list-refused part")
 	fs.BoolVar(&s.runWeekly, "run-weekly", true, "run the new design's weekly full passes (false: count them as today's daily pass, which they are, and save their time)")
 	fs.Float64Var(&s.savers, "savers", 20, "percent of customers with an active saved payment method")
@@ -72,8 +75,8 @@ func runSteady(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	fmt.Fprintf(stdout, "steady state: %d customers, %d invoices, %d proformas; %.1f%% of the records change a day: a fifth deleted (invoices %s), customers' balances moved by ledger entries alone\n",
-		s.customers, s.invoices, s.proformas, s.churn, map[bool]string{true: "rows removed", false: "status \"deleted\", as Splynx does"}[s.hard])
+	fmt.Fprintf(stdout, "steady state: %d customers, %d invoices, %d proformas; %.1f%% of the records change a day: %.0f%% of them deleted (invoices %s), a fifth of the customers' changes balance moves by ledger entries alone\n",
+		s.customers, s.invoices, s.proformas, s.churn, 100*s.deleted, map[bool]string{true: "rows removed", false: "status \"deleted\", as Splynx does"}[s.hard])
 	if !s.onlyRefused {
 		if err := s.served(ctx, tmp, stdout); err != nil {
 			return err
@@ -119,7 +122,8 @@ func (s *steady) newWorld(ctx context.Context, dir string, simOpts splynxsim.Opt
 			}
 		}
 	}
-	opts := mirror.Options{Clock: clk, Logger: zap.NewNop(), PageSize: pageSize, DeletionLeafRecords: s.leaf}
+	opts := mirror.Options{Clock: clk, Logger: zap.NewNop(), PageSize: pageSize, DeletionLeafRecords: s.leaf,
+		DeletionListShare: s.share}
 	if !s.runWeekly {
 		opts.FullEvery = 1000 * 24 * time.Hour
 	}
@@ -313,12 +317,13 @@ func (s *steady) churnDay(sim *splynxsim.Sim, rng *rand.Rand) {
 			ops = append(ops, op)
 		}
 	}
-	do(n(c.Customers, 0.6), func() { sim.UpdateCustomer(pick(maxC), func(x *splynxsim.Customer) { x.Name += "." }) })
+	del := s.deleted
+	do(n(c.Customers, 0.8-del), func() { sim.UpdateCustomer(pick(maxC), func(x *splynxsim.Customer) { x.Name += "." }) })
 	do(n(c.Customers, 0.2), func() {
 		sim.AdjustBalance(pick(maxC), money.Amount(100+rng.Int64N(5000)), "balance correction")
 	})
-	do(n(c.Customers, 0.2), func() { sim.DeleteCustomer(pick(maxC)) })
-	do(n(c.Invoices, 0.5), func() {
+	do(n(c.Customers, del), func() { sim.DeleteCustomer(pick(maxC)) })
+	do(n(c.Invoices, 0.7-del), func() {
 		sim.UpdateInvoice(pick(maxI), func(v *splynxsim.Invoice) {
 			if v.Status == "not_paid" {
 				v.Status, v.Due = "paid", 0
@@ -330,7 +335,7 @@ func (s *steady) churnDay(sim *splynxsim.Sim, rng *rand.Rand) {
 	do(n(c.Invoices, 0.3), func() {
 		sim.AddInvoice(splynxsim.Invoice{CustomerID: pick(maxC), Total: money.Amount(1000 + rng.Int64N(9000))})
 	})
-	do(n(c.Invoices, 0.2), func() {
+	do(n(c.Invoices, del), func() {
 		if s.hard {
 			sim.PurgeInvoice(pick(maxI))
 			return
@@ -343,8 +348,8 @@ func (s *steady) churnDay(sim *splynxsim.Sim, rng *rand.Rand) {
 			}
 		}
 	})
-	do(n(c.Proformas, 0.8), func() { sim.UpdateProforma(pick(maxP), func(v *splynxsim.Proforma) { v.Note += "." }) })
-	do(n(c.Proformas, 0.2), func() { sim.PurgeProforma(pick(maxP)) })
+	do(n(c.Proformas, 1-del), func() { sim.UpdateProforma(pick(maxP), func(v *splynxsim.Proforma) { v.Note += "." }) })
+	do(n(c.Proformas, del), func() { sim.PurgeProforma(pick(maxP)) })
 	rng.Shuffle(len(ops), func(i, j int) { ops[i], ops[j] = ops[j], ops[i] })
 	step := 24 * time.Hour / time.Duration(len(ops)+1)
 	for _, op := range ops {

@@ -94,10 +94,16 @@ type Options struct {
 	// range further (default DefaultDeletionLeafRecords; see deletions.go).
 	DeletionLeafRecords int
 	// DeletionListShare is the share of the mirror's rows the deletion
-	// check may list in all to tell which ids are gone (default
+	// check may always list in all to tell which ids are gone (default
 	// DefaultDeletionListShare): with few deletions a range is listed
 	// sooner, sparing count requests.
 	DeletionListShare float64
+	// DailyRecordShare is the share of a full pass's records the
+	// incremental passes and the deletion check should fetch a day
+	// (default DefaultDailyRecordShare): the check may list what the
+	// incremental passes since the last check left of it, if more than
+	// DeletionListShare.
+	DailyRecordShare float64
 }
 
 // Stats describes one pass. The entity counts are records written.
@@ -136,6 +142,7 @@ type Engine struct {
 	noRangeCount   atomic.Bool // Splynx refuses HEAD counts by id range
 	noTransactions atomic.Bool // the API key cannot list ledger transactions
 	history        atomic.Int32
+	spent          atomic.Int64 // records the incremental passes fetched since the last deletion check
 }
 
 // New returns an engine that mirrors what c can read into db.
@@ -184,6 +191,9 @@ func New(db *store.DB, c *splynx.Client, opts Options) *Engine {
 	}
 	if opts.DeletionListShare <= 0 {
 		opts.DeletionListShare = DefaultDeletionListShare
+	}
+	if opts.DailyRecordShare <= 0 {
+		opts.DailyRecordShare = DefaultDailyRecordShare
 	}
 	e := &Engine{db: db, c: c, opts: opts, log: opts.Logger.Named("mirror"), clk: opts.Clock}
 	e.history.Store(int32(opts.HistoryMonths))
@@ -477,6 +487,7 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return st, fmt.Errorf("mirror: incremental pass: finish: %w", err)
 	}
+	e.spent.Add(int64(st.Records()))
 	log.Info("mirror pass done", append(statsFields(st, nil), zap.Duration("listing", listedIn))...)
 	return st, nil
 }
