@@ -312,3 +312,52 @@ func TestBillingListRefusedFullPassIsBounded(t *testing.T) {
 	}
 	compare(t, e)
 }
+
+// A page showing a balance reads the billing record of a customer the
+// mirror has none for (billing list refused, no saved method) from Splynx,
+// once; without a Splynx client it reports the row missing.
+func TestBillingReadOnDemand(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, splynxsim.Options{RefuseBillingList: true}, smallSeed, mirror.Options{PageSize: 100})
+	if _, err := e.eng.Full(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mirror.Billing(ctx, e.db, nil, mirror.Options{}, 9); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("no client: %v, want ErrNotFound", err)
+	}
+	e.sim.ResetRequests()
+	sb, _ := e.sim.Billing(9)
+	for range 2 {
+		b, err := mirror.Billing(ctx, e.db, e.client, mirror.Options{Clock: e.clk}, 9)
+		if err != nil || b.Deposit != sb.Deposit || b.CustomerID != 9 {
+			t.Fatalf("billing of customer 9: %+v, %v; Splynx %+v", b, err, sb)
+		}
+	}
+	if n := len(e.sim.Requests()); n != 1 {
+		t.Fatalf("%d requests to Splynx, want 1 (then the mirror's row)", n)
+	}
+}
+
+// One record gone from a range costs a few count requests and one short
+// listing, not a listing of the range: the check narrows the range to what
+// the day's record budget allows first (2.5% of a full pass, none spent).
+func TestDeletionCheckNarrowsBeforeListing(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, splynxsim.Options{}, rangeSeed, mirror.Options{PageSize: 500})
+	full, err := e.eng.Full(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sim.PurgeInvoice(1717)
+	ds, err := e.eng.CheckDeletions(ctx)
+	if err != nil || ds.Deleted != 1 {
+		t.Fatalf("%+v, %v; want 1 deleted", ds, err)
+	}
+	// 3,000 invoices narrowed to ~95 rows: 5 halvings, plus a count per
+	// other entity.
+	budget := int(mirror.DefaultDailyRecordShare * float64(full.Records()))
+	if ds.Listed > budget || ds.Listed < 10 || ds.Counts > 10 || ds.Requests != ds.Counts+1 {
+		t.Fatalf("deletion check %+v: want ≤ %d records listed in one request after ≤ 10 counts", ds, budget)
+	}
+	compare(t, e)
+}
