@@ -542,8 +542,11 @@ func (p *portal) refillData(r *http.Request, b *backend, v visitor) refillData {
 		d.Type = d.Method.Kind
 	}
 	// A Splynx that refuses the billing list leaves the mirror without the
-	// balance of a customer with no saved method: read it now.
-	if bl, err := mirror.Billing(r.Context(), b.db, b.sp, mirror.Options{}, v.CustomerID); err == nil {
+	// balance of a customer with no saved method: read it now (briefly: the
+	// page shows no balance rather than wait on a slow Splynx).
+	bctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if bl, err := mirror.Billing(bctx, b.db, b.sp, mirror.Options{}, v.CustomerID); err == nil {
 		if bl.Deposit < 0 {
 			d.Balance = "You owe " + (-bl.Deposit).String()
 		} else {
