@@ -93,6 +93,10 @@ type world struct {
 	eng *mirror.Engine
 	clk *clock.Fake
 	rng *rand.Rand
+	// churnTime and syncTime are the wall time spent changing the
+	// simulator and in RunOnce over synced days.
+	churnTime, syncTime time.Duration
+	synced              int
 }
 
 func (s *steady) newWorld(ctx context.Context, dir string, simOpts splynxsim.Options) (*world, error) {
@@ -140,9 +144,15 @@ func (w *world) close() {
 // sync (RunOnce: an incremental pass and the deletion check, or the weekly
 // full pass).
 func (s *steady) day(ctx context.Context, w *world) (mirror.Stats, error) {
+	t0 := time.Now()
 	s.churnDay(w.sim, w.rng) // a day on the simulator's clock
+	t1 := time.Now()
 	w.clk.Advance(24 * time.Hour)
-	return w.eng.RunOnce(ctx)
+	st, err := w.eng.RunOnce(ctx)
+	w.churnTime += t1.Sub(t0)
+	w.syncTime += time.Since(t1)
+	w.synced++
+	return st, err
 }
 
 // fullPass is what a full pass of the simulator's records fetches and
@@ -240,6 +250,8 @@ func (s *steady) served(ctx context.Context, tmp string, out io.Writer) error {
 		fmt.Fprintf(out, "days without a full pass: %.0f records a day on average (%.2f%% of a full pass's %d; worst day %d: %.2f%%); a full pass asks %d requests\n",
 			float64(steadyRec)/float64(steadyDays), 100*float64(steadyRec)/float64(steadyDays)/float64(tRec), tRec, worst, worstPct, tReq)
 	}
+	fmt.Fprintf(out, "wall time a day: the daily sync %s (the weekly full passes included when run), the simulated churn %s\n",
+		(w.syncTime / time.Duration(w.synced)).Round(10*time.Millisecond), (w.churnTime / time.Duration(w.synced)).Round(10*time.Millisecond))
 	diffs, err := checkMirror(ctx, w)
 	if err != nil {
 		return err
