@@ -367,6 +367,7 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 		log.Warn("mirror pass failed at the end; nothing deleted", statsFields(st, err)...)
 		return st, fmt.Errorf("mirror: full pass: finish: %w", err)
 	}
+	e.spent.Store(0) // a full pass has found every deletion: the next check starts a new day's budget
 	log.Info("mirror pass done", statsFields(st, nil)...)
 	return st, nil
 }
