@@ -27,6 +27,7 @@ import (
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
+	"github.com/splynx-pay/splynx-pay/sync/mirror"
 )
 
 // doc is an invoice or proforma as the pages show it.
@@ -552,7 +553,12 @@ func (p *portal) refillData(r *http.Request, b *backend, v visitor) refillData {
 	if d.Method != nil {
 		d.Type = d.Method.Kind
 	}
-	if bl, err := b.db.GetBilling(r.Context(), v.CustomerID); err == nil {
+	// A Splynx that refuses the billing list leaves the mirror without the
+	// balance of a customer with no saved method: read it now (briefly: the
+	// page shows no balance rather than wait on a slow Splynx).
+	bctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if bl, err := mirror.Billing(bctx, b.db, b.sp, mirror.Options{}, v.CustomerID); err == nil {
 		if bl.Deposit < 0 {
 			d.Balance = "You owe " + (-bl.Deposit).String()
 		} else {

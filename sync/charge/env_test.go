@@ -86,6 +86,12 @@ func bothModes(t *testing.T, f func(t *testing.T)) {
 
 func newEnv(t *testing.T, kind string) *env {
 	t.Helper()
+	return newEnvSim(t, kind, splynxsim.Options{})
+}
+
+// newEnvSim is newEnv with the simulated Splynx's options.
+func newEnvSim(t *testing.T, kind string, simOpts splynxsim.Options) *env {
+	t.Helper()
 	addon := config.IntegraPay
 	if kind == gwIPpay {
 		addon = config.IPpay
@@ -94,8 +100,8 @@ func newEnv(t *testing.T, kind string) *env {
 		APIKey: apiKey, APISecret: apiSecret,
 		PaymentMethods: []splynxsim.PaymentMethod{{ID: 1, Name: "Cash", IsActive: true},
 			{ID: methodBank, Name: "Bank transfer", IsActive: true}, {ID: methodCard, Name: "Credit card", IsActive: true}},
-		IPpaySim:      ippaysim.Options{ACHSettleDays: settleDays},
-		ServerClients: true, SplynxTimeout: 5 * time.Second,
+		IPpaySim:  ippaysim.Options{ACHSettleDays: settleDays},
+		SplynxSim: simOpts, ServerClients: true, SplynxTimeout: 5 * time.Second,
 		SplynxOptions:  []splynx.Option{splynx.WithRetryWait(time.Millisecond, 5*time.Millisecond)},
 		GatewayTimeout: 2 * time.Second, GatewayOperator: "charge-test",
 		DBPath: filepath.Join(t.TempDir(), "pay.db")})

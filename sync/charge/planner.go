@@ -8,7 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/splynx-pay/splynx-pay/store"
+	"github.com/splynx-pay/splynx-pay/sync/mirror"
 )
 
 // Modes of a charge run.
@@ -184,6 +187,7 @@ func (e *Engine) plan(ctx context.Context, f Filters) (items, skipped []Item, er
 	if err := f.validate(); err != nil {
 		return nil, nil, err
 	}
+	e.refreshMissingBilling(ctx, f)
 	var rows []Item
 	var extra []rowExtra
 	switch f.Mode {
@@ -210,6 +214,26 @@ func (e *Engine) plan(ctx context.Context, f Filters) (items, skipped []Item, er
 		}
 	}
 	return items, skipped, nil
+}
+
+// refreshMissingBilling reads from Splynx the billing records a plan needs
+// and the mirror lacks (a Splynx that refuses the billing list leaves the
+// mirror billing only for customers with a saved method): every customer
+// with an active saved method, and the customer a plan is narrowed to. A
+// failure is logged and the plan goes on with what the mirror holds; the
+// run re-reads each balance and invoice from Splynx before charging.
+func (e *Engine) refreshMissingBilling(ctx context.Context, f Filters) {
+	if e.sp == nil {
+		return
+	}
+	var ids []int64
+	if f.CustomerID != 0 {
+		ids = append(ids, f.CustomerID)
+	}
+	eng := mirror.New(e.db, e.sp, mirror.Options{Clock: e.clk, Logger: e.opts.Logger})
+	if err := eng.RefreshMissingBilling(ctx, ids...); err != nil {
+		e.log.Warn("could not read billing records the mirror lacks; planning with the mirror as it is", zap.Error(err))
+	}
 }
 
 type rowExtra struct {

@@ -3,6 +3,7 @@ package mirror_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -85,9 +86,9 @@ func TestDeletionCheckFindsDeletionsByCounts(t *testing.T) {
 			t.Fatalf("deletion check listed %s in full (%d requests)", p, n)
 		}
 	}
-	// A few records per affected leaf range, far from the 3,500 a listing reads.
-	if ds.Listed > 20*(leafBound()) {
-		t.Fatalf("deletion check fetched %d records", ds.Listed)
+	// A few records per deleted one, far from the 3,500 a listing reads.
+	if ds.Listed > mirror.DefaultDeletionLeafRecords*want {
+		t.Fatalf("deletion check fetched %d records for %d deletions", ds.Listed, want)
 	}
 	t.Logf("deletion check: %+v", ds)
 	compare(t, e)
@@ -98,8 +99,6 @@ func TestDeletionCheckFindsDeletionsByCounts(t *testing.T) {
 		t.Fatalf("second check: %+v, %v; want nothing deleted in 3 requests", again, err)
 	}
 }
-
-func leafBound() int { return 10 }
 
 // The deletion check refuses a mass deletion as a full pass does.
 func TestDeletionCheckRefusesMassDelete(t *testing.T) {
@@ -254,6 +253,111 @@ func TestBillingListRefusedReadsWantedCustomersOnly(t *testing.T) {
 	sb, _ := e.sim.Billing(5)
 	if b, err := e.db.GetBilling(ctx, 5); err != nil || b.Deposit != sb.Deposit {
 		t.Fatalf("customer 5 billing read on demand: %+v, %v; Splynx %+v", b, err, sb)
+	}
+	compare(t, e)
+}
+
+// With the billing list refused, a full pass reads at most as many billing
+// records one by one as it listed pages (savers without a row first, then
+// the least recently read), keeps the rows it did not read this time, and
+// later passes read the rest.
+func TestBillingListRefusedFullPassIsBounded(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, splynxsim.Options{RefuseBillingList: true}, rangeSeed, mirror.Options{PageSize: 500})
+	if _, err := e.eng.Full(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for id := int64(1); id <= 60; id++ {
+		if _, err := e.db.SaveMethod(ctx, store.SavedMethodRow{CustomerID: id, Kind: "card", Token: "tok",
+			Mask: "4111…1111", Status: "active"}, e.clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gets := func() int {
+		n := 0
+		for _, r := range e.sim.Requests() {
+			if r.Method == http.MethodGet && strings.HasPrefix(r.Path, "admin/customers/customer-billing/") {
+				n++
+			}
+		}
+		return n
+	}
+	read := map[int64]bool{}
+	rows := 0
+	for pass := 1; len(read) < 60; pass++ {
+		if pass > 20 {
+			t.Fatalf("after 20 passes %d of 60 billing rows re-read", len(read))
+		}
+		e.sim.ResetRequests()
+		st, err := e.eng.Full(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listing := st.Requests - gets()
+		if g := gets(); g == 0 || g > listing {
+			t.Fatalf("pass %d: %d billing GETs beside %d other requests; want some, at most as many", pass, g, listing)
+		}
+		for _, r := range e.sim.Requests() {
+			if id, ok := strings.CutPrefix(r.Path, "admin/customers/customer-billing/"); ok && r.Method == http.MethodGet {
+				var n int64
+				fmt.Sscan(id, &n)
+				read[n] = true
+			}
+		}
+		c, _ := e.db.Counts(ctx)
+		if c.Billing < rows || c.Billing > 60 {
+			t.Fatalf("pass %d: %d billing rows after %d; rows read are kept, only the savers'", pass, c.Billing, rows)
+		}
+		rows = c.Billing
+	}
+	compare(t, e)
+}
+
+// A page showing a balance reads the billing record of a customer the
+// mirror has none for (billing list refused, no saved method) from Splynx,
+// once; without a Splynx client it reports the row missing.
+func TestBillingReadOnDemand(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, splynxsim.Options{RefuseBillingList: true}, smallSeed, mirror.Options{PageSize: 100})
+	if _, err := e.eng.Full(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mirror.Billing(ctx, e.db, nil, mirror.Options{}, 9); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("no client: %v, want ErrNotFound", err)
+	}
+	e.sim.ResetRequests()
+	sb, _ := e.sim.Billing(9)
+	for range 2 {
+		b, err := mirror.Billing(ctx, e.db, e.client, mirror.Options{Clock: e.clk}, 9)
+		if err != nil || b.Deposit != sb.Deposit || b.CustomerID != 9 {
+			t.Fatalf("billing of customer 9: %+v, %v; Splynx %+v", b, err, sb)
+		}
+	}
+	if n := len(e.sim.Requests()); n != 1 {
+		t.Fatalf("%d requests to Splynx, want 1 (then the mirror's row)", n)
+	}
+}
+
+// One record gone from a range costs a few count requests and one short
+// listing, not a listing of the range: the check narrows the range to what
+// the day's record budget allows first (2.5% of a full pass, none spent).
+func TestDeletionCheckNarrowsBeforeListing(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, splynxsim.Options{}, rangeSeed, mirror.Options{PageSize: 500})
+	full, err := e.eng.Full(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sim.PurgeInvoice(1717)
+	ds, err := e.eng.CheckDeletions(ctx)
+	if err != nil || ds.Deleted != 1 {
+		t.Fatalf("%+v, %v; want 1 deleted", ds, err)
+	}
+	// 3,000 invoices narrowed to ~95 rows: 5 halvings, plus a count per
+	// other entity.
+	budget := int(mirror.DefaultDailyRecordShare * float64(full.Records()))
+	if ds.Listed > budget || ds.Listed < 10 || ds.Counts > 10 || ds.Requests != ds.Counts+1 {
+		t.Fatalf("deletion check %+v: want ≤ %d records listed in one request after ≤ 10 counts", ds, budget)
 	}
 	compare(t, e)
 }

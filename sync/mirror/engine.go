@@ -89,6 +89,21 @@ type Options struct {
 	// HistoryMonths is the mirror's history window for paid documents
 	// (default DefaultHistoryMonths; see history.go).
 	HistoryMonths int
+	// DeletionLeafRecords is how many records the deletion check may list
+	// per missing record to spare the count requests that would narrow the
+	// range further (default DefaultDeletionLeafRecords; see deletions.go).
+	DeletionLeafRecords int
+	// DeletionListShare is the share of the mirror's rows the deletion
+	// check may always list in all to tell which ids are gone (default
+	// DefaultDeletionListShare): with few deletions a range is listed
+	// sooner, sparing count requests.
+	DeletionListShare float64
+	// DailyRecordShare is the share of a full pass's records the
+	// incremental passes and the deletion check should fetch a day
+	// (default DefaultDailyRecordShare): the check may list what the
+	// incremental passes since the last check left of it, if more than
+	// DeletionListShare.
+	DailyRecordShare float64
 }
 
 // Stats describes one pass. The entity counts are records written.
@@ -101,13 +116,17 @@ type Stats struct {
 	PaymentMethods int
 	Deleted        int
 	Checked        int // records the deletion check listed to tell which ids are gone
+	Transactions   int // ledger transactions listed to find balances that moved
+	CheckRequests  int // requests of the deletion check (in Requests)
+	Counts         int // of which count requests (HEAD, no records)
 	Requests       int // list, count and get requests made (not counting retries)
 	Duration       time.Duration
 }
 
-// Records is the number of records written by the pass.
+// Records is the number of records fetched from Splynx by the pass: those
+// written, those the deletion check listed and the ledger transactions read.
 func (s Stats) Records() int {
-	return s.Customers + s.Billing + s.Invoices + s.Proformas + s.PaymentMethods + s.Checked
+	return s.Customers + s.Billing + s.Invoices + s.Proformas + s.PaymentMethods + s.Checked + s.Transactions
 }
 
 // Engine runs mirror passes. Passes of one Engine never overlap.
@@ -123,6 +142,7 @@ type Engine struct {
 	noRangeCount   atomic.Bool // Splynx refuses HEAD counts by id range
 	noTransactions atomic.Bool // the API key cannot list ledger transactions
 	history        atomic.Int32
+	spent          atomic.Int64 // records the incremental passes fetched since the last deletion check
 }
 
 // New returns an engine that mirrors what c can read into db.
@@ -166,6 +186,15 @@ func New(db *store.DB, c *splynx.Client, opts Options) *Engine {
 	if opts.HistoryMonths <= 0 {
 		opts.HistoryMonths = DefaultHistoryMonths
 	}
+	if opts.DeletionLeafRecords <= 0 {
+		opts.DeletionLeafRecords = DefaultDeletionLeafRecords
+	}
+	if opts.DeletionListShare <= 0 {
+		opts.DeletionListShare = DefaultDeletionListShare
+	}
+	if opts.DailyRecordShare <= 0 {
+		opts.DailyRecordShare = DefaultDailyRecordShare
+	}
 	e := &Engine{db: db, c: c, opts: opts, log: opts.Logger.Named("mirror"), clk: opts.Clock}
 	e.history.Store(int32(opts.HistoryMonths))
 	return e
@@ -198,6 +227,8 @@ func (e *Engine) RunOnce(ctx context.Context) (Stats, error) {
 	ds, err := e.CheckDeletions(ctx)
 	st.Deleted += ds.Deleted
 	st.Checked += ds.Listed
+	st.Counts += ds.Counts
+	st.CheckRequests += ds.Requests
 	st.Requests += ds.Requests
 	if errors.Is(err, ErrRangeSearch) {
 		e.noRangeCount.Store(true)
@@ -291,7 +322,13 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 			if err := e.checkMassDelete(ctx, tx, t, gen); err != nil && !partial {
 				return err
 			}
-			n, err := store.DeleteStale(ctx, tx, t, gen)
+			deleteStale := store.DeleteStale
+			if partial {
+				deleteStale = func(ctx context.Context, tx *sql.Tx, _ string, gen int64) (int, error) {
+					return store.DeleteUnwantedBilling(ctx, tx, gen)
+				}
+			}
+			n, err := deleteStale(ctx, tx, t, gen)
 			if err != nil {
 				return err
 			}
@@ -330,6 +367,7 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 		log.Warn("mirror pass failed at the end; nothing deleted", statsFields(st, err)...)
 		return st, fmt.Errorf("mirror: full pass: finish: %w", err)
 	}
+	e.spent.Store(0) // a full pass has found every deletion: the next check starts a new day's budget
 	log.Info("mirror pass done", statsFields(st, nil)...)
 	return st, nil
 }
@@ -450,6 +488,7 @@ func (e *Engine) Incremental(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return st, fmt.Errorf("mirror: incremental pass: finish: %w", err)
 	}
+	e.spent.Add(int64(st.Records()))
 	log.Info("mirror pass done", append(statsFields(st, nil), zap.Duration("listing", listedIn))...)
 	return st, nil
 }
@@ -733,42 +772,38 @@ func (e *Engine) listAllBilling(p *pass) error {
 	return nil // wantedBilling reads it once the documents are in
 }
 
-// wantedBilling reads, one GET per customer, the billing of the customers
-// this full pass has seen that have an active saved payment method
-// (store.BillingWanted). The charge path re-reads a balance before
-// charging, and RefreshBilling reads any other customer's on demand (a
-// charge candidate, a page being viewed).
+// wantedBilling reads, one GET per customer, billing records the full pass
+// needs when Splynx will not list them: those of customers with an active
+// saved payment method the mirror has no row for, then the least recently
+// read of the other such customers, together no more than the pages this
+// pass has listed (so the pass asks at most twice its listing's requests;
+// the next pass reads the next batch, and incremental passes read savers
+// still missing). Rows not read stay: incremental
+// passes re-read a customer whose ledger moved, the charge path re-reads a
+// balance before charging, and RefreshMissingBilling reads any other
+// customer's on demand (a charge plan, a page being viewed).
 func (e *Engine) wantedBilling(p *pass) error {
-	ids := make(chan int64, 2*e.opts.BillingConcurrency)
-	go func() {
-		defer close(ids)
-		var after int64
-		for {
-			all, err := e.db.CustomerIDs(p.ctx, after, p.gen, 1000)
-			if err == nil && len(all) > 0 {
-				after = all[len(all)-1]
-			}
-			var page []int64
-			if err == nil {
-				page, err = e.db.BillingWanted(p.ctx, all, false)
-			}
-			if err != nil {
-				p.fail(fmt.Errorf("billing: %w", err))
-				return
-			}
-			for _, id := range page {
-				select {
-				case ids <- id:
-				case <-p.ctx.Done():
-					return
-				}
-			}
-			if len(all) < 1000 {
-				return
-			}
-		}
-	}()
-	return e.getBilling(p, ids)
+	// The listing's pages: each listing's full pages and its last one.
+	pages := int(p.customers.Load()+p.invoices.Load()+p.proformas.Load())/e.opts.PageSize + 3
+	budget := 2*pages - int(p.requests.Load()) - 2 // the re-check of unseen rows may follow
+	if budget <= 0 {
+		return nil
+	}
+	ids, err := e.db.BillingMissing(p.ctx, budget)
+	if err == nil && len(ids) < budget {
+		var more []int64
+		more, err = e.db.BillingStalest(p.ctx, p.gen, budget-len(ids))
+		ids = append(ids, more...)
+	}
+	if err != nil {
+		return fmt.Errorf("billing: %w", err)
+	}
+	ch := make(chan int64, len(ids))
+	for _, id := range ids {
+		ch <- id
+	}
+	close(ch)
+	return e.getBilling(p, ch)
 }
 
 // refreshBilling re-reads the billing records of the customers an
@@ -864,8 +899,11 @@ func (e *Engine) refreshBilling(p *pass, listed <-chan struct{}) error {
 	}
 	ids, err := e.db.BillingWanted(p.ctx, p.touchedIDs(), true)
 	if err == nil {
+		// Savers whose row the mirror lacks, a bounded batch per pass (a
+		// backlog after the first sync drains over a few passes; a charge
+		// plan reads the rest it needs at once: RefreshMissingBilling).
 		var missing []int64
-		missing, err = e.db.BillingMissing(p.ctx, 10000)
+		missing, err = e.db.BillingMissing(p.ctx, missingPerPass)
 		ids = append(ids, missing...)
 	}
 	if err != nil {
@@ -878,6 +916,10 @@ func (e *Engine) refreshBilling(p *pass, listed <-chan struct{}) error {
 	close(ch)
 	return e.getBilling(p, ch)
 }
+
+// missingPerPass bounds the billing records of savers without a row an
+// incremental pass reads one by one (billing list refused).
+const missingPerPass = 100
 
 // billingChunk lists the billing records of some customers into b.
 func (e *Engine) billingChunk(p *pass, b *batcher, bmu *sync.Mutex, part []int64) error {

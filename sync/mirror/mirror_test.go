@@ -31,6 +31,7 @@ type env struct {
 	// billing only for the customers store.BillingWanted names.
 	partialBilling bool
 	history        int // months of paid documents the mirror keeps
+	client         *splynx.Client
 }
 
 // pruned says whether the mirror leaves out a Splynx document: a paid or
@@ -92,7 +93,7 @@ func newEnvWith(t *testing.T, simOpts splynxsim.Options, seed splynxsim.SeedConf
 		// the history window mirror them all (TestHistoryWindow is).
 		opts.HistoryMonths = 600
 	}
-	return &env{sim: sim, db: db, eng: mirror.New(db, c, opts), clk: clk,
+	return &env{sim: sim, db: db, eng: mirror.New(db, c, opts), clk: clk, client: c,
 		partialBilling: simOpts.NoBillingList || simOpts.RefuseBillingList,
 		history:        cmp.Or(opts.HistoryMonths, mirror.DefaultHistoryMonths)}
 }

@@ -2,7 +2,9 @@ package mirror
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 
 	"go.uber.org/zap"
 
@@ -59,6 +61,7 @@ func (e *Engine) changedBalances(p *pass, cur store.Cursor) error {
 	}
 	err := keyset(p, e.c.ListTransactions, nil, cur.LastID, "id", func(t splynx.Transaction) int64 { return int64(t.ID) },
 		func(t splynx.Transaction) error {
+			p.transactions.Add(1)
 			p.touch(int64(t.CustomerID))
 			p.touchMu.Lock()
 			p.marks.transaction = max(p.marks.transaction, int64(t.ID))
@@ -98,4 +101,45 @@ func (e *Engine) RefreshBilling(ctx context.Context, customerIDs ...int64) error
 		return fmt.Errorf("mirror: refresh billing: %w", err)
 	}
 	return nil
+}
+
+// RefreshMissingBilling reads from Splynx the billing records the mirror
+// lacks among the given customers, and those of every customer with an
+// active saved payment method that has none (a method saved since the last
+// pass). With the billing list refused the mirror holds billing only for
+// customers with a saved method; whatever needs another customer's balance
+// (a charge plan, a page being viewed) calls this first. Rows the mirror
+// holds are left as they are: the passes keep them fresh.
+func (e *Engine) RefreshMissingBilling(ctx context.Context, customerIDs ...int64) error {
+	ids, err := e.db.BillingMissing(ctx, 10000)
+	if err != nil {
+		return fmt.Errorf("mirror: refresh billing: %w", err)
+	}
+	for _, id := range customerIDs {
+		if _, err := e.db.GetBilling(ctx, id); errors.Is(err, store.ErrNotFound) {
+			ids = append(ids, id)
+		} else if err != nil {
+			return fmt.Errorf("mirror: refresh billing: %w", err)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	return e.RefreshBilling(ctx, slices.Compact(ids)...)
+}
+
+// Billing returns a customer's billing record from the mirror, reading it
+// from Splynx first when the mirror lacks it (the billing list refused and
+// no saved method): for a page showing the balance. c may be nil (no
+// Splynx at hand: the mirror only); opts are the engine's (clock, logger).
+func Billing(ctx context.Context, db *store.DB, c *splynx.Client, opts Options, customerID int64) (store.Billing, error) {
+	b, err := db.GetBilling(ctx, customerID)
+	if !errors.Is(err, store.ErrNotFound) || c == nil {
+		return b, err
+	}
+	if err := New(db, c, opts).RefreshBilling(ctx, customerID); err != nil {
+		return b, err
+	}
+	return db.GetBilling(ctx, customerID)
 }
