@@ -24,7 +24,8 @@ const (
 	StateUnknown AttemptState = "unknown"
 	// StateReview: still unknown after the review_unknown_after_days
 	// setting; blocks new charges of the document until a person decides
-	// (the status feed can still resolve it).
+	// (the status feed, or a conclusive answer to the look-up asked again
+	// every 6 hours, can still resolve it).
 	StateReview   AttemptState = "review"
 	StatePending  AttemptState = "pending"
 	StateApproved AttemptState = "approved"

@@ -144,7 +144,60 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileStats, error) {
 			return st, err
 		}
 	}
+	if err := e.relookReview(ctx, now, &st); err != nil {
+		return st, err
+	}
 	return st, nil
+}
+
+// reviewRelookEvery is how often an attempt in review is looked up again.
+const reviewRelookEvery = 6 * time.Hour
+
+// relookReview asks the gateway again about attempts in review whose next
+// look is due. Review waits for a person, but a gateway that answers at last
+// (its lookup was only unreachable for days, as in a long outage) settles
+// the question better than a person can: a conclusive approved, pending or
+// declined answer is applied as it would have been while unknown. A miss,
+// an error or an inconclusive answer leaves the row in review for a person
+// (a miss is no proof here: the row is days old) and looks again later.
+func (e *Engine) relookReview(ctx context.Context, now time.Time, st *ReconcileStats) error {
+	review, err := e.db.ListAttempts(ctx, store.AttemptFilter{States: []store.AttemptState{store.StateReview}, CheckDue: now})
+	if err != nil {
+		return err
+	}
+	for _, a := range review {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if a.MethodID == 0 {
+			// A hosted-page payment: its page lookup is its channel, and
+			// the status feed resurrects it when the gateway has it.
+			if err := e.db.SetNextCheck(ctx, a.ID, store.StateReview, now.Add(reviewRelookEvery), now); err != nil {
+				return err
+			}
+			continue
+		}
+		m, err := e.db.GetMethod(ctx, a.MethodID)
+		if err != nil {
+			return err
+		}
+		st.Looked++
+		o, err := e.gw.Lookup(ctx, gateways.LookupRequest{Reference: a.Reference, Method: methodOf(m), PayerRef: m.PayerRef,
+			GatewayID: a.GatewayID, Amount: a.Amount})
+		if err == nil && (o.Status == gateways.Approved || o.Status == gateways.Pending || o.Status == gateways.Declined) {
+			e.log.Info("charge in review answered by the gateway", zap.Int64("attempt_id", a.ID),
+				zap.String("reference", a.Reference), zap.String("status", string(o.Status)))
+			if _, err := e.apply(ctx, a, []store.AttemptState{store.StateReview}, o); err != nil && !errors.Is(err, store.ErrStateChanged) {
+				return err
+			}
+			st.Resolved++
+			continue
+		}
+		if err := e.db.SetNextCheck(ctx, a.ID, store.StateReview, now.Add(reviewRelookEvery), now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // reviewAt is when an attempt still unresolved goes to review: the
