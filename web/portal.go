@@ -64,15 +64,26 @@ type portal struct {
 	limMu    sync.Mutex
 	limiters map[string]*ipLimit
 
+	docs docCache // what pay pages show of documents (portal_docs.go)
+
 	// The backend (settings read from Splynx, gateway, engine) is reused
 	// for backendTTL: reading the module config on every page view would
-	// add two Splynx round trips to each.
-	beMu sync.Mutex
-	be   *backend
-	beAt time.Time
+	// add two Splynx round trips to each. An older one keeps serving while
+	// a new one is built in the background (no page view waits for Splynx
+	// for it), up to backendMaxAge; a failed rebuild is tried again
+	// backendRetry later.
+	beMu     sync.Mutex
+	be       *backend
+	beAt     time.Time // when be was built
+	beTried  time.Time // when the last background rebuild started
+	beUpdate bool      // a background rebuild is under way
 }
 
-const backendTTL = 30 * time.Second
+const (
+	backendTTL    = 30 * time.Second
+	backendMaxAge = 5 * time.Minute
+	backendRetry  = 5 * time.Second
+)
 
 type ipLimit struct {
 	lim  *rate.Limiter
@@ -147,15 +158,38 @@ type backend struct {
 func (p *portal) backend(ctx context.Context) (*backend, error) {
 	p.beMu.Lock()
 	defer p.beMu.Unlock()
-	if p.be != nil && time.Since(p.beAt) < backendTTL {
+	age := time.Since(p.beAt)
+	switch {
+	case p.be != nil && age < backendTTL:
+		return p.be, nil
+	case p.be != nil && age < backendMaxAge:
+		if !p.beUpdate && time.Since(p.beTried) >= backendRetry {
+			p.beUpdate, p.beTried = true, time.Now()
+			go p.rebuildBackend(context.WithoutCancel(ctx))
+		}
 		return p.be, nil
 	}
-	b, err := p.newBackend(ctx)
+	b, err := p.newBackend(splynx.Interactive(ctx))
 	if err != nil {
 		return nil, err
 	}
 	p.be, p.beAt = b, time.Now()
 	return b, nil
+}
+
+// rebuildBackend replaces the backend in the background.
+func (p *portal) rebuildBackend(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(splynx.Interactive(ctx), time.Minute)
+	defer cancel()
+	b, err := p.newBackend(ctx)
+	p.beMu.Lock()
+	defer p.beMu.Unlock()
+	p.beUpdate = false
+	if err != nil {
+		p.s.Logger().Warn("portal: reload settings (the previous ones stay in use)", zap.Error(err))
+		return
+	}
+	p.be, p.beAt = b, time.Now()
 }
 
 func (p *portal) newBackend(ctx context.Context) (*backend, error) {
@@ -285,7 +319,7 @@ func (p *portal) identify(w http.ResponseWriter, r *http.Request, b *backend) (v
 	if splynxSID == "" {
 		return v, false, nil
 	}
-	lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	lctx, cancel := context.WithTimeout(splynx.Interactive(ctx), 15*time.Second)
 	defer cancel()
 	who, err := b.sp.LoginSession(lctx, splynxSID)
 	if err != nil {
@@ -502,7 +536,7 @@ func (p *portal) login(w http.ResponseWriter, r *http.Request) {
 		p.render(w, r, http.StatusBadRequest, "login.html", "Log in", portalPage{Gateway: b.gatewayName(), Body: d})
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(splynx.Interactive(r.Context()), 15*time.Second)
 	defer cancel()
 	who, err := b.sp.LoginCustomer(ctx, d.Login, password)
 	var id splynx.Identity
