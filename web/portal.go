@@ -17,6 +17,7 @@ package web
 // request, and checks that what it touches belongs to that customer.
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -65,6 +66,9 @@ type portal struct {
 	limiters map[string]*ipLimit
 
 	docs docCache // what pay pages show of documents (portal_docs.go)
+
+	namesMu sync.Mutex
+	names   map[int64]seenName // the menu's customer names, for nameTTL
 
 	// The backend (settings read from Splynx, gateway, engine) is reused
 	// for backendTTL: reading the module config on every page view would
@@ -280,11 +284,40 @@ func (p *portal) customer(h func(w http.ResponseWriter, r *http.Request, b *back
 			http.Redirect(w, r, p.s.Prefix()+"/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		if c, err := b.db.GetCustomer(r.Context(), v.CustomerID); err == nil {
-			v.Name = c.Name
-		}
+		v.Name = p.customerName(r.Context(), b, v.CustomerID)
 		h(w, r.WithContext(context.WithValue(r.Context(), visitorKey{}, v)), b, v)
 	})
+}
+
+type seenName struct {
+	name string
+	at   time.Time
+}
+
+// nameTTL: a customer's name in the page menu is read from the mirror at
+// most this often (one query less on every page view).
+const nameTTL = time.Minute
+
+// customerName is the customer's name as the mirror has it ("" if not).
+func (p *portal) customerName(ctx context.Context, b *backend, id int64) string {
+	now := time.Now()
+	p.namesMu.Lock()
+	n, ok := p.names[id]
+	p.namesMu.Unlock()
+	if ok && now.Sub(n.at) < nameTTL {
+		return n.name
+	}
+	c, err := b.db.GetCustomer(ctx, id)
+	if err != nil {
+		return ""
+	}
+	p.namesMu.Lock()
+	if p.names == nil || len(p.names) >= 10000 {
+		p.names = map[int64]seenName{}
+	}
+	p.names[id] = seenName{c.Name, now}
+	p.namesMu.Unlock()
+	return c.Name
 }
 
 // identify finds the customer: our session first, then the Splynx portal
@@ -471,16 +504,21 @@ func (p *portal) render(w http.ResponseWriter, r *http.Request, status int, page
 	if pg.Current == "" {
 		pg.Current = "/"
 	}
-	var buf strings.Builder
-	if err := t.ExecuteTemplate(&buf, "layout", pg); err != nil {
+	buf := pageBufs.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); pageBufs.Put(buf) }()
+	if err := t.ExecuteTemplate(buf, "layout", pg); err != nil {
 		p.s.Logger().Error("render portal page", zap.String("page", page), zap.Error(err))
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(buf.String()))
+	_, _ = w.Write(buf.Bytes())
 }
+
+// pageBufs are the buffers pages are rendered into (a page is written
+// only once it rendered whole).
+var pageBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // fail shows a plain message page; err (internal detail) goes to the log.
 func (p *portal) fail(w http.ResponseWriter, r *http.Request, status int, msg string, err error) {

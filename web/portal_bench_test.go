@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,6 +65,7 @@ func BenchmarkCustomerPages(b *testing.B) {
 	)
 	ps.sp.ResetRequests()
 	peak := rssWatch(b)
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	for range b.N {
 		var wg sync.WaitGroup
@@ -98,6 +100,7 @@ func BenchmarkCustomerPages(b *testing.B) {
 		wg.Wait()
 	}
 	b.StopTimer()
+	cpu := cpuTime() - cpu0
 	if fails > 0 {
 		b.Fatalf("%d requests failed", fails)
 	}
@@ -122,6 +125,9 @@ func BenchmarkCustomerPages(b *testing.B) {
 	}
 	b.ReportMetric(float64(reads)/float64(len(lat["pay"])), "splynx-reads/pay-view")
 	b.ReportMetric(float64(all)/float64(views), "splynx-req/view")
+	// CPU time of the whole process (pages, simulators and the 50 clients)
+	// per view: what the load of the machine does not change much.
+	b.ReportMetric(float64(cpu.Microseconds())/float64(views), "cpu-µs/view")
 	b.ReportMetric(float64(peak())/(1<<20), "peak-rss-MB")
 }
 
@@ -169,6 +175,15 @@ func rssWatch(b *testing.B) func() int64 {
 		defer mu.Unlock()
 		return peak
 	}
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // rss reads VmRSS from /proc (Linux); 0 elsewhere.

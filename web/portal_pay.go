@@ -146,7 +146,7 @@ func unpaidDocs(ctx context.Context, b *backend, customerID int64) ([]docRow, er
 	for i := range rows {
 		keys[i] = rows[i].chargeKey()
 	}
-	as, err := b.db.ListAttempts(ctx, store.AttemptFilter{CustomerID: customerID, ChargeKeys: keys, Desc: true, Limit: 500})
+	as, err := b.db.ListAttempts(ctx, store.AttemptFilter{ChargeKeys: keys, Desc: true, Limit: 500})
 	if err != nil {
 		return rows, err
 	}
