@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -180,4 +181,42 @@ func waitFor(t *testing.T, ok func() bool) {
 		}
 	}
 	t.Fatal("timed out")
+}
+
+// A sync that has used up splynx_requests_per_second does not hold back a
+// customer's pay page: the page's read of the invoice has its own budget
+// and takes the next free request slot.
+func TestPayPageDoesNotWaitForTheSyncBudget(t *testing.T) {
+	ps := newPortalSite(t, config.IntegraPay)
+	c := ps.visitor(ps.johnSID)
+	ps.get(c, "/invoices") // the session
+	ps.spc.SetLimits(4, 2) // two bulk requests a second
+	t.Cleanup(func() { ps.spc.SetLimits(0, 0) })
+	// The sync: four workers, two requests each (four seconds at 2/s).
+	const workers, each = 4, 2
+	var done atomic.Int32
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				_, _ = ps.spc.GetCustomer(context.Background(), ps.jane)
+				done.Add(1)
+			}
+		}()
+	}
+	waitFor(t, func() bool { return done.Load() >= 1 }) // the sync has the budget
+	before := done.Load()
+	a := ps.get(c, fmt.Sprintf("/pay/invoice/%d", ps.inv1))
+	waited := done.Load() - before
+	if a.code != http.StatusOK || !strings.Contains(a.body, "Pay 25.00") {
+		t.Fatalf("pay page: %d %.300s", a.code, a.body)
+	}
+	// Behind the sync's queue the page would see about four of its
+	// requests (two seconds) finish first.
+	if waited > 1 {
+		t.Fatalf("the pay page waited while %d of the sync's requests went first", waited)
+	}
+	wg.Wait()
 }
