@@ -97,12 +97,16 @@ type Authorisation struct {
 }
 
 // SaveMethodRequest saves a card or a bank account for a payer. Exactly one
-// of Card and Bank is set.
+// of Card, Bank and HostedToken is set.
 type SaveMethodRequest struct {
 	Payer         Payer
 	Card          *CardDetails
 	Bank          *BankDetails
 	Authorisation Authorisation
+	// HostedToken, instead of Card or Bank, records what a completed hosted
+	// page (HostedPages) saved: the gateway reads the token and checks it
+	// belongs to Payer. Gateways without hosted pages refuse it.
+	HostedToken string
 }
 
 // SavedMethod is what we keep of a saved payment method: never the number.

@@ -126,6 +126,7 @@ func (p *portal) direct(kind string, byID, post bool) http.Handler {
 		if !p.allow(w, r, b.set.DirectPayRateLimit) {
 			return
 		}
+		p.allowHostedForms(w, b)
 		item := r.URL.Query().Get("item_id")
 		if post {
 			item = r.PathValue("id")

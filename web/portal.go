@@ -116,6 +116,8 @@ func (s *Server) registerPortal() error {
 	s.Handle("POST /pay/{kind}/{id}", p.customer(p.pay))
 	s.Handle("GET /payments/{id}", p.customer(p.resultPage))
 	s.Handle("GET /widget", http.HandlerFunc(p.widget))
+	s.Handle("POST /methods/hosted/bank", p.customer(p.addBankHosted))
+	s.Handle("GET /hosted/return", http.HandlerFunc(p.hostedReturn))
 	p.setupDirect()
 	return nil
 }
@@ -285,6 +287,7 @@ func (p *portal) customer(h func(w http.ResponseWriter, r *http.Request, b *back
 			return
 		}
 		v.Name = p.customerName(r.Context(), b, v.CustomerID)
+		p.allowHostedForms(w, b)
 		h(w, r.WithContext(context.WithValue(r.Context(), visitorKey{}, v)), b, v)
 	})
 }

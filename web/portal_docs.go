@@ -103,9 +103,9 @@ func (c *docCache) recent(kind string, id int64) (doc, string, bool) {
 	}
 }
 
-// forget drops what is known of a document (after a payment of it).
-func (c *docCache) forget(kind string, id int64) {
-	key := doc{Kind: kind, ID: id}.chargeKey()
+// forget drops what is known of a document (after a payment of it), by
+// its charge key ("invoice:12"; other keys are not kept here).
+func (c *docCache) forget(key string) {
 	c.mu.Lock()
 	delete(c.m, key)
 	c.mu.Unlock()

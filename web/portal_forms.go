@@ -263,6 +263,11 @@ func (p *portal) saveNew(ctx context.Context, r *http.Request, b *backend, custo
 	var cf cardForm
 	var bf bankForm
 	authText := ""
+	if p.hostedMode(b) {
+		// card_entry = hosted: numbers are typed on the gateway's page only;
+		// a form posted here anyway (an old page, a crafted request) is not read.
+		return store.SavedMethodRow{}, cf, bf, "Card and bank details are entered on " + b.gatewayName() + "'s secure page. Please use the button on this page."
+	}
 	switch method {
 	case "card":
 		card, f, ok := readCard(r, p.now())

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/splynx-pay/splynx-pay/gateways"
 	"github.com/splynx-pay/splynx-pay/store"
 )
 
@@ -22,13 +23,16 @@ type NewDetails struct {
 	BankOK bool
 	Ag     agreement
 	Kind   string // integrapay | ippay
+	// Hosted: card and bank numbers are typed on the gateway's own pages
+	// (card_entry = hosted); no number field is rendered.
+	Hosted bool
 	Months []string
 	Years  []string
 }
 
 func (p *portal) NewDetails(b *backend) NewDetails {
 	k := p.kind(b.set)
-	d := NewDetails{BankOK: bankOffered(k, b.set), Ag: agreementFor(k), Kind: string(k)}
+	d := NewDetails{BankOK: bankOffered(k, b.set), Ag: agreementFor(k), Kind: string(k), Hosted: p.hostedMode(b)}
 	d.Months, d.Years = expiryChoices(p.now())
 	d.Bank.AccountType = "CHECKING"
 	return d
@@ -130,4 +134,14 @@ func (p *portal) removeMethod(w http.ResponseWriter, r *http.Request, b *backend
 	p.showInSplynx(r.Context(), b, m)
 	p.s.Logger().Info("portal: payment method removed", zap.Int64("customer_id", v.CustomerID), zap.Int64("method_id", id))
 	http.Redirect(w, r, p.s.Prefix()+"/methods?done=removed", http.StatusSeeOther)
+}
+
+// addBankHosted sends the customer to the gateway's eDDR page, where they
+// enter the account and accept the Direct Debit Request (card_entry = hosted).
+func (p *portal) addBankHosted(w http.ResponseWriter, r *http.Request, b *backend, v visitor) {
+	if !p.hostedMode(b) || !bankOffered(p.kind(b.set), b.set) {
+		p.fail(w, r, http.StatusNotFound, "This page does not exist.", nil)
+		return
+	}
+	p.startHosted(w, r, b, hostedStart{customerID: v.CustomerID, kind: gateways.HostedBank, next: "/methods?done=saved"})
 }

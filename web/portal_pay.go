@@ -274,6 +274,10 @@ func (p *portal) payData(r *http.Request, b *backend, d doc) payData {
 	if pd.Method == nil {
 		pd.Use = "new"
 	}
+	if pd.Hosted && pd.Method != nil {
+		// A new card replaces the saved method only when asked to.
+		pd.Save = false
+	}
 	return pd
 }
 
@@ -329,6 +333,10 @@ func (p *portal) charge(w http.ResponseWriter, r *http.Request, b *backend, d do
 		if direct {
 			pd.Save = false
 		}
+		if pd.Hosted {
+			p.payHosted(w, r, b, d, pd, direct, again)
+			return
+		}
 		m, cf, bf, msg := p.saveNew(r.Context(), r, b, d.CustomerID, pd.NewKind)
 		if msg != "" {
 			pd.Card, pd.Bank = cf, bf
@@ -354,13 +362,13 @@ func (p *portal) charge(w http.ResponseWriter, r *http.Request, b *backend, d do
 	}
 	src := charge.SourcePortal
 	a, skip, err := b.en.ChargeOne(splynx.Interactive(context.WithoutCancel(r.Context())), it, src, who)
-	p.docs.forget(d.Kind, d.ID)
 	p.after(w, r, b, a, skip, err, oneOff, direct, d.chargeKey())
 }
 
 // after shows what a ChargeOne call did.
 func (p *portal) after(w http.ResponseWriter, r *http.Request, b *backend, a *store.ChargeAttempt, skip string, err error, oneOff, direct bool, key string) {
 	ctx := context.WithoutCancel(r.Context())
+	p.docs.forget(key) // what pay pages showed of the document is out of date
 	if a != nil {
 		p.s.Logger().Info("portal payment", zap.Int64("customer_id", a.CustomerID), zap.Int64("attempt_id", a.ID),
 			zap.String("charge", a.ChargeKey), zap.String("reference", a.Reference), zap.String("state", string(a.State)),
@@ -487,6 +495,10 @@ func (p *portal) resultOf(b *backend, a store.ChargeAttempt, direct bool) (resul
 	case store.StateDeclined:
 		rd.Kind, rd.Title = "declined", "Payment declined"
 		rd.Text, rd.Next = declineWords(a)
+		if a.Code == charge.CodeNotSent && a.MethodID == 0 {
+			// A gateway payment page closed without a payment.
+			rd.Title, rd.Text, rd.Next = "Payment not made", "Nothing was charged: "+a.Message+".", "You can pay again whenever you are ready."
+		}
 	case store.StateReversed:
 		rd.Kind, rd.Title, rd.Text = "declined", "Payment reversed", "This payment was refunded or returned by the bank."
 	default:
@@ -589,6 +601,17 @@ func (p *portal) refill(w http.ResponseWriter, r *http.Request, b *backend, v vi
 		return
 	}
 	oneOff := false
+	if p.hostedMode(b) && (d.Method == nil || d.Method.Kind != d.Type) {
+		// New details are typed on the gateway's page: a card pays the
+		// top-up there; a bank account is saved there first.
+		if d.Type == "bank" {
+			p.startHosted(w, r, b, hostedStart{customerID: v.CustomerID, kind: gateways.HostedBank, next: "/?done=bank"})
+			return
+		}
+		it := charge.Item{Kind: store.KindRefill, ChargeKey: key, CustomerID: v.CustomerID, Amount: amount}
+		p.startHosted(w, r, b, hostedStart{customerID: v.CustomerID, kind: gateways.HostedCard, save: d.Method == nil, item: &it})
+		return
+	}
 	if d.Method == nil || d.Method.Kind != d.Type || r.PostFormValue("details") == "1" {
 		// Second step: the details of a new card or account.
 		if r.PostFormValue("details") != "1" {
@@ -645,4 +668,30 @@ func (p *portal) widget(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write([]byte(buf.String()))
+}
+
+// payHosted pays document d with new details on the gateway's page
+// (card_entry = hosted): a card pays there (and is kept when "save" is
+// ticked); a bank account is saved on the eDDR page first, then paid from
+// the pay page with one more click.
+func (p *portal) payHosted(w http.ResponseWriter, r *http.Request, b *backend, d doc, pd payData, direct bool, again func(int, string)) {
+	switch pd.NewKind {
+	case "bank":
+		if direct || !pd.BankOK {
+			again(http.StatusUnprocessableEntity, "To pay from a bank account, log in to your customer portal.")
+			return
+		}
+		p.startHosted(w, r, b, hostedStart{customerID: d.CustomerID, kind: gateways.HostedBank, next: d.PayPath() + "?saved=bank"})
+	case "card":
+		it := charge.Item{Kind: d.Kind, Number: d.Number, CustomerID: d.CustomerID}
+		if d.Kind == store.KindInvoice {
+			it.InvoiceID = d.ID
+		} else {
+			it.ProformaID = d.ID
+		}
+		// A saved method is replaced only when the customer asks to keep the card.
+		p.startHosted(w, r, b, hostedStart{customerID: d.CustomerID, kind: gateways.HostedCard, direct: direct, save: pd.Save && !direct, item: &it})
+	default:
+		again(http.StatusUnprocessableEntity, "Choose a card or a bank account.")
+	}
 }

@@ -217,6 +217,9 @@ func (c *Client) SetPayerStatus(ctx context.Context, ref, status string) error {
 // tokenize-card service so only the token is attached to the payer.
 func (c *Client) SaveMethod(ctx context.Context, req gateways.SaveMethodRequest) (gateways.SavedMethod, error) {
 	ref := req.Payer.Reference
+	if req.HostedToken != "" && req.Card == nil && req.Bank == nil {
+		return c.saveHosted(ctx, req)
+	}
 	if (req.Card == nil) == (req.Bank == nil) {
 		return gateways.SavedMethod{}, fmt.Errorf("integrapay: save method for %s: %w: exactly one of card and bank account", ref, gateways.ErrInvalidDetails)
 	}

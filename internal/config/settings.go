@@ -85,6 +85,7 @@ type Settings struct {
 	DirectPayRateLimit  int          // direct-pay page requests per minute per IP
 	DirectPayLinkKey    string       // HMAC key of signed direct payment links
 	DirectPayRequireSig bool         // unsigned direct payment links are refused
+	CardEntry           string       // direct | hosted: where customers type card and bank numbers
 	PaymentAccountID    int64        // Splynx payment account that shows saved methods (0 = by title)
 	MetricsToken        string       // bearer token of <prefix>/metrics from elsewhere than the server itself
 	BackupKeep          int          // daily database backups kept; 0 = none
@@ -205,6 +206,9 @@ var Specs = []Spec{
 		return nil
 	}},
 	{Key: "direct_pay_require_signature", Default: "0", Desc: "1 = direct payment links without a valid signature are refused (needs direct_pay_link_key)", set: boolField(func(s *Settings) *bool { return &s.DirectPayRequireSig })},
+	{Key: "card_entry", Default: "direct", Desc: "where customers type card and bank numbers: direct (our pages, sent on to the gateway) or hosted (the gateway's own pages, IntegraPay HPP / eDDR, which keeps the ISP out of PCI scope; IntegraPay only)", set: func(s *Settings, v string) error {
+		return oneOf(&s.CardEntry, strings.ToLower(v), "direct", "hosted")
+	}},
 	{Key: "metrics_token", Secret: true, Desc: "bearer token that lets a Prometheus server elsewhere read <prefix>/metrics (empty: only the server itself may)", set: strField(func(s *Settings) *string { return &s.MetricsToken })},
 
 	{Key: "integrapay_username", Addon: IntegraPay, Desc: "IntegraPay API username", set: strField(func(s *Settings) *string { return &s.IntegraPayUsername })},
@@ -298,6 +302,12 @@ func ParseSettingsFor(k Addon, module map[string]string, env map[string]string) 
 	}
 	if s.DirectPayRequireSig && s.DirectPayLinkKey == "" {
 		return s, &Error{Setting: "direct_pay_require_signature", Value: "1", Reason: "needs direct_pay_link_key to be set"}
+	}
+	if k == IPpay && s.CardEntry == "hosted" {
+		// specs/ippay.md names a hosted payment page only from commented-out
+		// draft code, with credentials of its own and no API: not buildable.
+		return s, &Error{Setting: settingName("card_entry", s.Source["card_entry"]), Value: "hosted",
+			Reason: "IPpay has no hosted payment page this add-on can use; set card_entry to direct"}
 	}
 	if s.RefillMin > s.RefillMax {
 		return s, &Error{Setting: "refill_min", Value: s.Raw["refill_min"], Reason: "is above refill_max " + s.Raw["refill_max"]}

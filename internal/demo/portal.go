@@ -50,4 +50,7 @@ func portalLogins(ctx context.Context, e *Env, w io.Writer, n int) {
 		fmt.Fprintf(w, "  direct link by id         %s/direct-pay-invoice-by-id?item_id=%d\n", e.WebURL, direct.ID)
 	}
 	fmt.Fprintf(w, "  test card 4111 1111 1111 1111, any CVV, a future expiry\n")
+	if e.Settings.CardEntry == "hosted" {
+		fmt.Fprintf(w, "  card_entry=hosted: new cards and bank accounts are typed on the simulated IntegraPay pages (BSB 062000)\n")
+	}
 }

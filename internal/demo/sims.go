@@ -2,6 +2,7 @@ package demo
 
 import (
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -145,6 +146,11 @@ func ModuleConfig(k config.Addon, u URLs) map[string]string {
 		m["integrapay_business_id"] = integrapaysim.DefaultBusinessID
 		m["integrapay_auth_url"] = u.IntegraPay
 		m["integrapay_api_url"] = u.IntegraPay
+		// SPLYNXPAY_SETTING_CARD_ENTRY=hosted make demo: new cards and bank
+		// accounts are entered on the simulator's hosted pages.
+		if v := os.Getenv("SPLYNXPAY_SETTING_CARD_ENTRY"); v != "" {
+			m["card_entry"] = v
+		}
 	case config.IPpay:
 		m["currency"] = "USD"
 		m["ippay_terminal_id"] = IPpayTerminal

@@ -27,7 +27,7 @@ var (
 	notPolicy = []string{"splynx_url", "integrapay_", "ippay_",
 		// the pages' own settings (customer sessions, refills, direct
 		// links, metrics): web reads them, the engine does not
-		"portal_", "refill_", "direct_pay_", "metrics_token",
+		"portal_", "refill_", "direct_pay_", "metrics_token", "card_entry",
 		// the mirror's own settings (Splynx request pressure, history window)
 		"splynx_max_concurrent_requests", "splynx_requests_per_second", "mirror_history_months",
 		// the daemon's own housekeeping

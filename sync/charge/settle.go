@@ -74,9 +74,18 @@ func (e *Engine) Reconcile(ctx context.Context) (ReconcileStats, error) {
 			return st, ctx.Err()
 		}
 		st.Looked++
-		m, err := e.db.GetMethod(ctx, a.MethodID)
-		if err != nil {
-			return st, err
+		if done, err := e.reconcileHosted(ctx, a, &st); err != nil || done {
+			if err != nil {
+				return st, err
+			}
+			continue
+		}
+		m := store.SavedMethodRow{Kind: a.MethodKind}
+		if a.MethodID != 0 {
+			// (A payment on a hosted page has no saved method.)
+			if m, err = e.db.GetMethod(ctx, a.MethodID); err != nil {
+				return st, err
+			}
 		}
 		o, err := e.gw.Lookup(ctx, gateways.LookupRequest{Reference: a.Reference, Method: methodOf(m), PayerRef: m.PayerRef,
 			GatewayID: a.GatewayID, Amount: a.Amount})

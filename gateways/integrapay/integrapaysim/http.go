@@ -63,8 +63,13 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		rel = segs[2:]
 	}
 
+	logged := body
+	if len(segs) > 0 && segs[0] == "ui" {
+		// The hosted page's form holds card and bank numbers: not logged.
+		logged = nil
+	}
 	s.mu.Lock()
-	seq := s.requests.Add(Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body})
+	seq := s.requests.Add(Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: logged})
 	f := s.faults.Take(r.Method, strings.Join(rel, "/"))
 	s.mu.Unlock()
 	setStatus := func(status int) { s.requests.Update(seq, func(q *Request) { q.Status = status }) }
@@ -581,8 +586,27 @@ func checkRealtime(in paymentReq) (int64, *apiError) {
 // realtimeCard takes a real-time card payment of cents with card m, for
 // payer p (nil: anonymous), and writes the answer.
 func (s *Sim) realtimeCard(w http.ResponseWriter, bid string, p *payer, m method, in paymentReq, cents int64, now time.Time) *apiError {
+	t, sub, e := s.takeRealtime(bid, p, m, in, cents, now)
+	if e != nil {
+		return e
+	}
+	if sub == "R5" {
+		return fail(http.StatusInternalServerError, "InternalServerError", "An error has occurred, please retry", "Server Error")
+	}
+	resp := map[string]any{"transactionId": t.rtID, "reference": t.reference, "statusCode": "S", "subStatusCode": nil,
+		"statusDescription": nil, "processedAmount": dollars(cents)}
+	if sub != "" {
+		resp["statusCode"], resp["subStatusCode"], resp["statusDescription"], resp["processedAmount"] = "F", sub, statusText("R", sub), 0
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// takeRealtime records a real-time card payment (the API's, or a hosted
+// page's) and returns it with its rejection code ("" when approved).
+func (s *Sim) takeRealtime(bid string, p *payer, m method, in paymentReq, cents int64, now time.Time) (*transaction, string, *apiError) {
 	if s.refs[bid+"/"+in.Reference] {
-		return fail(http.StatusConflict, "DuplicateTransaction", "A transaction with the same identifier already exists", "Transaction.Reference")
+		return nil, "", fail(http.StatusConflict, "DuplicateTransaction", "A transaction with the same identifier already exists", "Transaction.Reference")
 	}
 	s.refs[bid+"/"+in.Reference] = true
 	t := s.newTransaction(bid, p, in.Reference, in.Description, cents)
@@ -606,16 +630,7 @@ func (s *Sim) realtimeCard(w http.ResponseWriter, bid string, p *payer, m method
 	} else {
 		t.events = []event{{at: now, status: "R", sub: sub}}
 	}
-	if sub == "R5" {
-		return fail(http.StatusInternalServerError, "InternalServerError", "An error has occurred, please retry", "Server Error")
-	}
-	resp := map[string]any{"transactionId": t.rtID, "reference": t.reference, "statusCode": "S", "subStatusCode": nil,
-		"statusDescription": nil, "processedAmount": dollars(cents)}
-	if sub != "" {
-		resp["statusCode"], resp["subStatusCode"], resp["statusDescription"], resp["processedAmount"] = "F", sub, statusText("R", sub), 0
-	}
-	writeJSON(w, http.StatusOK, resp)
-	return nil
+	return t, sub, nil
 }
 
 func (s *Sim) schedulePayment(w http.ResponseWriter, bid, ref string, body []byte, now time.Time) *apiError {

@@ -23,6 +23,10 @@ type callKey struct{}
 // path with empty leading and trailing segments dropped, as the gateway
 // does ("/businesses/b/payers/" is "/businesses/b/payers").
 func (s *Sim) dispatch(w http.ResponseWriter, r *http.Request, segs []string, body []byte) {
+	if len(segs) == 4 && segs[0] == "ui" && segs[2] == "api" {
+		s.hostedPage(w, r, segs[1], segs[3], body)
+		return
+	}
 	if (len(segs) < 3 || segs[0] != "businesses") && !(len(segs) == 1 && segs[0] == "login") {
 		// Not below /businesses/{bid}/: 404 before any auth (and before
 		// the router could redirect "/businesses/b" to "/businesses/b/").
@@ -92,6 +96,9 @@ func (s *Sim) routes() *http.ServeMux {
 	inferred("DELETE "+b+"payers/{ref}/schedules/payments/{id}", func(c *call) *apiError {
 		return s.oneSchedule(c.w, c.bid, ref(c), c.r.PathValue("id"), true)
 	})
+	biz("POST "+b+"services/tokens/hpp", func(c *call) *apiError { return s.createHosted(c, "HPP") })
+	biz("POST "+b+"services/tokens/eddr", func(c *call) *apiError { return s.createHosted(c, "EDDR") })
+	biz("GET "+b+"services/tokens/{token}", func(c *call) *apiError { return s.lookupHosted(c, c.r.PathValue("token")) })
 	biz("GET "+b+"transactions/new", func(c *call) *apiError { return s.feed(c.w, c.bid, c.r, c.now) })
 	biz("POST "+b+"transactions/new", func(c *call) *apiError { return s.ack(c.w, c.bid, c.body, c.now) })
 	biz("GET "+b+"transactions/card-payments", func(c *call) *apiError { return s.lookup(c.w, c.bid, "card", lookupRef(c.r), c.now) })

@@ -93,6 +93,12 @@ type Options struct {
 	// rejection is an R after the S instead of L, which is the
 	// strictest reading of the spec: money code must be right either way.
 	Inferred bool
+	// HostedURL is the base of the hosted pages' redirectToUrl; default
+	// http://{the Host of the create request}.
+	HostedURL string
+	// HostedSaveCard accepts an HPP token without a Transaction (a page
+	// that only saves a card), which no source confirms (hosted.go).
+	HostedSaveCard bool
 }
 
 // Late describes a rejection after settlement.
@@ -238,6 +244,7 @@ type Sim struct {
 	scheds   []*schedule
 	refs     map[string]bool // bid + "/" + reference
 	late     map[string]Late // bid + "/" + reference
+	hosted   map[string]*hostedToken
 	faults   simkit.Injector
 	requests simkit.Log[Request] // unbounded
 
@@ -269,6 +276,7 @@ func New(opts Options) *Sim {
 		byID:     map[string]*transaction{},
 		refs:     map[string]bool{},
 		late:     map[string]Late{},
+		hosted:   map[string]*hostedToken{},
 		seqTx:    2272289,
 		seqRT:    724942,
 		seqSched: 213812,
