@@ -203,6 +203,7 @@ type AttemptFilter struct {
 	RunID      int64
 	CustomerID int64
 	ChargeKey  string
+	ChargeKeys []string // any of these charges
 	// CheckDue selects rows whose next_check_at is empty or ≤ this time.
 	CheckDue time.Time
 	// RetryDue selects declined, retryable, not yet retried rows whose
@@ -237,6 +238,12 @@ func (db *DB) ListAttempts(ctx context.Context, f AttemptFilter) ([]ChargeAttemp
 	if f.ChargeKey != "" {
 		where = append(where, "charge_key = ?")
 		args = append(args, f.ChargeKey)
+	}
+	if len(f.ChargeKeys) > 0 {
+		where = append(where, "charge_key IN (?"+strings.Repeat(",?", len(f.ChargeKeys)-1)+")")
+		for _, k := range f.ChargeKeys {
+			args = append(args, k)
+		}
 	}
 	if !f.CheckDue.IsZero() {
 		where = append(where, "(next_check_at = '' OR next_check_at <= ?)")

@@ -55,13 +55,13 @@ func (s *Server) registerCustomerTab() error {
 	admin := func(h http.HandlerFunc) http.Handler { return s.RequireAdmin(h) }
 	s.Handle("GET /admin/customer", admin(p.show))
 	s.Handle("POST /admin/customer/pay", admin(p.pay))
-	s.Handle("POST /admin/customer/retry", admin(p.retry))
-	s.Handle("POST /admin/customer/refund", admin(p.refund))
+	s.Handle("POST /admin/customer/retry", admin(p.onAttempt(p.retry)))
+	s.Handle("POST /admin/customer/refund", admin(p.onAttempt(p.refund)))
 	s.Handle("POST /admin/customer/method", admin(p.addMethod))
 	s.Handle("POST /admin/customer/method/remove", admin(p.removeMethod))
 	s.Handle("POST /admin/customer/payer-sync", admin(p.payerSync))
-	s.Handle("POST /admin/customer/decide", admin(p.decide))
-	s.Handle("POST /admin/customer/keep", admin(p.keep))
+	s.Handle("POST /admin/customer/decide", admin(p.onAttempt(p.decide)))
+	s.Handle("POST /admin/customer/keep", admin(p.onAttempt(p.keep)))
 	return nil
 }
 
@@ -531,6 +531,51 @@ func (p *customerTab) pay(w http.ResponseWriter, r *http.Request) {
 	p.back(w, r, c, url.Values{"attempt": {strconv.FormatInt(a.ID, 10)}})
 }
 
+// outcome is what an action on one of the customer's charge attempts did:
+// refused (status, shown on the tab with banner and confirm step), or done
+// (a staff row for the trail, a write-back, and the tab to go back to).
+type outcome struct {
+	status    int
+	banner    *banner
+	confirm   *confirmBox
+	trail     *store.TrailEntry // CustomerID is filled in
+	writeBack string            // what for, in the log; "" for none
+	back      url.Values
+}
+
+func refused(status int, text string) outcome {
+	return outcome{status: status, banner: &banner{Text: text}}
+}
+
+// onAttempt serves a POST on one of the customer's charge attempts (retry,
+// refund, decide, keep): confirmed, the attempt theirs, then do; then the
+// trail, the write-back and the way back.
+func (p *customerTab) onAttempt(do func(r *http.Request, en *charge.Engine, c store.Customer, a store.ChargeAttempt) outcome) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, en, ok := p.act(w, r)
+		if !ok {
+			return
+		}
+		a, ok := p.ownAttempt(w, r, c)
+		if !ok {
+			return
+		}
+		o := do(r, en, c, a)
+		if o.status != 0 {
+			p.render(w, r, c, o.status, o.banner, o.confirm)
+			return
+		}
+		if o.trail != nil {
+			o.trail.CustomerID = c.ID
+			p.trail(r, *o.trail)
+		}
+		if o.writeBack != "" {
+			p.writeBack(r.Context(), en, o.writeBack)
+		}
+		p.back(w, r, c, o.back)
+	}
+}
+
 // ownAttempt reads the posted attempt if it is this customer's.
 func (p *customerTab) ownAttempt(w http.ResponseWriter, r *http.Request, c store.Customer) (store.ChargeAttempt, bool) {
 	id, _ := strconv.ParseInt(r.PostFormValue("attempt"), 10, 64)
@@ -542,45 +587,27 @@ func (p *customerTab) ownAttempt(w http.ResponseWriter, r *http.Request, c store
 	return a, true
 }
 
-func (p *customerTab) retry(w http.ResponseWriter, r *http.Request) {
-	c, en, ok := p.act(w, r)
-	if !ok {
-		return
-	}
-	prev, ok := p.ownAttempt(w, r, c)
-	if !ok {
-		return
-	}
+func (p *customerTab) retry(r *http.Request, en *charge.Engine, c store.Customer, prev store.ChargeAttempt) outcome {
 	a, skip, err := en.RetryNow(r.Context(), prev.ID, staffWho.actor(p.s, r))
 	if err != nil || a == nil {
 		msg := skip
 		if err != nil {
 			msg = gateways.ScrubDigits(err.Error())
 		}
-		p.render(w, r, c, http.StatusConflict, &banner{Text: "Not retried: " + msg}, nil)
-		return
+		return refused(http.StatusConflict, "Not retried: "+msg)
 	}
-	p.trail(r, store.TrailEntry{Kind: "staff.retry", CustomerID: c.ID, Subject: "attempt", SubjectID: a.ID, Amount: a.Amount,
-		Detail: fmt.Sprintf("retry of %s for %s %s: %s", prev.Reference, a.Kind, a.ItemNumber, a.State)})
-	p.writeBack(r.Context(), en, "a retry")
-	p.back(w, r, c, url.Values{"attempt": {strconv.FormatInt(a.ID, 10)}})
+	return outcome{trail: &store.TrailEntry{Kind: "staff.retry", Subject: "attempt", SubjectID: a.ID, Amount: a.Amount,
+		Detail: fmt.Sprintf("retry of %s for %s %s: %s", prev.Reference, a.Kind, a.ItemNumber, a.State)},
+		writeBack: "a retry", back: url.Values{"attempt": {strconv.FormatInt(a.ID, 10)}}}
 }
 
-func (p *customerTab) refund(w http.ResponseWriter, r *http.Request) {
-	c, en, ok := p.act(w, r)
-	if !ok {
-		return
-	}
-	a, ok := p.ownAttempt(w, r, c)
-	if !ok {
-		return
-	}
+func (p *customerTab) refund(r *http.Request, en *charge.Engine, c store.Customer, a store.ChargeAttempt) outcome {
 	amt, err := money.Parse(strings.TrimSpace(r.PostFormValue("amount")))
 	if err != nil || amt <= 0 {
-		p.render(w, r, c, http.StatusBadRequest, &banner{Text: "Refund: give the amount to refund, e.g. 12.50."},
-			&confirmBox{Action: "refund", Title: "Refund " + a.ItemNumber + "?", Button: "Refund", Danger: true, Amount: true,
-				Max: money.Amount(a.Amount - a.Refunded).String(), Fields: []field{{"id", strconv.FormatInt(c.ID, 10)}, {"attempt", strconv.FormatInt(a.ID, 10)}}})
-		return
+		o := refused(http.StatusBadRequest, "Refund: give the amount to refund, e.g. 12.50.")
+		o.confirm = &confirmBox{Action: "refund", Title: "Refund " + a.ItemNumber + "?", Button: "Refund", Danger: true, Amount: true,
+			Max: money.Amount(a.Amount - a.Refunded).String(), Fields: []field{{"id", strconv.FormatInt(c.ID, 10)}, {"attempt", strconv.FormatInt(a.ID, 10)}}}
+		return o
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	actor := staffWho.actor(p.s, r)
@@ -588,13 +615,11 @@ func (p *customerTab) refund(w http.ResponseWriter, r *http.Request) {
 		reason = "refund by " + actor
 	}
 	if _, err := en.Refund(r.Context(), a.ID, int64(amt), reason); err != nil {
-		p.render(w, r, c, http.StatusConflict, &banner{Text: "The refund was not made: " + gateways.ScrubDigits(err.Error())}, nil)
-		return
+		return refused(http.StatusConflict, "The refund was not made: "+gateways.ScrubDigits(err.Error()))
 	}
-	p.trail(r, store.TrailEntry{Kind: "staff.refund", CustomerID: c.ID, Subject: "attempt", SubjectID: a.ID, Amount: int64(amt),
-		Detail: fmt.Sprintf("refunded %s of %s %s (%s): %s", amt, a.Kind, a.ItemNumber, a.Reference, reason)})
-	p.writeBack(r.Context(), en, "a refund")
-	p.back(w, r, c, url.Values{"refunded": {strconv.FormatInt(a.ID, 10)}})
+	return outcome{trail: &store.TrailEntry{Kind: "staff.refund", Subject: "attempt", SubjectID: a.ID, Amount: int64(amt),
+		Detail: fmt.Sprintf("refunded %s of %s %s (%s): %s", amt, a.Kind, a.ItemNumber, a.Reference, reason)},
+		writeBack: "a refund", back: url.Values{"refunded": {strconv.FormatInt(a.ID, 10)}}}
 }
 
 func (p *customerTab) removeMethod(w http.ResponseWriter, r *http.Request) {
@@ -733,49 +758,28 @@ func canKeep(a store.ChargeAttempt) bool {
 }
 
 // decide records what staff found at the gateway about a charge in review.
-func (p *customerTab) decide(w http.ResponseWriter, r *http.Request) {
-	c, en, ok := p.act(w, r)
-	if !ok {
-		return
-	}
-	a, ok := p.ownAttempt(w, r, c)
-	if !ok {
-		return
-	}
+func (p *customerTab) decide(r *http.Request, en *charge.Engine, c store.Customer, a store.ChargeAttempt) outcome {
 	decision := r.PostFormValue("decision")
 	if decision != DecideCharged && decision != DecideNotCharged {
-		p.render(w, r, c, http.StatusBadRequest, &banner{Text: "Choose \"It was charged\" or \"Not charged\"."}, nil)
-		return
+		return refused(http.StatusBadRequest, "Choose \"It was charged\" or \"Not charged\".")
 	}
 	// The engine audits the decision with the admin's name; the trail
 	// shows it as charge.review_decided (migration 0011).
 	got, err := en.ResolveReview(r.Context(), a.ID, decision, staffWho.actor(p.s, r))
 	if err != nil {
-		p.render(w, r, c, http.StatusConflict, &banner{Text: "Not decided: " + gateways.ScrubDigits(err.Error())}, nil)
-		return
+		return refused(http.StatusConflict, "Not decided: "+gateways.ScrubDigits(err.Error()))
 	}
-	p.writeBack(r.Context(), en, "a review decision")
-	p.back(w, r, c, url.Values{"attempt": {strconv.FormatInt(got.ID, 10)}})
+	return outcome{writeBack: "a review decision", back: url.Values{"attempt": {strconv.FormatInt(got.ID, 10)}}}
 }
 
 // keep gives up a late settlement's owed refund: the money stays on the
 // customer's balance.
-func (p *customerTab) keep(w http.ResponseWriter, r *http.Request) {
-	c, en, ok := p.act(w, r)
-	if !ok {
-		return
-	}
-	a, ok := p.ownAttempt(w, r, c)
-	if !ok {
-		return
-	}
+func (p *customerTab) keep(r *http.Request, en *charge.Engine, c store.Customer, a store.ChargeAttempt) outcome {
 	if !canKeep(a) {
-		p.render(w, r, c, http.StatusConflict, &banner{Text: "Nothing to keep: " + a.Reference + " owes no refund."}, nil)
-		return
+		return refused(http.StatusConflict, "Nothing to keep: "+a.Reference+" owes no refund.")
 	}
 	if err := en.KeepLateSettlement(r.Context(), a.ID, staffWho.actor(p.s, r)); err != nil {
-		p.render(w, r, c, http.StatusConflict, &banner{Text: "Not kept: " + gateways.ScrubDigits(err.Error())}, nil)
-		return
+		return refused(http.StatusConflict, "Not kept: "+gateways.ScrubDigits(err.Error()))
 	}
-	p.back(w, r, c, url.Values{"done": {"kept"}})
+	return outcome{back: url.Values{"done": {"kept"}}}
 }

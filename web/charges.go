@@ -304,12 +304,50 @@ func (p *chargePages) retry(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("%s/charges/%d", p.s.Prefix(), a.RunID), http.StatusSeeOther)
 }
 
+// decideData is the confirm step of a review decision.
+type decideData struct {
+	Attempt  store.ChargeAttempt
+	Decision string
+	Title    string
+	Lines    []string
+	Button   string
+}
+
 // decide records what staff found at the gateway about a charge whose
-// outcome is open (unknown or review).
+// outcome is open (unknown or review). The buttons on the Charge page
+// only ask: the decision is made by a second POST with confirm=1 from the
+// page that says what it will do (no JavaScript needed).
 func (p *chargePages) decide(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		p.s.Error(w, r, http.StatusNotFound, "no such charge", nil)
+		return
+	}
+	decision := r.PostFormValue("decision")
+	if decision != charge.DecideCharged && decision != charge.DecideNotCharged {
+		p.s.Error(w, r, http.StatusBadRequest, `Choose "It was charged" or "Not charged".`, nil)
+		return
+	}
+	a, err := p.db.GetAttempt(r.Context(), id)
+	if err != nil {
+		p.s.Error(w, r, http.StatusNotFound, "no such charge", err)
+		return
+	}
+	if a.State != store.StateReview && a.State != store.StateUnknown {
+		p.s.Error(w, r, http.StatusConflict, fmt.Sprintf("Not decided: %s is %s now; only a charge with an open outcome can be decided.", a.Reference, a.State), nil)
+		return
+	}
+	if r.PostFormValue("confirm") != "1" {
+		d := decideData{Attempt: a, Decision: decision,
+			Lines: []string{"Look the reference up in the gateway's portal before you confirm. Your decision is recorded under your name."}}
+		if decision == charge.DecideCharged {
+			d.Title, d.Button = "Record that "+a.Reference+" was charged?", "Yes, it was charged"
+			d.Lines = append([]string{fmt.Sprintf("The payment of %s is recorded in Splynx against %s, as if the gateway had approved it.", money.Amount(a.Amount), a.ChargeKey)}, d.Lines...)
+		} else {
+			d.Title, d.Button = "Record that "+a.Reference+" was not charged?", "Yes, it was not charged"
+			d.Lines = append([]string{"The charge is closed as not sent, and " + a.ChargeKey + " may be charged again. If the gateway did take the money, the customer pays twice."}, d.Lines...)
+		}
+		p.s.Render(w, r, "charges_decide.html", "Decide a charge", d)
 		return
 	}
 	en, err := p.engine(r.Context())
@@ -317,7 +355,7 @@ func (p *chargePages) decide(w http.ResponseWriter, r *http.Request) {
 		p.s.Error(w, r, http.StatusServiceUnavailable, "the charge engine is not available (see the log)", err)
 		return
 	}
-	if _, err := en.ResolveReview(r.Context(), id, r.FormValue("decision"), staffWho.actor(p.s, r)); err != nil {
+	if _, err := en.ResolveReview(r.Context(), id, decision, staffWho.actor(p.s, r)); err != nil {
 		p.s.Error(w, r, http.StatusConflict, "Not decided: "+err.Error(), err)
 		return
 	}

@@ -230,14 +230,40 @@ func TestChargePageListsOpenOutcomes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := c.PostForm(fmt.Sprintf("%s/integrapay/charges/attempts/%d/decide", cs.srv.URL, review.ID),
-		url.Values{"csrf_token": {m[1]}, "decision": {"not_charged"}})
-	if err != nil {
-		t.Fatal(err)
+	decide := func(form url.Values) (int, string) {
+		t.Helper()
+		form.Set("csrf_token", m[1])
+		resp, err := c.PostForm(fmt.Sprintf("%s/integrapay/charges/attempts/%d/decide", cs.srv.URL, review.ID), form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("decide: %d", resp.StatusCode)
+	// The button asks first: nothing is decided until the confirm.
+	code, page := decide(url.Values{"decision": {"not_charged"}})
+	if code != http.StatusOK {
+		t.Fatalf("decide button: %d %.300s", code, page)
+	}
+	for _, want := range []string{"Record that SPOPEN000000000001 was not charged?", "invoice:901", "42.00", "may be charged again",
+		`name="confirm" value="1"`, `name="decision" value="not_charged"`, "Yes, it was not charged"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the confirm step lacks %q", want)
+		}
+	}
+	if got, _ := cs.db.GetAttempt(ctx, review.ID); got.State != store.StateReview {
+		t.Fatalf("decided before the confirm: %s", got.State)
+	}
+	if code, _ := decide(url.Values{"decision": {"maybe"}, "confirm": {"1"}}); code != http.StatusBadRequest {
+		t.Fatalf("an unknown decision: %d", code)
+	}
+	if code, _ := decide(url.Values{"decision": {"not_charged"}, "confirm": {"1"}}); code != http.StatusSeeOther {
+		t.Fatalf("decide: %d", code)
+	}
+	// Sent again (a reload of the confirm): refused, nothing changes.
+	if code, page := decide(url.Values{"decision": {"charged"}, "confirm": {"1"}}); code != http.StatusConflict || !strings.Contains(page, "Not decided") {
+		t.Fatalf("decided twice: %d %.300s", code, page)
 	}
 	got, _ := cs.db.GetAttempt(ctx, review.ID)
 	if got.State != store.StateDeclined || got.Code != charge.CodeNotSent {

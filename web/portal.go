@@ -17,6 +17,7 @@ package web
 // request, and checks that what it touches belongs to that customer.
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -64,15 +65,29 @@ type portal struct {
 	limMu    sync.Mutex
 	limiters map[string]*ipLimit
 
+	docs docCache // what pay pages show of documents (portal_docs.go)
+
+	namesMu sync.Mutex
+	names   map[int64]seenName // the menu's customer names, for nameTTL
+
 	// The backend (settings read from Splynx, gateway, engine) is reused
 	// for backendTTL: reading the module config on every page view would
-	// add two Splynx round trips to each.
-	beMu sync.Mutex
-	be   *backend
-	beAt time.Time
+	// add two Splynx round trips to each. An older one keeps serving while
+	// a new one is built in the background (no page view waits for Splynx
+	// for it), up to backendMaxAge; a failed rebuild is tried again
+	// backendRetry later.
+	beMu     sync.Mutex
+	be       *backend
+	beAt     time.Time // when be was built
+	beTried  time.Time // when the last background rebuild started
+	beUpdate bool      // a background rebuild is under way
 }
 
-const backendTTL = 30 * time.Second
+const (
+	backendTTL    = 30 * time.Second
+	backendMaxAge = 5 * time.Minute
+	backendRetry  = 5 * time.Second
+)
 
 type ipLimit struct {
 	lim  *rate.Limiter
@@ -149,15 +164,38 @@ type backend struct {
 func (p *portal) backend(ctx context.Context) (*backend, error) {
 	p.beMu.Lock()
 	defer p.beMu.Unlock()
-	if p.be != nil && time.Since(p.beAt) < backendTTL {
+	age := time.Since(p.beAt)
+	switch {
+	case p.be != nil && age < backendTTL:
+		return p.be, nil
+	case p.be != nil && age < backendMaxAge:
+		if !p.beUpdate && time.Since(p.beTried) >= backendRetry {
+			p.beUpdate, p.beTried = true, time.Now()
+			go p.rebuildBackend(context.WithoutCancel(ctx))
+		}
 		return p.be, nil
 	}
-	b, err := p.newBackend(ctx)
+	b, err := p.newBackend(splynx.Interactive(ctx))
 	if err != nil {
 		return nil, err
 	}
 	p.be, p.beAt = b, time.Now()
 	return b, nil
+}
+
+// rebuildBackend replaces the backend in the background.
+func (p *portal) rebuildBackend(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(splynx.Interactive(ctx), time.Minute)
+	defer cancel()
+	b, err := p.newBackend(ctx)
+	p.beMu.Lock()
+	defer p.beMu.Unlock()
+	p.beUpdate = false
+	if err != nil {
+		p.s.Logger().Warn("portal: reload settings (the previous ones stay in use)", zap.Error(err))
+		return
+	}
+	p.be, p.beAt = b, time.Now()
 }
 
 func (p *portal) newBackend(ctx context.Context) (*backend, error) {
@@ -248,12 +286,41 @@ func (p *portal) customer(h func(w http.ResponseWriter, r *http.Request, b *back
 			http.Redirect(w, r, p.s.Prefix()+"/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		if c, err := b.db.GetCustomer(r.Context(), v.CustomerID); err == nil {
-			v.Name = c.Name
-		}
+		v.Name = p.customerName(r.Context(), b, v.CustomerID)
 		p.allowHostedForms(w, b)
 		h(w, r.WithContext(context.WithValue(r.Context(), visitorKey{}, v)), b, v)
 	})
+}
+
+type seenName struct {
+	name string
+	at   time.Time
+}
+
+// nameTTL: a customer's name in the page menu is read from the mirror at
+// most this often (one query less on every page view).
+const nameTTL = time.Minute
+
+// customerName is the customer's name as the mirror has it ("" if not).
+func (p *portal) customerName(ctx context.Context, b *backend, id int64) string {
+	now := time.Now()
+	p.namesMu.Lock()
+	n, ok := p.names[id]
+	p.namesMu.Unlock()
+	if ok && now.Sub(n.at) < nameTTL {
+		return n.name
+	}
+	c, err := b.db.GetCustomer(ctx, id)
+	if err != nil {
+		return ""
+	}
+	p.namesMu.Lock()
+	if p.names == nil || len(p.names) >= 10000 {
+		p.names = map[int64]seenName{}
+	}
+	p.names[id] = seenName{c.Name, now}
+	p.namesMu.Unlock()
+	return c.Name
 }
 
 // identify finds the customer: our session first, then the Splynx portal
@@ -286,7 +353,7 @@ func (p *portal) identify(w http.ResponseWriter, r *http.Request, b *backend) (v
 	if splynxSID == "" {
 		return v, false, nil
 	}
-	lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	lctx, cancel := context.WithTimeout(splynx.Interactive(ctx), 15*time.Second)
 	defer cancel()
 	who, err := b.sp.LoginSession(lctx, splynxSID)
 	if err != nil {
@@ -446,16 +513,21 @@ func (p *portal) render(w http.ResponseWriter, r *http.Request, status int, page
 	if pg.Current == "" {
 		pg.Current = "/"
 	}
-	var buf strings.Builder
-	if err := t.ExecuteTemplate(&buf, "layout", pg); err != nil {
+	buf := pageBufs.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); pageBufs.Put(buf) }()
+	if err := t.ExecuteTemplate(buf, "layout", pg); err != nil {
 		p.s.Logger().Error("render portal page", zap.String("page", page), zap.Error(err))
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(buf.String()))
+	_, _ = w.Write(buf.Bytes())
 }
+
+// pageBufs are the buffers pages are rendered into (a page is written
+// only once it rendered whole).
+var pageBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // fail shows a plain message page; err (internal detail) goes to the log.
 func (p *portal) fail(w http.ResponseWriter, r *http.Request, status int, msg string, err error) {
@@ -511,7 +583,7 @@ func (p *portal) login(w http.ResponseWriter, r *http.Request) {
 		p.render(w, r, http.StatusBadRequest, "login.html", "Log in", portalPage{Gateway: b.gatewayName(), Body: d})
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(splynx.Interactive(r.Context()), 15*time.Second)
 	defer cancel()
 	who, err := b.sp.LoginCustomer(ctx, d.Login, password)
 	var id splynx.Identity

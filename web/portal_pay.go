@@ -65,7 +65,7 @@ const (
 // liveDoc re-reads an invoice or proforma from Splynx and says whether it
 // can be paid.
 func liveDoc(ctx context.Context, b *backend, kind string, id int64) (doc, string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(splynx.Interactive(ctx), 20*time.Second)
 	defer cancel()
 	var d doc
 	switch kind {
@@ -141,9 +141,13 @@ func unpaidDocs(ctx context.Context, b *backend, customerID int64) ([]docRow, er
 	if len(rows) == 0 {
 		return rows, nil
 	}
-	// The newest attempt of each document, from one query over the
-	// customer's recent attempts.
-	as, err := b.db.ListAttempts(ctx, store.AttemptFilter{CustomerID: customerID, Desc: true, Limit: 500})
+	// The newest attempt of each document, from one query over these
+	// documents' attempts.
+	keys := make([]string, len(rows))
+	for i := range rows {
+		keys[i] = rows[i].chargeKey()
+	}
+	as, err := b.db.ListAttempts(ctx, store.AttemptFilter{ChargeKeys: keys, Desc: true, Limit: 500})
 	if err != nil {
 		return rows, err
 	}
@@ -212,7 +216,7 @@ func (p *portal) docFor(w http.ResponseWriter, r *http.Request, b *backend, v vi
 		p.fail(w, r, http.StatusNotFound, "This invoice does not exist.", nil)
 		return doc{}, false
 	}
-	d, state, err := liveDoc(r.Context(), b, kind, id)
+	d, state, err := p.viewDoc(r, b, v, kind, id)
 	if err != nil {
 		p.fail(w, r, http.StatusServiceUnavailable, "We could not load this invoice right now. Please try again in a few minutes.", err)
 		return d, false
@@ -358,13 +362,14 @@ func (p *portal) charge(w http.ResponseWriter, r *http.Request, b *backend, d do
 		it.ProformaID = d.ID
 	}
 	src := charge.SourcePortal
-	a, skip, err := b.en.ChargeOne(context.WithoutCancel(r.Context()), it, src, who)
+	a, skip, err := b.en.ChargeOne(splynx.Interactive(context.WithoutCancel(r.Context())), it, src, who)
 	p.after(w, r, b, a, skip, err, oneOff, direct, d.chargeKey())
 }
 
 // after shows what a ChargeOne call did.
 func (p *portal) after(w http.ResponseWriter, r *http.Request, b *backend, a *store.ChargeAttempt, skip string, err error, oneOff, direct bool, key string) {
 	ctx := context.WithoutCancel(r.Context())
+	p.docs.forget(key) // what pay pages showed of the document is out of date
 	if a != nil {
 		p.s.Logger().Info("portal payment", zap.Int64("customer_id", a.CustomerID), zap.Int64("attempt_id", a.ID),
 			zap.String("charge", a.ChargeKey), zap.String("reference", a.Reference), zap.String("state", string(a.State)),
@@ -634,7 +639,7 @@ func (p *portal) refill(w http.ResponseWriter, r *http.Request, b *backend, v vi
 		}
 		oneOff = !d.Save && d.Method == nil && m.Kind == string(gateways.Card)
 	}
-	a, skip, err := b.en.ChargeOne(context.WithoutCancel(r.Context()), charge.Item{Kind: store.KindRefill, ChargeKey: key,
+	a, skip, err := b.en.ChargeOne(splynx.Interactive(context.WithoutCancel(r.Context())), charge.Item{Kind: store.KindRefill, ChargeKey: key,
 		CustomerID: v.CustomerID, Amount: amount}, charge.SourcePortal, "customer "+strconv.FormatInt(v.CustomerID, 10))
 	p.after(w, r, b, a, skip, err, oneOff, false, key)
 }

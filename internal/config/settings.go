@@ -174,8 +174,8 @@ var Specs = []Spec{
 	}},
 	{Key: "auto_charge_max_age_days", Default: "0", Desc: "nightly run: charge only invoices created within this many days (0 = any age)", set: intRange(func(s *Settings) *int { return &s.AutoChargeMaxAgeDays }, 0, 3650)},
 	{Key: "auto_charge_due_reached", Default: "0", Desc: "nightly run: 1 = charge only invoices whose due date has come", set: boolField(func(s *Settings) *bool { return &s.AutoChargeDueReached })},
-	{Key: "splynx_max_concurrent_requests", Default: "4", Desc: "most Splynx API requests open at once", set: intRange(func(s *Settings) *int { return &s.SplynxMaxConcurrent }, 1, 32)},
-	{Key: "splynx_requests_per_second", Default: "20", Desc: "most Splynx API requests started per second (a 429 or 503 from Splynx also waits for its Retry-After)", set: intRange(func(s *Settings) *int { return &s.SplynxRequestsPerSecond }, 1, 1000)},
+	{Key: "splynx_max_concurrent_requests", Default: "4", Desc: "most Splynx API requests open at once (sync, charge runs and customer pages together; a customer's request gets the next free one)", set: intRange(func(s *Settings) *int { return &s.SplynxMaxConcurrent }, 1, 32)},
+	{Key: "splynx_requests_per_second", Default: "20", Desc: "most Splynx API requests the sync and charge runs start per second; customer pages have a budget of this rate of their own, with 5 seconds of burst (a 429 or 503 from Splynx also waits for its Retry-After)", set: intRange(func(s *Settings) *int { return &s.SplynxRequestsPerSecond }, 1, 1000)},
 	{Key: "mirror_history_months", Default: "13", Desc: "months of paid invoices and proformas kept in the local mirror (unpaid and pending ones are always kept; older ones are read from Splynx when viewed)", set: intRange(func(s *Settings) *int { return &s.MirrorHistoryMonths }, 1, 600)},
 	{Key: "backup_keep", Default: "7", Desc: "daily database backups kept in the backups folder beside the database (0 = no daily backup)", set: intRange(func(s *Settings) *int { return &s.BackupKeep }, 0, 365)},
 	{Key: "splynx_url", url: true, Desc: "public Splynx URL used in links (defaults to SPLYNXPAY_SPLYNX_URL)", set: func(s *Settings, v string) error {

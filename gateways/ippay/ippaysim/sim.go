@@ -589,6 +589,10 @@ func (s *Sim) tokenize(in *inbound, txid string) reply {
 	return out(reply{ActionCode: "000", ResponseText: "TOKENIZED", Token: tok})
 }
 
+// validABA is IPpay's own check behind action code 923 (invalid ABA): the
+// routing checksum. It is deliberately not gateways.ValidABA, the client's
+// pre-check (which also refuses 000000000): the simulator judges what the
+// client sends on its own, so a fault in the client's check shows in tests.
 func validABA(s string) bool {
 	if len(s) != 9 {
 		return false
