@@ -561,7 +561,7 @@ func (p *portal) refillData(r *http.Request, b *backend, v visitor) refillData {
 	// A Splynx that refuses the billing list leaves the mirror without the
 	// balance of a customer with no saved method: read it now (briefly: the
 	// page shows no balance rather than wait on a slow Splynx).
-	bctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	bctx, cancel := context.WithTimeout(splynx.Interactive(r.Context()), 5*time.Second)
 	defer cancel()
 	if bl, err := mirror.Billing(bctx, b.db, b.sp, mirror.Options{}, v.CustomerID); err == nil {
 		if bl.Deposit < 0 {
