@@ -410,6 +410,7 @@ func TestDoctor(t *testing.T) {
 			text = strings.ReplaceAll(text, w.gateway.URL, "<gateway>")
 			text = strings.ReplaceAll(text, w.dir, "<dir>")
 			text = regexp.MustCompile(`127\.0\.0\.1:\d+`).ReplaceAllString(text, "<addr>")
+			text = regexp.MustCompile(`passed in [0-9.]+(µs|ms|s)`).ReplaceAllString(text, "passed in <took>")
 			golden(t, "doctor-"+c.name, text)
 		})
 	}
