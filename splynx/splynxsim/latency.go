@@ -111,3 +111,8 @@ func (s *Sim) delay(c *rctx) {
 	s.latency.waits.Add(1)
 	simkit.Wait(c.r, d)
 }
+
+// SetRefuseBillingList turns Options.RefuseBillingList on or off for a
+// simulator built elsewhere (splynx-sim's -refuse-billing-list). Call it
+// before serving requests.
+func (s *Sim) SetRefuseBillingList(on bool) { s.opts.RefuseBillingList = on }
