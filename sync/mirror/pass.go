@@ -29,6 +29,7 @@ type pass struct {
 
 	customers, billing, invoices, proformas, methods atomic.Int64
 	requests                                         atomic.Int64
+	outOfWindow                                      atomic.Int64 // documents left out (see listDocuments)
 
 	batches chan *batch
 	free    chan *batch // committed batches, emptied, for reuse
@@ -256,6 +257,7 @@ func (p *pass) stats() Stats {
 		Proformas:      int(p.proformas.Load()),
 		PaymentMethods: int(p.methods.Load()),
 		Requests:       int(p.requests.Load()),
+		OutOfWindow:    int(p.outOfWindow.Load()),
 	}
 }
 
