@@ -199,7 +199,9 @@ func (b *syncBench) run(ctx context.Context, stdout io.Writer) error {
 		return b.latencyFigures(ctx, stdout, rec, full.Duration, len(distinct), pages, rssFirst)
 	}
 	rawCPU0 := cpuTime()
-	raw, bytes, err := rec.replay(ctx, b.streams)
+	// A first sync lists its three entities side by side (Engine.Full):
+	// the raw fetch does too.
+	raw, bytes, err := rec.replay(ctx, max(b.streams, 3))
 	rawCPU := cpuTime() - rawCPU0
 	if err != nil {
 		return fmt.Errorf("raw fetch: %w", err)

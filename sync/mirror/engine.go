@@ -250,6 +250,15 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 	p := e.newPass(ctx, true, gen, log)
 	defer p.cancel(nil)
 	p.fresh = deferred
+	if len(deferred) > 0 {
+		// A first sync lists customers, invoices and proformas side by
+		// side whatever Options.Streams says: against a Splynx that takes
+		// its time per page, one listing keeps at most two requests open
+		// (a page and the next one prefetched) and leaves the rest of the
+		// pressure limit unused; there is no old mirror to compare with,
+		// so the single writer keeps up.
+		p.minStreams = 3
+	}
 	marks, err := e.highWater(p)
 	if err == nil {
 		err = p.run(

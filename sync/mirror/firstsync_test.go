@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
 	"github.com/splynx-pay/splynx-pay/store"
@@ -32,26 +34,42 @@ func TestFirstSyncLeavesOutOldPaidAndFailedOneIsCompleted(t *testing.T) {
 	}
 	compare(t, ok)
 
-	// The proformas' listing fails for good once the pass has read its
-	// high-water marks (the newest proforma among them).
+	// The proformas' listing (pages of 500, where the high-water marks ask
+	// for one record) fails for good once the invoices' listing beside it
+	// has written every invoice it will.
 	var e *env
-	proformaGets := 0
+	inWindow := 0
+	var proformaGets, invoiceGets atomic.Int32
 	hook := &hookTransport{before: func(r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/proforma-invoices") && r.Method == http.MethodGet {
-			if proformaGets++; proformaGets == 2 {
-				e.sim.SetFault("admin/finance/proforma-invoices", splynxsim.Fault{ErrorRate: 1, Status: 500})
+		if r.Method != http.MethodGet {
+			return
+		}
+		if strings.HasSuffix(r.URL.Path, "/finance/invoices") {
+			invoiceGets.Add(1)
+		}
+		if strings.HasSuffix(r.URL.Path, "/proforma-invoices") && r.URL.Query().Get("limit") == "500" && proformaGets.Add(1) == 1 {
+			for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				if c, err := e.db.Counts(ctx); err == nil && c.Invoices >= inWindow {
+					break // every invoice the first sync writes is in
+				}
 			}
+			e.sim.SetFault("admin/finance/proforma-invoices", splynxsim.Fault{ErrorRate: 1, Status: 500})
 		}
 	}}
 	e = newEnvWith(t, splynxsim.Options{}, rangeSeed, mirror.Options{PageSize: 500, HistoryMonths: mirror.DefaultHistoryMonths}, 0, hook)
+	cut := store.FormatDate(e.clk.Now().AddDate(0, -mirror.DefaultHistoryMonths, 0))
+	for id := int64(1); id <= 3000; id++ {
+		if v, ok := e.sim.Invoice(id); ok && !((v.Status == "paid" || v.Status == "deleted") && store.FormatDate(v.DateCreated) < cut) {
+			inWindow++
+		}
+	}
 	if _, err := e.eng.Full(ctx); err == nil {
 		t.Fatal("first sync succeeded with proformas failing")
 	}
 	mid, _ := e.db.Counts(ctx)
-	if mid.Invoices == 0 || mid.Invoices >= 3000 {
-		t.Fatalf("failed first sync left %d invoices; want the ones in the window", mid.Invoices)
+	if mid.Invoices != inWindow {
+		t.Fatalf("failed first sync left %d invoices (%d invoice GETs); want the %d in the window", mid.Invoices, invoiceGets.Load(), inWindow)
 	}
-	cut := store.FormatDate(e.clk.Now().AddDate(0, -mirror.DefaultHistoryMonths, 0))
 	invs, err := e.db.ListInvoices(ctx, store.InvoiceFilter{Limit: 5000})
 	if err != nil {
 		t.Fatal(err)
