@@ -509,14 +509,21 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if r.on.Load() {
 		r.all.Add(1)
 	}
-	if r.on.Load() && req.Method == http.MethodGet {
-		r.mu.Lock()
-		r.reqs = append(r.reqs, recorded{url: req.URL.String(), header: req.Header.Clone()})
-		r.mu.Unlock()
+	on := r.on.Load() && req.Method == http.MethodGet
+	var q recorded
+	if on {
+		q = recorded{url: req.URL.String(), header: req.Header.Clone()}
 	}
 	start := time.Now()
 	resp, err := r.base.RoundTrip(req)
 	r.wait.Add(int64(time.Since(start)))
+	// Only answered pages are replayed: a refused billing list (405) is
+	// no part of the raw fetch.
+	if on && err == nil && resp.StatusCode == http.StatusOK {
+		r.mu.Lock()
+		r.reqs = append(r.reqs, q)
+		r.mu.Unlock()
+	}
 	if err == nil {
 		resp.Body = &timedBody{ReadCloser: resp.Body, r: r}
 	}
