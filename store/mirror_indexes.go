@@ -126,3 +126,17 @@ func indexDefs(ctx context.Context, tx *sql.Tx, q string, args ...any) ([][2]str
 	}
 	return idx, rows.Err()
 }
+
+// DeferredIndexes is the number of mirror indexes DeferIndexes dropped and
+// RestoreIndexes has not rebuilt yet (0 once a first pass has ended,
+// whether it succeeded or not).
+func (db *DB) DeferredIndexes(ctx context.Context) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx,
+		`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'mirror_deferred_indexes'`).Scan(&n)
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	err = db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM mirror_deferred_indexes`).Scan(&n)
+	return n, err
+}

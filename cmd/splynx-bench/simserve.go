@@ -28,11 +28,18 @@ func runSimServe(ctx context.Context, args []string, stdout io.Writer) error {
 	seed := fs.Int64("seed", 1, "seed")
 	key := fs.String("api-key", "bench-key", "API key")
 	secret := fs.String("api-secret", "bench-secret", "API secret")
+	latency := fs.String("latency", "", "latency model, as splynx-sim's -latency")
+	refuse := fs.Bool("refuse-billing-list", false, "answer the billing list with 405")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	lat, err := splynxsim.ParseLatency(*latency)
+	if err != nil {
+		return fmt.Errorf("-latency: %w", err)
+	}
 	// Start at the wall clock: the client judges token expiry by real time.
-	sim := splynxsim.New(splynxsim.Options{Clock: clock.NewFake(time.Now().UTC().Truncate(time.Second))})
+	sim := splynxsim.New(splynxsim.Options{Clock: clock.NewFake(time.Now().UTC().Truncate(time.Second)),
+		Latency: lat, RefuseBillingList: *refuse})
 	sim.SetRequestLog(false)
 	sim.Seed(splynxsim.SeedConfig{Seed: *seed, Customers: *customers, Invoices: *invoices, Proformas: *proformas})
 	sim.AddAPIKey(*key, *secret)

@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/splynx-pay/splynx-pay/splynx"
+	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/mirror"
 )
@@ -39,6 +40,10 @@ type syncBench struct {
 	changePct                      float64
 	verbose                        bool
 	cpuProfile, incProfile         string
+	latency                        string
+	lat                            splynxsim.Latency
+	refuseBilling                  bool
+	historyMonths                  int
 }
 
 func runSyncBench(ctx context.Context, args []string, stdout io.Writer) error {
@@ -60,8 +65,15 @@ func runSyncBench(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.BoolVar(&b.verbose, "v", false, "log the engine's progress lines")
 	fs.StringVar(&b.cpuProfile, "cpuprofile", "", "write a CPU profile of the full pass to this file")
 	fs.StringVar(&b.incProfile, "incprofile", "", "write a CPU profile of the incremental pass to this file")
+	fs.StringVar(&b.latency, "latency", "", `the simulator's latency model, e.g. "page=80ms,record=40us": then only the first sync is measured, at the default Splynx pressure limits, against a raw fetch at the same limits`)
+	fs.BoolVar(&b.refuseBilling, "refuse-billing", false, "the simulator refuses the customer-billing list (405)")
+	fs.IntVar(&b.historyMonths, "history-months", mirror.DefaultHistoryMonths, "the mirror's history window for paid documents (setting mirror_history_months)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var err error
+	if b.lat, err = splynxsim.ParseLatency(b.latency); err != nil {
+		return fmt.Errorf("-latency: %w", err)
 	}
 	if b.proformas < 0 {
 		b.proformas = b.customers / 2
@@ -83,6 +95,13 @@ func (b *syncBench) run(ctx context.Context, stdout io.Writer) error {
 	defer stopSim()
 	fmt.Fprintf(stdout, "simulator: %s at %s (%d customers, %d invoices, %d proformas)\n",
 		simDesc, simURL, b.customers, b.invoices, b.proformas)
+	if !b.lat.IsZero() {
+		fmt.Fprintf(stdout, "simulator latency: %s per answer\n", b.lat)
+	}
+	if b.refuseBilling {
+		fmt.Fprintln(stdout, "simulator refuses the customer-billing list (405)")
+	}
+	fmt.Fprintf(stdout, "load average at start: %s\n", loadAvg())
 
 	logger := zap.NewNop()
 	if b.verbose {
@@ -99,6 +118,16 @@ func (b *syncBench) run(ctx context.Context, stdout io.Writer) error {
 	if err := client.Check(ctx); err != nil {
 		return fmt.Errorf("simulator check: %w", err)
 	}
+	if b.lat.IsZero() {
+		// Against the in-memory simulator the bench measures the sync's
+		// own work (decoding, SQLite), not the politeness limits: at 20
+		// requests a second they alone would make 1,150 pages take 58 s.
+		client.SetLimits(64, 1e6)
+		fmt.Fprintln(stdout, "Splynx pressure limits lifted (64 concurrent, no rate limit): the sync's own cost is measured")
+	} else {
+		fmt.Fprintf(stdout, "Splynx pressure limits: the defaults, %d concurrent, %d requests/s\n",
+			splynx.DefaultMaxConcurrent, splynx.DefaultRequestsPerSecond)
+	}
 
 	dbPath := b.dbPath
 	if dbPath == "" {
@@ -110,7 +139,12 @@ func (b *syncBench) run(ctx context.Context, stdout io.Writer) error {
 	}
 	defer db.Close()
 	eng := mirror.New(db, client, mirror.Options{Logger: logger, PageSize: b.pageSize, BatchSize: b.batchSize,
-		Streams: b.streams, ProgressEvery: 5 * time.Second})
+		Streams: b.streams, ProgressEvery: 5 * time.Second, HistoryMonths: b.historyMonths})
+	// The documents the history window keeps, as Splynx counts them now.
+	wantInv, wantPro, err := b.inWindow(ctx, client)
+	if err != nil {
+		return fmt.Errorf("counting documents in the history window: %w", err)
+	}
 
 	// Full pass into the empty database, recording its requests for the raw fetch.
 	if b.cpuProfile != "" {
@@ -124,9 +158,11 @@ func (b *syncBench) run(ctx context.Context, stdout io.Writer) error {
 		}
 	}
 	rec.on.Store(true)
+	fullCPU0 := cpuTime()
 	fullStart := time.Now()
 	full, err := eng.Full(ctx)
 	full.Duration = time.Since(fullStart) // all of it, as a caller waits
+	fullCPU := cpuTime() - fullCPU0
 	rec.on.Store(false)
 	if b.cpuProfile != "" {
 		pprof.StopCPUProfile()
@@ -141,10 +177,16 @@ func (b *syncBench) run(ctx context.Context, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "full pass: %s, %d records (%d customers, %d billing, %d invoices, %d items, %d proformas), %d requests, %.0f records/s\n",
 		round(full.Duration), full.Records(), counts.Customers, counts.Billing, counts.Invoices, counts.InvoiceItems,
 		counts.Proformas, len(rec.reqs), float64(full.Records())/full.Duration.Seconds())
-	if counts.Customers != b.customers || counts.Invoices != b.invoices || counts.Proformas != b.proformas {
-		return fmt.Errorf("mirror counts %+v differ from the simulator's (%d customers, %d invoices, %d proformas)",
-			counts, b.customers, b.invoices, b.proformas)
+	if counts.Customers != b.customers || counts.Invoices != wantInv || counts.Proformas != wantPro {
+		return fmt.Errorf("mirror counts %+v differ from the simulator's (%d customers, %d invoices and %d proformas in the %d-month history window)",
+			counts, b.customers, wantInv, wantPro, b.historyMonths)
 	}
+	fmt.Fprintf(stdout, "history window %d months: %d of %d invoices and %d of %d proformas kept, as Splynx counts them\n",
+		b.historyMonths, wantInv, b.invoices, wantPro, b.proformas)
+	pages := ceilDiv(b.customers, b.pageSize) + ceilDiv(b.invoices, b.pageSize) + ceilDiv(b.proformas, b.pageSize)
+	fmt.Fprintf(stdout, "full pass requests to Splynx: %d (%d GET, %d other) = %.2fx the %d pages of customers + invoices + proformas\n",
+		rec.all.Load(), len(rec.reqs), rec.all.Load()-int64(len(rec.reqs)), float64(rec.all.Load())/float64(pages), pages)
+	rssFirst := maxRSS()
 
 	distinct := map[string]bool{}
 	for _, q := range rec.reqs {
@@ -153,7 +195,14 @@ func (b *syncBench) run(ctx context.Context, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "full pass network: %d GETs (%d distinct), %s to headers, %s reading bodies\n",
 		len(rec.reqs), len(distinct),
 		time.Duration(rec.wait.Load()).Round(time.Millisecond), time.Duration(rec.read.Load()).Round(time.Millisecond))
-	raw, bytes, err := rec.replay(ctx, b.streams)
+	if !b.lat.IsZero() {
+		return b.latencyFigures(ctx, stdout, rec, full.Duration, len(distinct), pages, rssFirst)
+	}
+	rawCPU0 := cpuTime()
+	// A first sync lists its three entities side by side (Engine.Full):
+	// the raw fetch does too.
+	raw, bytes, err := rec.replay(ctx, max(b.streams, 3))
+	rawCPU := cpuTime() - rawCPU0
 	if err != nil {
 		return fmt.Errorf("raw fetch: %w", err)
 	}
@@ -206,23 +255,35 @@ func (b *syncBench) run(ctx context.Context, stdout io.Writer) error {
 	if err := db.Checkpoint(ctx); err != nil {
 		return err
 	}
+	floorCPU0 := cpuTime()
 	floor, err := measureStoreFloor(ctx, dbPath, tmp)
+	floorCPU := cpuTime() - floorCPU0
 	if err != nil {
 		return fmt.Errorf("store floor: %w", err)
 	}
 	fmt.Fprintf(stdout, "store floor: the finished mirror's rows copied inside SQLite into a fresh database %s, its %d indexes built %s: %s\n",
 		round(floor.copyRows), floor.nIndexes, round(floor.indexes), round(floor.total()))
 	ratio := full.Duration.Seconds() / raw.Seconds()
+	floorRatio := full.Duration.Seconds() / (raw + floor.total()).Seconds()
 	incPct := 100 * inc.Duration.Seconds() / full.Duration.Seconds()
 	rssMB := float64(rss) / 1024
 	fmt.Fprintln(stdout)
 	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "measure", "value", "target", "result")
 	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "full sync wall time", round(full.Duration), "", "")
 	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "raw fetch wall time", round(raw), "", "")
-	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "full sync / raw fetch", fmt.Sprintf("%.2fx", ratio), "<= 2.00x", verdict(ratio <= 2))
-	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "  store floor / raw fetch", fmt.Sprintf("%.2fx", floor.total().Seconds()/raw.Seconds()),
-		"", "(SQLite alone; a sync cannot beat it)")
-	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "peak RSS (this process, all)", fmt.Sprintf("%.0f MB", rssMB), "<= 200 MB", verdict(rssMB <= 200))
+	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "store floor", round(floor.total()), "", "(SQLite alone; a sync cannot beat it)")
+	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "full sync / (raw + floor)", fmt.Sprintf("%.2fx", floorRatio), "<= 1.50x", verdict(floorRatio <= 1.5))
+	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "  full sync / raw fetch", fmt.Sprintf("%.2fx", ratio), "", "")
+	// On a shared machine the wall times stretch with the load; the CPU
+	// this process spent (the simulator's is in its own) stretches less.
+	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "  CPU: sync / (raw + floor)",
+		fmt.Sprintf("%.2fx", fullCPU.Seconds()/(rawCPU+floorCPU).Seconds()), "",
+		fmt.Sprintf("(%s / (%s + %s) of this process's CPU)", round(fullCPU), round(rawCPU), round(floorCPU)))
+	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "peak RSS (this process, all)", fmt.Sprintf("%.0f MB", rssMB), "<= 150 MB", verdict(rssMB <= 150))
+	if b.refuseBilling {
+		fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", "full pass requests / pages", fmt.Sprintf("%.2fx", float64(rec.all.Load())/float64(pages)),
+			"<= 2.00x", verdict(float64(rec.all.Load()) <= 2*float64(pages)))
+	}
 	fmt.Fprintf(stdout, "%-30s %-16s %-16s %s\n", fmt.Sprintf("incremental (%.3g%% changed)", b.changePct),
 		fmt.Sprintf("%s = %.1f%%", round(inc.Duration), incPct), "<= 5% of full", verdict(incPct <= 5))
 	return nil
@@ -322,9 +383,16 @@ func (b *syncBench) startSim(ctx context.Context, tmp string) (url, desc string,
 }
 
 func (b *syncBench) simArgs() []string {
-	return []string{"-listen", "127.0.0.1:0", "-customers", strconv.Itoa(b.customers), "-invoices", strconv.Itoa(b.invoices),
+	args := []string{"-listen", "127.0.0.1:0", "-customers", strconv.Itoa(b.customers), "-invoices", strconv.Itoa(b.invoices),
 		"-proformas", strconv.Itoa(b.proformas), "-seed", strconv.FormatInt(b.seed, 10),
 		"-api-key", b.apiKey, "-api-secret", b.apiSecret}
+	if !b.lat.IsZero() {
+		args = append(args, "-latency", b.lat.String())
+	}
+	if b.refuseBilling {
+		args = append(args, "-refuse-billing-list")
+	}
+	return args
 }
 
 func moduleRoot() string {
@@ -425,6 +493,7 @@ func stepFor(n int, pct float64) int {
 type recorder struct {
 	base *http.Transport
 	on   atomic.Bool
+	all  atomic.Int64 // every request while on, whatever its method
 	wait atomic.Int64 // time to response headers
 	read atomic.Int64 // time blocked reading bodies
 	mu   sync.Mutex
@@ -437,14 +506,24 @@ type recorded struct {
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	if r.on.Load() && req.Method == http.MethodGet {
-		r.mu.Lock()
-		r.reqs = append(r.reqs, recorded{url: req.URL.String(), header: req.Header.Clone()})
-		r.mu.Unlock()
+	if r.on.Load() {
+		r.all.Add(1)
+	}
+	on := r.on.Load() && req.Method == http.MethodGet
+	var q recorded
+	if on {
+		q = recorded{url: req.URL.String(), header: req.Header.Clone()}
 	}
 	start := time.Now()
 	resp, err := r.base.RoundTrip(req)
 	r.wait.Add(int64(time.Since(start)))
+	// Only answered pages are replayed: a refused billing list (405) is
+	// no part of the raw fetch.
+	if on && err == nil && resp.StatusCode == http.StatusOK {
+		r.mu.Lock()
+		r.reqs = append(r.reqs, q)
+		r.mu.Unlock()
+	}
 	if err == nil {
 		resp.Body = &timedBody{ReadCloser: resp.Body, r: r}
 	}

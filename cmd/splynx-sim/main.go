@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/splynx-pay/splynx-pay/internal/demo"
+	"github.com/splynx-pay/splynx-pay/splynx/splynxsim"
 )
 
 func main() {
@@ -64,12 +65,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fixed := fs.Bool("fixed-clock", false, "keep the simulators' clock at 2026-11-02 09:00 UTC instead of following the wall clock")
 	ctl := fs.Bool("control", false, "serve the control API under /_sim/ (ledgers, gateway faults, clock, invoices) for splynx-chaos; see control.go")
 	faults := fs.String("faults", "", `Splynx API faults, e.g. "error=0.2,drop=0.05,latency=10ms" (keys: error, status, drop, drop_after, malformed, wrong_types, latency, path)`)
+	latency := fs.String("latency", "", `Splynx answers wait page + record × records in the answer, e.g. "page=80ms,record=40us" (a single-record GET counts one record, a count or write none)`)
+	refuseBilling := fs.Bool("refuse-billing-list", false, "Splynx answers the customer-billing list with 405, as a stricter Splynx does (only customer-billing/{id} is confirmed)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	fault, path, err := parseFaults(*faults, cfg.Seed)
 	if err != nil {
 		return err
+	}
+	lat, err := splynxsim.ParseLatency(*latency)
+	if err != nil {
+		return fmt.Errorf("-latency: %w", err)
 	}
 	if cfg.Proformas < 0 {
 		cfg.Proformas = cfg.Customers
@@ -87,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *faults != "" {
 		sims.Splynx.SetFault(path, fault)
 	}
+	sims.Splynx.SetLatency(lat)
+	sims.Splynx.SetRefuseBillingList(*refuseBilling)
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err

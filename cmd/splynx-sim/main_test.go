@@ -207,3 +207,39 @@ func TestReadmeFlagsExist(t *testing.T) {
 		}
 	}
 }
+
+// -latency delays Splynx's answers by the model (a generous lower bound),
+// -refuse-billing-list answers the billing list with 405, and a latency
+// that does not parse stops splynx-sim with a message naming the flag.
+func TestLatencyAndRefuseBillingFlags(t *testing.T) {
+	base := startSim(t, "-api-key", "k1", "-api-secret", "s1", "-latency", "page=60ms,record=1ms", "-refuse-billing-list")
+	c, err := splynx.New(splynx.Config{BaseURL: base, APIKey: "k1", APISecret: "s1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.CountCustomers(ctx, splynx.Search{}); err != nil { // signs in
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := c.GetCustomer(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < 61*time.Millisecond {
+		t.Errorf("a single GET at page=60ms,record=1ms took %s", took)
+	}
+	if _, err := c.GetCustomerBilling(ctx, 1); err != nil {
+		t.Errorf("customer-billing/1 with the list refused: %v", err)
+	}
+	for _, err := range c.ListCustomerBilling(ctx, splynx.Search{}) {
+		if !splynx.IsMethodNotAllowed(err) {
+			t.Errorf("billing list with -refuse-billing-list: %v, want 405", err)
+		}
+		break
+	}
+
+	err = run(ctx, []string{"-listen", "127.0.0.1:0", "-customers", "1", "-latency", "page=80"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "-latency") || !strings.Contains(err.Error(), "not a duration") {
+		t.Fatalf("bad -latency: %v", err)
+	}
+}

@@ -38,6 +38,7 @@ func list[R any](c *rctx, t *table[R], v *view[R], render func(w *jw, r *R)) {
 	c.w.openArr()
 	p.each(func(i int) { render(&c.w, &t.recs[i]) })
 	c.w.closeArr()
+	c.records = p.len()
 	c.ok(http.StatusOK)
 }
 
@@ -93,6 +94,7 @@ func one[R any](c *rctx, t *table[R], id int64, render func(w *jw, r *R)) {
 		return
 	}
 	render(&c.w, r)
+	c.records = 1
 	c.ok(http.StatusOK)
 }
 

@@ -71,6 +71,8 @@ type Options struct {
 	ValidationShape string
 	// RequestLogCap bounds Requests() (0 → 100000; oldest dropped first).
 	RequestLogCap int
+	// Latency delays answers as a real Splynx would (see latency.go).
+	Latency Latency
 }
 
 // Sim is the simulator. All methods are safe for concurrent use.
@@ -102,8 +104,9 @@ type Sim struct {
 	routeOnce sync.Once
 	router    *http.ServeMux
 
-	faults simkit.Injector
-	log    *simkit.Log[RequestRecord]
+	faults  simkit.Injector
+	log     *simkit.Log[RequestRecord]
+	latency latencyState
 }
 
 // New returns an empty simulator (no API keys, no records). Call Seed for
@@ -148,6 +151,7 @@ func New(opts Options) *Sim {
 	s.statements.idOf = func(r *BankStatement) int64 { return r.ID }
 	s.stmtRecords.idOf = func(r *BankStatementRecord) int64 { return r.ID }
 	s.auth.init()
+	s.SetLatency(opts.Latency)
 	return s
 }
 
@@ -188,6 +192,9 @@ type rctx struct {
 	status int
 	header http.Header
 	out    []byte
+	// records is how many records the answer lists, for the latency
+	// model (a single-record GET: 1).
+	records int
 
 	malformed bool
 }
@@ -339,6 +346,7 @@ func (s *Sim) serveRoute(w http.ResponseWriter, c *rctx, rec *RequestRecord) {
 		}
 	}
 	rt.handle(c)
+	s.delay(c)
 	s.finish(w, c, rec, f)
 }
 

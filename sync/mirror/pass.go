@@ -30,6 +30,7 @@ type pass struct {
 	customers, billing, invoices, proformas, methods atomic.Int64
 	requests                                         atomic.Int64
 	transactions                                     atomic.Int64 // ledger transactions listed
+	outOfWindow                                      atomic.Int64 // documents left out (see listDocuments)
 
 	batches chan *batch
 	free    chan *batch // committed batches, emptied, for reuse
@@ -258,6 +259,7 @@ func (p *pass) stats() Stats {
 		PaymentMethods: int(p.methods.Load()),
 		Requests:       int(p.requests.Load()),
 		Transactions:   int(p.transactions.Load()),
+		OutOfWindow:    int(p.outOfWindow.Load()),
 	}
 }
 
