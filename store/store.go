@@ -117,7 +117,11 @@ func dsn(path, txlock string) string {
 	u := url.URL{Path: path}
 	return "file:" + u.EscapedPath() +
 		"?_journal_mode=WAL&_txlock=" + txlock +
-		"&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL"
+		"&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL" +
+		// Each connection keeps its 64 most recent prepared statements:
+		// a page view's handful of queries then skip SQLite's parser,
+		// which was half of their SQLite time (page bench profile).
+		"&_stmt_cache_size=64"
 }
 
 // checkWritable makes sure the file accepts writes now rather than at the
