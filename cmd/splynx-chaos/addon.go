@@ -39,6 +39,10 @@ type env struct {
 	offset time.Duration // how far the simulators and the daemon were moved on
 	custs  []int64       // customers with a saved method
 	newInv []int64       // invoices added during the run
+
+	invCust map[int64]int64  // customer of each invoice added
+	logins  map[int64]string // portal login of each customer with a method
+	web     webCounts        // page visits (web.go)
 }
 
 func runAddon(ctx context.Context, o Options, addon string, idx int64, out *lockedWriter) (chaos.Figures, error) {
@@ -73,6 +77,14 @@ func runAddon(ctx context.Context, o Options, addon string, idx int64, out *lock
 	if err := e.seedMethods(ctx); err != nil {
 		return f, fmt.Errorf("seed saved methods: %w", err)
 	}
+	var logins []string
+	if err := e.post(ctx, "/_sim/portal-logins", map[string]any{"customer_ids": e.custs, "password": portalPassword}, &logins); err != nil {
+		return f, fmt.Errorf("portal logins: %w", err)
+	}
+	e.logins = map[int64]string{}
+	for i, l := range logins {
+		e.logins[e.custs[i]] = l
+	}
 	out.Printf("%d saved methods seeded in %s; killing the daemon %d times", len(e.custs), time.Since(t0).Round(time.Millisecond), o.Kills)
 
 	for f.Kills < o.Kills {
@@ -103,6 +115,15 @@ func (e *env) check(ctx context.Context, kills int) (chaos.Figures, error) {
 	}
 	g := chaos.Compare("splynx-"+e.addon, e.addon == "ippay", l, as)
 	g.Kills = kills
+	pagesLine := ""
+	if e.web.portalTried.Load()+e.web.staffTried.Load() > 0 {
+		pagesLine = e.web.line()
+	}
+	g.Work = chaos.WorkLine(g.Addon, as, pagesLine)
+	g.PageErrors = e.web.wrong
+	if e.web.wrongN > len(e.web.wrong) {
+		g.PageErrors = append(g.PageErrors, fmt.Sprintf("... %d wrong page answers in all", e.web.wrongN))
+	}
 	if err := e.command(ctx, 2*time.Minute, "backup"); err != nil {
 		return g, fmt.Errorf("backup after the run: %w", err)
 	}
@@ -139,7 +160,7 @@ func (e *env) daemonEnv() []string {
 		"SPLYNXPAY_SPLYNX_API_KEY=sim-api-key",
 		"SPLYNXPAY_SPLYNX_API_SECRET=sim-api-secret",
 		"SPLYNXPAY_DB_PATH="+e.dbPath(),
-		"SPLYNXPAY_LISTEN_ADDR=127.0.0.1:0",
+		"SPLYNXPAY_LISTEN_ADDR=127.0.0.1:0", // each life of `run` gets its own port (cycle)
 		"SPLYNXPAY_SYNC_SCHEDULE=@every 1s",
 		"SPLYNXPAY_CHARGE_SCHEDULE=@every 1s",
 		"SPLYNXPAY_SETTLE_SCHEDULE=@every 1s",
@@ -148,6 +169,11 @@ func (e *env) daemonEnv() []string {
 		daemon.TestClockEnv+"="+e.clockFile(),
 		"SPLYNXPAY_SETTING_GATEWAY_RATE_LIMIT=500",
 		"SPLYNXPAY_SETTING_CHARGE_CONCURRENCY=8",
+		// A life of about a second sees a charge run; with a simulated day
+		// passing every fourth life or so, that is four to six "nightly"
+		// runs a day where a real site has one. 20 days of run logs here
+		// are about as many runs as the default 90 days at a real site.
+		"SPLYNXPAY_SETTING_CHARGE_RUN_LINES_KEEP_DAYS=20",
 	)
 }
 
@@ -346,7 +372,8 @@ func (e *env) attempts(ctx context.Context) ([]chaos.Attempt, error) {
 		return nil, err
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(ctx, `SELECT reference, charge_key, state, method_kind, amount FROM charge_attempts ORDER BY id`)
+	rows, err := db.QueryContext(ctx, `SELECT a.reference, a.charge_key, a.state, a.method_kind, a.amount, COALESCE(r.source, '')
+ FROM charge_attempts a LEFT JOIN charge_runs r ON r.id = a.run_id ORDER BY a.id`)
 	if err != nil {
 		return nil, err
 	}
@@ -354,7 +381,7 @@ func (e *env) attempts(ctx context.Context) ([]chaos.Attempt, error) {
 	var as []chaos.Attempt
 	for rows.Next() {
 		var a chaos.Attempt
-		if err := rows.Scan(&a.Reference, &a.ChargeKey, &a.State, &a.MethodKind, &a.Amount); err != nil {
+		if err := rows.Scan(&a.Reference, &a.ChargeKey, &a.State, &a.MethodKind, &a.Amount, &a.Source); err != nil {
 			return nil, err
 		}
 		as = append(as, a)
@@ -407,6 +434,12 @@ func (e *env) addInvoices(ctx context.Context, n int) error {
 	var ids []int64
 	if err := e.post(ctx, "/_sim/invoices", rows, &ids); err != nil {
 		return err
+	}
+	if e.invCust == nil {
+		e.invCust = map[int64]int64{}
+	}
+	for i, id := range ids {
+		e.invCust[id] = rows[i].CustomerID
 	}
 	e.newInv = append(e.newInv, ids...)
 	return nil
