@@ -11,11 +11,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
-	"github.com/splynx-pay/splynx-pay/gateways/integrapay"
-	"github.com/splynx-pay/splynx-pay/gateways/ippay"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/demo"
 	"github.com/splynx-pay/splynx-pay/internal/wire"
+	"github.com/splynx-pay/splynx-pay/internal/wire/integrapaygw"
+	"github.com/splynx-pay/splynx-pay/internal/wire/ippaygw"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
@@ -30,19 +30,13 @@ const (
 	testUSAcct = "000123456789"
 )
 
-// gatewayFor builds the add-on's real gateway client from its settings, as
-// the add-on's own main does.
+// gatewayFor builds the add-on's real gateway client from its settings
+// with the builder the add-on's own main uses.
 func gatewayFor(kind config.Addon, s config.Settings) (gateways.Gateway, error) {
 	if kind == config.IPpay {
-		return ippay.New(ippay.Config{
-			URL: s.IPpayURL, CardTerminalID: s.IPpayTerminalID, ACHTerminalID: s.IPpayACHTerminalID,
-			SEC: s.IPpayACHSEC, SettleDays: s.IPpayACHSettleDays, ReturnsURL: s.IPpayReturnsURL,
-		}, ippay.WithLogger(zap.NewNop()))
+		return ippaygw.New(s, zap.NewNop(), nil)
 	}
-	return integrapay.New(integrapay.Config{
-		AuthURL: s.IntegraPayAuthURL, APIURL: s.IntegraPayAPIURL,
-		Username: s.IntegraPayUsername, Password: s.IntegraPayPassword, BusinessID: s.IntegraPayBusinessID,
-	}, integrapay.WithLogger(zap.NewNop()))
+	return integrapaygw.New(s, zap.NewNop(), nil)
 }
 
 // seedMethods saves a card (two in three) or a bank account for customers
