@@ -428,13 +428,17 @@ func (e *env) lastAttempt(ctx context.Context) (int64, error) {
 	return id, err
 }
 
-// addInvoices adds new due invoices for customers with a saved method, so
-// every nightly run has work. Cents are random: some decline by the
-// simulators' cent triggers, as real ones would.
+// addInvoices adds new due invoices for customers whose saved method is
+// still active, so every nightly run has work. Cents are random: some
+// decline by the simulators' cent triggers, as real ones would, and a hard
+// decline retires the method; invoices for such a customer would only pile
+// up unpaid in every run's skip list (a real customer pays them some other
+// way), so they go to the customers still paying by saved method.
 func (e *env) addInvoices(ctx context.Context, n int) error {
+	custs := e.activeCustomers(ctx)
 	rows := make([]chaos.NewInvoice, n)
 	for i := range rows {
-		rows[i] = chaos.NewInvoice{CustomerID: e.custs[e.rng.IntN(len(e.custs))],
+		rows[i] = chaos.NewInvoice{CustomerID: custs[e.rng.IntN(len(custs))],
 			Total: money.Amount(1000 + e.rng.Int64N(20000))}
 	}
 	var ids []int64
@@ -502,4 +506,37 @@ func (e *env) attach(ctx context.Context, url string) (chaos.Figures, error) {
 		return chaos.Figures{}, fmt.Errorf("finish: %w", err)
 	}
 	return e.check(ctx, e.o.Kills)
+}
+
+// activeCustomers are the seeded customers whose saved method is still
+// active (read-only from the database; all seeded ones if none is or the
+// file cannot be read), in seeding order so a seed replays.
+func (e *env) activeCustomers(ctx context.Context) []int64 {
+	db, err := sql.Open("sqlite3", "file:"+e.dbPath()+"?mode=ro&_busy_timeout=10000")
+	if err != nil {
+		return e.custs
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT customer_id FROM saved_methods WHERE status = 'active'`)
+	if err != nil {
+		return e.custs
+	}
+	defer rows.Close()
+	active := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if rows.Scan(&id) == nil {
+			active[id] = true
+		}
+	}
+	var out []int64
+	for _, c := range e.custs {
+		if active[c] {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return e.custs
+	}
+	return out
 }
