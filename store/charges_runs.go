@@ -182,3 +182,37 @@ func (db *DB) RunLog(ctx context.Context, runID int64, section string) ([]string
 		return s, err
 	}, `SELECT line FROM charge_run_lines WHERE run_id = ? AND section = ? ORDER BY id`, runID, section)
 }
+
+// pruneBatch is how many run log lines one pruning transaction deletes, so
+// the daily prune never holds the write lock for long.
+const pruneBatch = 5000
+
+// PruneRunLines deletes the log lines of runs that started before cutoff
+// and are no longer running; the runs' rows (their totals, who started
+// them) and the attempts stay. It deletes in batches and returns how many
+// lines went. A run's log is for the days after it; a nightly run over a
+// few thousand invoices writes a line for each, so kept forever they
+// would soon be most of the database.
+func (db *DB) PruneRunLines(ctx context.Context, cutoff time.Time) (int64, error) {
+	var total int64
+	for {
+		var n int64
+		err := db.Write(ctx, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM charge_run_lines WHERE id IN (
+ SELECT l.id FROM charge_runs r JOIN charge_run_lines l ON l.run_id = r.id
+ WHERE r.started_at < ? AND r.status <> 'running' LIMIT ?)`, FormatTime(cutoff), pruneBatch)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("store: prune charge run logs before %s: %w", FormatTime(cutoff), err)
+		}
+		total += n
+		if n < pruneBatch || ctx.Err() != nil {
+			return total, ctx.Err()
+		}
+	}
+}

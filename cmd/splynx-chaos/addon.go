@@ -39,6 +39,10 @@ type env struct {
 	offset time.Duration // how far the simulators and the daemon were moved on
 	custs  []int64       // customers with a saved method
 	newInv []int64       // invoices added during the run
+
+	invCust map[int64]int64  // customer of each invoice added
+	logins  map[int64]string // portal login of each customer with a method
+	web     webCounts        // page visits (web.go)
 }
 
 func runAddon(ctx context.Context, o Options, addon string, idx int64, out *lockedWriter) (chaos.Figures, error) {
@@ -47,6 +51,9 @@ func runAddon(ctx context.Context, o Options, addon string, idx int64, out *lock
 		http: &http.Client{Timeout: 30 * time.Second}}
 	f := chaos.Figures{Addon: "splynx-" + addon}
 	if err := os.MkdirAll(e.dir, 0o700); err != nil {
+		return f, err
+	}
+	if err := os.WriteFile(e.adminTokenFile(), []byte(staffToken+"\n"), 0o600); err != nil {
 		return f, err
 	}
 	var err error
@@ -72,6 +79,14 @@ func runAddon(ctx context.Context, o Options, addon string, idx int64, out *lock
 	}
 	if err := e.seedMethods(ctx); err != nil {
 		return f, fmt.Errorf("seed saved methods: %w", err)
+	}
+	var logins []string
+	if err := e.post(ctx, "/_sim/portal-logins", map[string]any{"customer_ids": e.custs, "password": portalPassword}, &logins); err != nil {
+		return f, fmt.Errorf("portal logins: %w", err)
+	}
+	e.logins = map[int64]string{}
+	for i, l := range logins {
+		e.logins[e.custs[i]] = l
 	}
 	out.Printf("%d saved methods seeded in %s; killing the daemon %d times", len(e.custs), time.Since(t0).Round(time.Millisecond), o.Kills)
 
@@ -103,6 +118,15 @@ func (e *env) check(ctx context.Context, kills int) (chaos.Figures, error) {
 	}
 	g := chaos.Compare("splynx-"+e.addon, e.addon == "ippay", l, as)
 	g.Kills = kills
+	pagesLine := ""
+	if e.web.portalTried.Load()+e.web.staffTried.Load() > 0 {
+		pagesLine = e.web.line()
+	}
+	g.Work = chaos.WorkLine(g.Addon, as, pagesLine)
+	g.PageErrors = e.web.wrong
+	if e.web.wrongN > len(e.web.wrong) {
+		g.PageErrors = append(g.PageErrors, fmt.Sprintf("... %d wrong page answers in all", e.web.wrongN))
+	}
 	if err := e.command(ctx, 2*time.Minute, "backup"); err != nil {
 		return g, fmt.Errorf("backup after the run: %w", err)
 	}
@@ -125,6 +149,10 @@ func (e *env) advance(ctx context.Context, d time.Duration) error {
 
 func (e *env) dbPath() string { return filepath.Join(e.dir, "splynx-"+e.addon+".db") }
 
+// adminTokenFile holds staffToken, the daemon's admin token (its
+// SPLYNXPAY_ADMIN_TOKEN_FILE), as a package's postinst would create it.
+func (e *env) adminTokenFile() string { return filepath.Join(e.dir, "admin-token") }
+
 // daemonEnv is the environment of every daemon process: schedules of a
 // second so that each short life does some work.
 func (e *env) daemonEnv() []string {
@@ -140,7 +168,8 @@ func (e *env) daemonEnv() []string {
 		"SPLYNXPAY_SPLYNX_API_KEY=sim-api-key",
 		"SPLYNXPAY_SPLYNX_API_SECRET=sim-api-secret",
 		"SPLYNXPAY_DB_PATH="+e.dbPath(),
-		"SPLYNXPAY_LISTEN_ADDR=127.0.0.1:0",
+		"SPLYNXPAY_ADMIN_TOKEN_FILE="+e.adminTokenFile(),
+		"SPLYNXPAY_LISTEN_ADDR=127.0.0.1:0", // each life of `run` gets its own port (cycle)
 		"SPLYNXPAY_SYNC_SCHEDULE=@every 1s",
 		"SPLYNXPAY_CHARGE_SCHEDULE=@every 1s",
 		"SPLYNXPAY_SETTLE_SCHEDULE=@every 1s",
@@ -149,6 +178,17 @@ func (e *env) daemonEnv() []string {
 		daemon.TestClockEnv+"="+e.clockFile(),
 		"SPLYNXPAY_SETTING_GATEWAY_RATE_LIMIT=500",
 		"SPLYNXPAY_SETTING_CHARGE_CONCURRENCY=8",
+		// A life of about a second sees a charge run; with a simulated day
+		// passing every fourth life or so, that is four to six "nightly"
+		// runs a day where a real site has one. 20 days of run logs here
+		// are about as many runs as the default 90 days at a real site.
+		"SPLYNXPAY_SETTING_CHARGE_RUN_LINES_KEEP_DAYS=20",
+		// For the same reason: a real daemon looks an unknown charge up
+		// about 70 times (backoff to an hour) before it goes to review
+		// after the default 3 business days; here a life (one settlement
+		// pass, often under a fault) is a quarter of a day, so 3 days are
+		// only a handful of lookups. 15 business days are about as many.
+		"SPLYNXPAY_SETTING_REVIEW_UNKNOWN_AFTER_DAYS=15",
 	)
 }
 
@@ -347,7 +387,8 @@ func (e *env) attempts(ctx context.Context) ([]chaos.Attempt, error) {
 		return nil, err
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(ctx, `SELECT reference, charge_key, state, method_kind, amount FROM charge_attempts ORDER BY id`)
+	rows, err := db.QueryContext(ctx, `SELECT a.reference, a.charge_key, a.state, a.method_kind, a.amount, COALESCE(r.source, '')
+ FROM charge_attempts a LEFT JOIN charge_runs r ON r.id = a.run_id ORDER BY a.id`)
 	if err != nil {
 		return nil, err
 	}
@@ -355,7 +396,7 @@ func (e *env) attempts(ctx context.Context) ([]chaos.Attempt, error) {
 	var as []chaos.Attempt
 	for rows.Next() {
 		var a chaos.Attempt
-		if err := rows.Scan(&a.Reference, &a.ChargeKey, &a.State, &a.MethodKind, &a.Amount); err != nil {
+		if err := rows.Scan(&a.Reference, &a.ChargeKey, &a.State, &a.MethodKind, &a.Amount, &a.Source); err != nil {
 			return nil, err
 		}
 		as = append(as, a)
@@ -396,18 +437,28 @@ func (e *env) lastAttempt(ctx context.Context) (int64, error) {
 	return id, err
 }
 
-// addInvoices adds new due invoices for customers with a saved method, so
-// every nightly run has work. Cents are random: some decline by the
-// simulators' cent triggers, as real ones would.
+// addInvoices adds new due invoices for customers whose saved method is
+// still active, so every nightly run has work. Cents are random: some
+// decline by the simulators' cent triggers, as real ones would, and a hard
+// decline retires the method; invoices for such a customer would only pile
+// up unpaid in every run's skip list (a real customer pays them some other
+// way), so they go to the customers still paying by saved method.
 func (e *env) addInvoices(ctx context.Context, n int) error {
+	custs := e.activeCustomers(ctx)
 	rows := make([]chaos.NewInvoice, n)
 	for i := range rows {
-		rows[i] = chaos.NewInvoice{CustomerID: e.custs[e.rng.IntN(len(e.custs))],
+		rows[i] = chaos.NewInvoice{CustomerID: custs[e.rng.IntN(len(custs))],
 			Total: money.Amount(1000 + e.rng.Int64N(20000))}
 	}
 	var ids []int64
 	if err := e.post(ctx, "/_sim/invoices", rows, &ids); err != nil {
 		return err
+	}
+	if e.invCust == nil {
+		e.invCust = map[int64]int64{}
+	}
+	for i, id := range ids {
+		e.invCust[id] = rows[i].CustomerID
 	}
 	e.newInv = append(e.newInv, ids...)
 	return nil
@@ -464,4 +515,37 @@ func (e *env) attach(ctx context.Context, url string) (chaos.Figures, error) {
 		return chaos.Figures{}, fmt.Errorf("finish: %w", err)
 	}
 	return e.check(ctx, e.o.Kills)
+}
+
+// activeCustomers are the seeded customers whose saved method is still
+// active (read-only from the database; all seeded ones if none is or the
+// file cannot be read), in seeding order so a seed replays.
+func (e *env) activeCustomers(ctx context.Context) []int64 {
+	db, err := sql.Open("sqlite3", "file:"+e.dbPath()+"?mode=ro&_busy_timeout=10000")
+	if err != nil {
+		return e.custs
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT customer_id FROM saved_methods WHERE status = 'active'`)
+	if err != nil {
+		return e.custs
+	}
+	defer rows.Close()
+	active := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if rows.Scan(&id) == nil {
+			active[id] = true
+		}
+	}
+	var out []int64
+	for _, c := range e.custs {
+		if active[c] {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return e.custs
+	}
+	return out
 }

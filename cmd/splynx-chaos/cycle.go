@@ -11,11 +11,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
-	"github.com/splynx-pay/splynx-pay/gateways/integrapay"
-	"github.com/splynx-pay/splynx-pay/gateways/ippay"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/demo"
 	"github.com/splynx-pay/splynx-pay/internal/wire"
+	"github.com/splynx-pay/splynx-pay/internal/wire/integrapaygw"
+	"github.com/splynx-pay/splynx-pay/internal/wire/ippaygw"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
@@ -30,19 +30,13 @@ const (
 	testUSAcct = "000123456789"
 )
 
-// gatewayFor builds the add-on's real gateway client from its settings, as
-// the add-on's own main does.
+// gatewayFor builds the add-on's real gateway client from its settings
+// with the builder the add-on's own main uses.
 func gatewayFor(kind config.Addon, s config.Settings) (gateways.Gateway, error) {
 	if kind == config.IPpay {
-		return ippay.New(ippay.Config{
-			URL: s.IPpayURL, CardTerminalID: s.IPpayTerminalID, ACHTerminalID: s.IPpayACHTerminalID,
-			SEC: s.IPpayACHSEC, SettleDays: s.IPpayACHSettleDays, ReturnsURL: s.IPpayReturnsURL,
-		}, ippay.WithLogger(zap.NewNop()))
+		return ippaygw.New(s, zap.NewNop(), nil)
 	}
-	return integrapay.New(integrapay.Config{
-		AuthURL: s.IntegraPayAuthURL, APIURL: s.IntegraPayAPIURL,
-		Username: s.IntegraPayUsername, Password: s.IntegraPayPassword, BusinessID: s.IntegraPayBusinessID,
-	}, integrapay.WithLogger(zap.NewNop()))
+	return integrapaygw.New(s, zap.NewNop(), nil)
 }
 
 // seedMethods saves a card (two in three) or a bank account for customers
@@ -204,10 +198,24 @@ func (e *env) cycle(ctx context.Context, n int) error {
 		}
 		labels = append(labels, "a day passes")
 	}
-	d, err := e.startDaemon()
+	life := 200*time.Millisecond + time.Duration(e.rng.Int64N(int64(2300*time.Millisecond)))
+	if e.rng.IntN(5) == 0 {
+		// One life in five is long enough for the pages to answer a
+		// customer or a staff member before the kill (the first page
+		// of a new daemon takes a second or two under load).
+		life += 2500 * time.Millisecond
+	}
+	addr, err := freeAddr()
 	if err != nil {
 		return err
 	}
+	d, err := e.startDaemon("SPLYNXPAY_LISTEN_ADDR=" + addr)
+	if err != nil {
+		return err
+	}
+	// Customers pay and staff press Pay now on the pages meanwhile (web.go).
+	visits, waitVisits := e.webVisits(ctx, addr, life)
+	labels = append(labels, visits...)
 	var admin *exec.Cmd
 	if e.rng.IntN(3) == 0 && len(e.newInv) > 0 {
 		ids := make([]string, 1+e.rng.IntN(5))
@@ -216,6 +224,7 @@ func (e *env) cycle(ctx context.Context, n int) error {
 		}
 		if admin, err = e.start("charge", "--id", strings.Join(ids, ",")); err != nil {
 			_ = d.kill()
+			_ = waitVisits()
 			return err
 		}
 		labels = append(labels, "admin charge of "+strings.Join(ids, ","))
@@ -227,12 +236,12 @@ func (e *env) cycle(ctx context.Context, n int) error {
 		go func() { backup <- e.command(ctx, 2*time.Minute, "backup") }()
 		labels = append(labels, "backup")
 	}
-	life := 200*time.Millisecond + time.Duration(e.rng.Int64N(int64(2300*time.Millisecond)))
 	select {
 	case <-time.After(life):
 	case <-ctx.Done():
 	}
 	killErr := d.kill()
+	webErr := waitVisits()
 	if admin != nil {
 		if e.rng.IntN(2) == 0 {
 			kill(admin)
@@ -252,6 +261,9 @@ func (e *env) cycle(ctx context.Context, n int) error {
 	}
 	if killErr != nil {
 		return fmt.Errorf("%w; its last log line: %s", killErr, e.lastLogLine())
+	}
+	if webErr != nil {
+		labels = append(labels, "WRONG PAGE ANSWER: "+webErr.Error())
 	}
 	if e.o.Verbose {
 		e.out.Printf("kill %d after %s [%s]", n+1, life.Round(time.Millisecond), strings.Join(labels, "; "))

@@ -130,11 +130,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			code = 1
 			continue
 		}
-		for _, p := range append(r.f.Problems, r.f.Leaks...) {
+		for _, p := range append(append(r.f.Problems, r.f.Leaks...), r.f.PageErrors...) {
 			fmt.Fprintf(stdout, "  %s: %s\n", o.Addons[i], p)
 		}
 		fmt.Fprintln(stdout, r.f.Line())
 		fmt.Fprintln(stdout, r.f.SafetyLine())
+		if r.f.Work != "" {
+			fmt.Fprintln(stdout, r.f.Work)
+		}
 		if r.f.Failed() {
 			code = 1
 		}

@@ -5,31 +5,16 @@ package main
 import (
 	"os"
 
-	"go.uber.org/zap"
-
-	"github.com/splynx-pay/splynx-pay/gateways"
 	"github.com/splynx-pay/splynx-pay/gateways/ippay"
 	"github.com/splynx-pay/splynx-pay/internal/addon"
-	"github.com/splynx-pay/splynx-pay/internal/clock"
-	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/daemon"
-	"github.com/splynx-pay/splynx-pay/internal/metrics"
+	"github.com/splynx-pay/splynx-pay/internal/wire/ippaygw"
 )
 
 var ippayAddon = daemon.Addon{
 	Identity:     addon.IPpay,
-	Gateway:      gateway,
+	Gateway:      ippaygw.New, // the only gateway this binary links
 	ParseReturns: ippay.ParseReturnsCSV,
-}
-
-// gateway builds the IPpay client from the add-on settings. Only this
-// binary links it.
-func gateway(s config.Settings, log *zap.Logger, clk clock.Clock) (gateways.Gateway, error) {
-	return ippay.New(ippay.Config{
-		URL: s.IPpayURL, CardTerminalID: s.IPpayTerminalID, ACHTerminalID: s.IPpayACHTerminalID,
-		SEC: s.IPpayACHSEC, SettleDays: s.IPpayACHSettleDays, ReturnsURL: s.IPpayReturnsURL,
-	}, ippay.WithLogger(log), ippay.WithClock(clk),
-		ippay.WithHTTPClient(metrics.GatewayClient("ippay")))
 }
 
 func main() { os.Exit(daemon.Main(ippayAddon, os.Args[1:])) }

@@ -13,6 +13,9 @@ package main
 //	POST /_sim/advance?by=36h         move the simulators' clock forward
 //	POST /_sim/expire-tokens          expire Splynx and IntegraPay tokens
 //	POST /_sim/invoices               add invoices (JSON [{customer_id, total}])
+//	POST /_sim/portal-logins          give customers a portal password (JSON
+//	                                  {"customer_ids": [...], "password": "..."});
+//	                                  answers their logins, in order
 //
 // With -control the shared clock follows the wall clock plus an offset
 // that /_sim/advance grows, so settlement can be hurried without freezing
@@ -105,6 +108,7 @@ func (c *control) handler(next http.Handler) http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("POST /_sim/invoices", c.invoices)
+	mux.HandleFunc("POST /_sim/portal-logins", c.portalLogins)
 	return mux
 }
 
@@ -167,4 +171,29 @@ func (c *control) invoices(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(ids)
+}
+
+// portalLogins lets customers log in to the customer pages (auth_type
+// customer) with one password, as a checker's simulated customers do.
+func (c *control) portalLogins(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		CustomerIDs []int64 `json:"customer_ids"`
+		Password    string  `json:"password"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil || req.Password == "" {
+		http.Error(w, "want {\"customer_ids\": [...], \"password\": \"...\"}", http.StatusBadRequest)
+		return
+	}
+	logins := make([]string, 0, len(req.CustomerIDs))
+	for _, id := range req.CustomerIDs {
+		cu, ok := c.sims.Splynx.Customer(id)
+		if !ok {
+			http.Error(w, fmt.Sprintf("customer %d: not known", id), http.StatusBadRequest)
+			return
+		}
+		c.sims.Splynx.SetCustomerPassword(id, cu.Login, req.Password)
+		logins = append(logins, cu.Login)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(logins)
 }

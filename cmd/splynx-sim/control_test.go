@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/splynx-pay/splynx-pay/internal/chaos"
+	"github.com/splynx-pay/splynx-pay/splynx"
 )
 
 func startControlSim(t *testing.T, args ...string) string {
@@ -108,5 +109,27 @@ func TestControlAPI(t *testing.T) {
 	}
 	if resp := post(t, base+"/_sim/expire-tokens", ""); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("expire-tokens: %d", resp.StatusCode)
+	}
+
+	// Portal logins: the customer can then log in with the password, and
+	// only with it.
+	resp = post(t, base+"/_sim/portal-logins", `{"customer_ids":[2],"password":"chaos-pass"}`)
+	var logins []string
+	if err := json.NewDecoder(resp.Body).Decode(&logins); err != nil || len(logins) != 1 || logins[0] == "" {
+		t.Fatalf("portal-logins: %v %v", logins, err)
+	}
+	sc, err := splynx.New(splynx.Config{BaseURL: base, APIKey: "sim-api-key", APISecret: "sim-api-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	who, err := sc.LoginCustomer(context.Background(), logins[0], "chaos-pass")
+	if err != nil || who.Identity().CustomerID != 2 {
+		t.Fatalf("customer login with the set password: %v", err)
+	}
+	if _, err := sc.LoginCustomer(context.Background(), logins[0], "wrong"); err == nil {
+		t.Fatal("customer login with a wrong password succeeded")
+	}
+	if resp := post(t, base+"/_sim/portal-logins", `{"customer_ids":[99999],"password":"x"}`); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("unknown customer: %d", resp.StatusCode)
 	}
 }

@@ -40,6 +40,7 @@ type Attempt struct {
 	State      string
 	MethodKind string
 	Amount     int64
+	Source     string // the source of its run: auto, retry, cli, admin, portal
 }
 
 // Figures are one add-on's line of the chaos report. The last five are
@@ -72,6 +73,34 @@ type Figures struct {
 	Scanned    int64
 	Backups    int
 	BadBackups int
+
+	// Work is the third line (WorkLine), filled in by the checker.
+	Work string
+	// PageErrors are answers of the daemon's pages that no kill or fault
+	// explains (a refused credential, a 500); any fails the run.
+	PageErrors []string
+}
+
+// sources are the run sources in the order WorkLine prints them.
+var sources = []string{"auto", "retry", "cli", "admin", "portal"}
+
+// WorkLine is the third line of an add-on: the attempts by who started
+// them (the nightly runs, retries, the charge command, staff pages, the
+// customer pages), so a run that never paid through the pages shows it.
+func WorkLine(addon string, as []Attempt, pages string) string {
+	n := map[string]int{}
+	for _, a := range as {
+		n[a.Source]++
+	}
+	parts := make([]string, 0, len(sources))
+	for _, s := range sources {
+		parts = append(parts, fmt.Sprintf("%s %d", s, n[s]))
+	}
+	line := fmt.Sprintf("%s: attempts by source: %s", addon, strings.Join(parts, ", "))
+	if pages != "" {
+		line += "; " + pages
+	}
+	return line
 }
 
 // Losses is the sum of the five loss figures.
@@ -80,7 +109,9 @@ func (f Figures) Losses() int {
 }
 
 // Failed says whether the run must exit non-zero.
-func (f Figures) Failed() bool { return f.Losses() > 0 || len(f.Leaks) > 0 || f.BadBackups > 0 }
+func (f Figures) Failed() bool {
+	return f.Losses() > 0 || len(f.Leaks) > 0 || f.BadBackups > 0 || len(f.PageErrors) > 0
+}
 
 // SafetyLine is the second line of an add-on: secrets and backups.
 func (f Figures) SafetyLine() string {

@@ -126,3 +126,22 @@ func TestScanFilesFindsSecrets(t *testing.T) {
 		t.Fatalf("finds %v, %d bytes, %v", finds, n, err)
 	}
 }
+
+// The third line counts attempts by the source of their run, and a wrong
+// page answer fails the run like a loss.
+func TestWorkLineAndPageErrors(t *testing.T) {
+	as := []Attempt{{Source: "auto"}, {Source: "auto"}, {Source: "portal"}, {Source: "admin"}, {Source: ""}}
+	got := WorkLine("splynx-ippay", as, "portal payments 3 tried")
+	want := "splynx-ippay: attempts by source: auto 2, retry 0, cli 0, admin 1, portal 1; portal payments 3 tried"
+	if got != want {
+		t.Fatalf("work line\n got %s\nwant %s", got, want)
+	}
+	var f Figures
+	if f.Failed() {
+		t.Fatal("empty figures fail")
+	}
+	f.PageErrors = []string{"staff Pay now of invoice 7: Pay now: 403 Forbidden at /ippay/admin/customer/pay"}
+	if !f.Failed() {
+		t.Fatal("a wrong page answer does not fail the run")
+	}
+}

@@ -89,6 +89,7 @@ type Settings struct {
 	PaymentAccountID    int64        // Splynx payment account that shows saved methods (0 = by title)
 	MetricsToken        string       // bearer token of <prefix>/metrics for a scraper (the admin token also opens it)
 	BackupKeep          int          // daily database backups kept; 0 = none
+	RunLinesKeepDays    int          // days a charge run's log lines are kept; 0 = forever
 
 	IntegraPayUsername    string
 	IntegraPayPassword    string
@@ -178,6 +179,7 @@ var Specs = []Spec{
 	{Key: "splynx_requests_per_second", Default: "20", Desc: "most Splynx API requests the sync and charge runs start per second; customer pages have a budget of this rate of their own, with 5 seconds of burst (a 429 or 503 from Splynx also waits for its Retry-After)", set: intRange(func(s *Settings) *int { return &s.SplynxRequestsPerSecond }, 1, 1000)},
 	{Key: "mirror_history_months", Default: "13", Desc: "months of paid invoices and proformas kept in the local mirror (unpaid and pending ones are always kept; older ones are read from Splynx when viewed)", set: intRange(func(s *Settings) *int { return &s.MirrorHistoryMonths }, 1, 600)},
 	{Key: "backup_keep", Default: "7", Desc: "daily database backups kept in the backups folder beside the database (0 = no daily backup)", set: intRange(func(s *Settings) *int { return &s.BackupKeep }, 0, 365)},
+	{Key: "charge_run_lines_keep_days", Default: "90", Desc: "days a charge run's log (one line per invoice) is kept; the run's totals stay (0 = keep forever)", set: intRange(func(s *Settings) *int { return &s.RunLinesKeepDays }, 0, 3650)},
 	{Key: "splynx_url", url: true, Desc: "public Splynx URL used in links (defaults to SPLYNXPAY_SPLYNX_URL)", set: func(s *Settings, v string) error {
 		if v != "" {
 			if err := checkURL(v); err != nil {

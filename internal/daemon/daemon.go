@@ -150,6 +150,7 @@ type Job struct {
 var jobs = []Job{
 	jobCharge, jobSettle, // cmd_charge.go
 	jobBackup, // cmd_backup.go
+	jobPrune,  // prune.go
 }
 
 // ExitConfig is the exit status of a configuration error (sysexits

@@ -102,6 +102,7 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return &config.Error{Setting: config.EnvPrefix + "_SYNC_SCHEDULE", Value: app.Boot.SyncSchedule, Reason: err.Error()}
 	}
+	var pruneID cron.EntryID // also run at start-up: a daemon that was down for days catches up
 	for _, j := range jobs {
 		spec := j.Schedule(app.Boot)
 		parsed, err := config.CronParser.Parse(spec)
@@ -109,7 +110,7 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 			return fmt.Errorf("schedule job %s (%q): %w", j.Name, spec, err)
 		}
 		// dstSafe (schedule.go): once per wall-clock match across DST.
-		sched.Schedule(dstSafe(parsed, loc), cron.FuncJob(func() {
+		id := sched.Schedule(dstSafe(parsed, loc), cron.FuncJob(func() {
 			if err := state.storage.check(jobCtx); err != nil {
 				log.Warn("job not started: the database cannot write", zap.String("job", j.Name), zap.Error(err))
 				return
@@ -122,6 +123,9 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 			log.Info("job done", zap.String("job", j.Name), zap.Duration("took", app.Clock.Now().Sub(start)))
 		}))
 		log.Info("job scheduled", zap.String("job", j.Name), zap.String("schedule", spec))
+		if j.Name == jobPrune.Name {
+			pruneID = id
+		}
 	}
 
 	srv, err := web.New(web.Options{
@@ -156,6 +160,10 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 	var startup sync.WaitGroup
 	startup.Add(1)
 	go func() { defer startup.Done(); sched.Entry(syncID).WrappedJob.Run() }()
+	if pruneID != 0 {
+		startup.Add(1)
+		go func() { defer startup.Done(); sched.Entry(pruneID).WrappedJob.Run() }()
+	}
 
 	_ = notifier.notify("READY=1\nSTATUS=serving on " + ln.Addr().String())
 	stopWatchdog := notifier.watchdog(jobCtx, func(ctx context.Context) error { return app.DB.Ping(ctx) })

@@ -31,7 +31,7 @@ var (
 		// the mirror's own settings (Splynx request pressure, history window)
 		"splynx_max_concurrent_requests", "splynx_requests_per_second", "mirror_history_months",
 		// the daemon's own housekeeping
-		"backup_keep"}
+		"backup_keep", "charge_run_lines_keep_days"}
 )
 
 func policyFor(t *testing.T, k config.Addon, module map[string]string) charge.Policy {
