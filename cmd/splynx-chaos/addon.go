@@ -183,12 +183,6 @@ func (e *env) daemonEnv() []string {
 		// runs a day where a real site has one. 20 days of run logs here
 		// are about as many runs as the default 90 days at a real site.
 		"SPLYNXPAY_SETTING_CHARGE_RUN_LINES_KEEP_DAYS=20",
-		// For the same reason: a real daemon looks an unknown charge up
-		// about 70 times (backoff to an hour) before it goes to review
-		// after the default 3 business days; here a life (one settlement
-		// pass, often under a fault) is a quarter of a day, so 3 days are
-		// only a handful of lookups. 15 business days are about as many.
-		"SPLYNXPAY_SETTING_REVIEW_UNKNOWN_AFTER_DAYS=15",
 	)
 }
 
