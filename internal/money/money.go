@@ -16,6 +16,9 @@ type Amount int64
 // ErrInvalid is returned for text that is not a decimal amount.
 var ErrInvalid = errors.New("money: not a decimal amount")
 
+// maxCents is the largest amount Parse accepts: 16 integer digits.
+const maxCents = 9999999999999999_99
+
 // Parse reads a decimal amount such as "100.0000", "-12.5", "7" or "1e2"-free
 // JSON number text into minor units, rounding half away from zero at the
 // third decimal ("0.125" → 13, "-0.125" → -13). It never goes through float.
@@ -66,6 +69,10 @@ func Parse(s string) (Amount, error) {
 		cents++ // half-up on magnitude
 	}
 	v := whole*100 + cents
+	if v > maxCents {
+		// 9999999999999999.995 rounds up to a 17th integer digit.
+		return 0, fmt.Errorf("%w: %q is too large", ErrInvalid, s)
+	}
 	if neg {
 		v = -v
 	}
