@@ -3,6 +3,14 @@
 
 GO       ?= go
 BIN      ?= bin
+# go.mod names the Go release that builds and tests everything (its
+# `toolchain` line) and the oldest one allowed (`go`: 1.26.10 has the
+# standard-library fixes govulncheck reports for older ones). Go installs
+# default to GOTOOLCHAIN=local, which ignores that line; with auto, a machine
+# whose own Go is older fetches the named release from the Go module proxy
+# once (about 76 MB).
+GOTOOLCHAIN ?= auto
+export GOTOOLCHAIN
 export CGO_ENABLED := 1
 
 # Bench sizes (override: make bench BENCH_CUSTOMERS=10000 BENCH_INVOICES=100000

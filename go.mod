@@ -1,6 +1,8 @@
 module github.com/splynx-pay/splynx-pay
 
-go 1.26.0
+go 1.26.10
+
+toolchain go1.27.3
 
 require (
 	github.com/chromedp/chromedp v0.23.1
