@@ -290,11 +290,18 @@ func (e *Engine) Full(ctx context.Context) (Stats, error) {
 		// so the single writer keeps up.
 		p.minStreams = 3
 	}
-	marks, err := e.highWater(p)
+	// The high-water marks and the invoice count are asked side by side.
+	var marks marks
 	invoices := []func() error{func() error { return e.listInvoices(p, nil, 0) }}
-	if err == nil && slices.Contains(deferred, "invoices") {
-		invoices, err = e.splitInvoices(p)
-	}
+	err = parallel(2, func(k int) error {
+		var err error
+		if k == 0 {
+			marks, err = e.highWater(p)
+		} else if slices.Contains(deferred, "invoices") {
+			invoices, err = e.splitInvoices(p)
+		}
+		return err
+	})
 	if err == nil {
 		customers := func() error {
 			if err := e.listPaymentMethods(p); err != nil {
@@ -549,26 +556,38 @@ type marks struct {
 // stamped after the mark, so the next pass still sees it.
 func (e *Engine) highWater(p *pass) (marks, error) {
 	var m marks
-	var err error
-	if m.customers, err = top(p, e.c.ListCustomers, "last_update", func(c splynx.Customer) time.Time {
-		return c.LastUpdate.Time()
-	}); err != nil {
-		return m, fmt.Errorf("newest customer: %w", err)
-	}
-	if m.invoices, err = top(p, e.c.ListInvoices, "date_updated", func(v splynx.Invoice) time.Time {
-		return v.DateUpdated.Time()
-	}); err != nil {
-		return m, fmt.Errorf("newest invoice: %w", err)
-	}
-	if m.proformas, err = top(p, e.c.ListProformas, "date_updated", func(v splynx.Proforma) time.Time {
-		return v.DateUpdated.Time()
-	}); err != nil {
-		return m, fmt.Errorf("newest proforma: %w", err)
-	}
-	if m.transaction, err = e.newestTransaction(p); err != nil {
-		return m, fmt.Errorf("newest transaction: %w", err)
-	}
-	return m, nil
+	// Four independent one-record reads: asked side by side, so that a
+	// Splynx that takes its time per request delays the pass by one
+	// answer, not four.
+	err := parallel(4, func(k int) error {
+		var err error
+		switch k {
+		case 0:
+			if m.customers, err = top(p, e.c.ListCustomers, "last_update", func(c splynx.Customer) time.Time {
+				return c.LastUpdate.Time()
+			}); err != nil {
+				return fmt.Errorf("newest customer: %w", err)
+			}
+		case 1:
+			if m.invoices, err = top(p, e.c.ListInvoices, "date_updated", func(v splynx.Invoice) time.Time {
+				return v.DateUpdated.Time()
+			}); err != nil {
+				return fmt.Errorf("newest invoice: %w", err)
+			}
+		case 2:
+			if m.proformas, err = top(p, e.c.ListProformas, "date_updated", func(v splynx.Proforma) time.Time {
+				return v.DateUpdated.Time()
+			}); err != nil {
+				return fmt.Errorf("newest proforma: %w", err)
+			}
+		case 3:
+			if m.transaction, err = e.newestTransaction(p); err != nil {
+				return fmt.Errorf("newest transaction: %w", err)
+			}
+		}
+		return nil
+	})
+	return m, err
 }
 
 func top[T any](p *pass, list func(context.Context, splynx.Search) iter.Seq2[T, error], field string,
@@ -728,14 +747,20 @@ func (e *Engine) listCustomers(p *pass, base []splynx.Cond, after int64) error {
 	return b.flush()
 }
 
-// splitInvoices lists the invoices of a first sync as two listings side by
-// side, by offset, the first half and the rest: one listing keeps at most
-// two requests open (a page and the next one prefetched), which against a
-// Splynx that takes its time per page leaves half the pressure limit
-// unused on the biggest table. A record deleted or added in Splynx during
-// the listing can shift the second half's offsets by a record, as it can
-// shift a single offset listing's (see listing); a record listed twice is
-// simply written twice.
+// invoiceParts is how many listings side by side a first sync splits the
+// invoices into: as many as Splynx's default request slots
+// (splynx.DefaultMaxConcurrent). Against a Splynx that takes its time per
+// page a listing has about one request open at a time, so the invoices,
+// listed long after the smaller tables are done, need that many to use the
+// whole pressure limit (with two, a 1M-invoice first sync ran at 16 of the
+// 20 requests a second for most of its length).
+const invoiceParts = 4
+
+// splitInvoices lists the invoices of a first sync as invoiceParts
+// listings side by side, by offset, each a run of whole pages and the last
+// one the rest. A record deleted or added in Splynx during the listing can
+// shift a later part's offsets by a record, as it can shift a single offset
+// listing's (see listing); a record listed twice is simply written twice.
 func (e *Engine) splitInvoices(p *pass) ([]func() error, error) {
 	p.requests.Add(1)
 	n, err := e.c.CountInvoices(p.ctx, splynx.Search{})
@@ -743,15 +768,21 @@ func (e *Engine) splitInvoices(p *pass) ([]func() error, error) {
 		return nil, fmt.Errorf("count invoices: %w", err)
 	}
 	size := e.opts.PageSize
-	half := (n / 2 / size) * size
-	if half < size {
+	parts := min(invoiceParts, n/size)
+	if parts < 2 {
 		return []func() error{func() error { return e.listInvoices(p, nil, 0) }}, nil
 	}
-	p.minStreams = max(p.minStreams, 4)
-	return []func() error{
-		func() error { return e.listInvoicesVia(p, offsetPart(e.c.ListInvoices, 0, half), nil, 0) },
-		func() error { return e.listInvoicesVia(p, offsetPart(e.c.ListInvoices, half, -1), nil, 0) },
-	}, nil
+	part := (n / parts / size) * size
+	p.minStreams = max(p.minStreams, 2+parts)
+	lists := make([]func() error, parts)
+	for k := range parts {
+		from, n := k*part, part
+		if k == parts-1 {
+			n = -1 // the last part takes the rest, and whatever was added meanwhile
+		}
+		lists[k] = func() error { return e.listInvoicesVia(p, offsetPart(e.c.ListInvoices, from, n), nil, 0) }
+	}
+	return lists, nil
 }
 
 // offsetPart lists, through list, n records (all of them with n < 0)
