@@ -67,6 +67,8 @@ type portal struct {
 
 	docs docCache // what pay pages show of documents (portal_docs.go)
 
+	opts optionSets // the card form's expiry options (portal_methods.go)
+
 	namesMu sync.Mutex
 	names   map[int64]seenName // the menu's customer names, for nameTTL
 
@@ -147,6 +149,8 @@ func (p *portal) funcs() template.FuncMap {
 	return template.FuncMap{
 		"list": func(v ...string) []string { return v },
 		"add":  func(a, b int) int { return a + b },
+		// options renders a select's options once per list and choice.
+		"options": p.opts.options,
 	}
 }
 
