@@ -67,7 +67,7 @@ type portal struct {
 
 	docs docCache // what pay pages show of documents (portal_docs.go)
 
-	opts optionSets // the card form's expiry options (portal_methods.go)
+	frags fragments // the card form's expiry options (portal_methods.go)
 
 	namesMu sync.Mutex
 	names   map[int64]seenName // the menu's customer names, for nameTTL
@@ -150,7 +150,7 @@ func (p *portal) funcs() template.FuncMap {
 		"list": func(v ...string) []string { return v },
 		"add":  func(a, b int) int { return a + b },
 		// options renders a select's options once per list and choice.
-		"options": p.opts.options,
+		"options": p.options,
 	}
 }
 

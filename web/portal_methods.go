@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -67,41 +66,17 @@ func expiryChoices(now time.Time) ([]string, []string) {
 var optionsTmpl = template.Must(template.New("options").Parse(
 	`{{range .Values}}<option value="{{.}}"{{if eq . $.Chosen}} selected{{end}}>{{.}}</option>{{end}}`))
 
-// optionSets keeps the options html/template rendered for each list and
-// choice: the expiry selects were half the pay page's rendering time (28
-// options, three template calls each), and every form shows the same few.
-type optionSets struct {
-	mu sync.Mutex
-	m  map[string]template.HTML
-}
-
-// options is the template function behind {{options .Months .Card.ExpMonth}}.
-func (o *optionSets) options(values []string, chosen string) (template.HTML, error) {
+// options is the template function behind {{options .Months .Card.ExpMonth}}:
+// the expiry selects were half the pay page's rendering time (28 options,
+// three template calls each), and every form shows the same few.
+func (p *portal) options(values []string, chosen string) (template.HTML, error) {
 	if !slices.Contains(values, chosen) {
 		chosen = "" // marks none, as any other value not listed; keeps the keys few
 	}
-	key := chosen + "\x00" + strings.Join(values, "\x00")
-	o.mu.Lock()
-	h, ok := o.m[key]
-	o.mu.Unlock()
-	if ok {
-		return h, nil
-	}
-	var b strings.Builder
-	if err := optionsTmpl.Execute(&b, struct {
+	return p.frags.render(chosen+"\x00"+strings.Join(values, "\x00"), optionsTmpl, struct {
 		Values []string
 		Chosen string
-	}{values, chosen}); err != nil {
-		return "", err
-	}
-	h = template.HTML(b.String()) // rendered and escaped by html/template just above
-	o.mu.Lock()
-	if o.m == nil || len(o.m) >= 256 {
-		o.m = map[string]template.HTML{}
-	}
-	o.m[key] = h
-	o.mu.Unlock()
-	return h, nil
+	}{values, chosen})
 }
 
 // liveMethods is what a customer sees as their method: the newest one they
