@@ -9,7 +9,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -43,25 +42,9 @@ func unpaidPart(kind, table, due string, limit int) string {
 // ListInvoices and ListProformas with that customer, status and limit).
 func (db *DB) UnpaidDocuments(ctx context.Context, customerID int64, limit int) ([]UnpaidDocument, error) {
 	q := unpaidPart(KindInvoice, "invoices", "due", limit) + ` UNION ALL ` + unpaidPart(KindProforma, "proformas", "total", limit)
-	rows, err := db.read.QueryContext(ctx, q, customerID, customerID)
+	out, err := queryAll(ctx, db, "list unpaid documents", scanUnpaid, q, customerID, customerID)
 	if err != nil {
-		return nil, fmt.Errorf("store: list unpaid documents: %w", err)
-	}
-	defer rows.Close()
-	var out []UnpaidDocument
-	for rows.Next() {
-		var d UnpaidDocument
-		var created, till string
-		var total, due int64
-		if err := rows.Scan(&d.Kind, &d.ID, &d.CustomerID, &d.Number, &created, &till, &total, &due, &d.Status); err != nil {
-			return nil, fmt.Errorf("store: list unpaid documents: %w", err)
-		}
-		d.DateCreated, d.DateTill = parseDate(created), parseDate(till)
-		d.Total, d.Due = money.Amount(total), money.Amount(due)
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list unpaid documents: %w", err)
+		return nil, err
 	}
 	// UNION ALL keeps no order of its own: invoices first, each kind by id.
 	slices.SortStableFunc(out, func(a, b UnpaidDocument) int {
@@ -71,6 +54,16 @@ func (db *DB) UnpaidDocuments(ctx context.Context, customerID int64, limit int) 
 		return cmp.Compare(a.ID, b.ID)
 	})
 	return out, nil
+}
+
+func scanUnpaid(r scanner) (UnpaidDocument, error) {
+	var d UnpaidDocument
+	var created, till string
+	var total, due int64
+	err := r.Scan(&d.Kind, &d.ID, &d.CustomerID, &d.Number, &created, &till, &total, &due, &d.Status)
+	d.DateCreated, d.DateTill = parseDate(created), parseDate(till)
+	d.Total, d.Due = money.Amount(total), money.Amount(due)
+	return d, err
 }
 
 // AttemptBrief is a charge's newest attempt as a list of documents shows it.
@@ -93,23 +86,18 @@ func (db *DB) NewestAttempts(ctx context.Context, keys []string) (map[string]Att
 	}
 	// No ORDER BY: the newest of each key is picked here, without SQLite
 	// sorting every matching row first.
-	rows, err := db.read.QueryContext(ctx, `SELECT id, charge_key, state FROM charge_attempts WHERE charge_key IN (?`+
-		strings.Repeat(",?", len(keys)-1)+`)`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: newest attempts: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	as, err := queryAll(ctx, db, "newest attempts", func(r scanner) (AttemptBrief, error) {
 		var a AttemptBrief
-		if err := rows.Scan(&a.ID, &a.ChargeKey, &a.State); err != nil {
-			return nil, fmt.Errorf("store: newest attempts: %w", err)
-		}
+		err := r.Scan(&a.ID, &a.ChargeKey, &a.State)
+		return a, err
+	}, `SELECT id, charge_key, state FROM charge_attempts WHERE charge_key IN (?`+strings.Repeat(",?", len(keys)-1)+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range as {
 		if a.ID > out[a.ChargeKey].ID {
 			out[a.ChargeKey] = a
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: newest attempts: %w", err)
 	}
 	return out, nil
 }
