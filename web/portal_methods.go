@@ -79,6 +79,36 @@ func (p *portal) options(values []string, chosen string) (template.HTML, error) 
 	}{values, chosen})
 }
 
+// blank reports a form nobody has typed into yet, as every pay, methods and
+// refill page first shows it.
+func (d NewDetails) blank() bool {
+	c, b := d.Card, d.Bank
+	return c.Name == "" && c.ExpMonth == "" && c.ExpYear == "" && len(c.Errors) == 0 &&
+		b.Name == "" && !b.Accepted && len(b.Errors) == 0
+}
+
+// formFields is the template function behind {{formfields "cardfields"
+// .NewDetails}} (and "bankfields"): a blank form is rendered once per add-on,
+// agreement and expiry years and then reused (its escapers and field
+// look-ups were most of what is left of the pay page's rendering); a form
+// shown again with values or mistakes is rendered as it is.
+func (p *portal) formFields(name string, d NewDetails) (template.HTML, error) {
+	t := p.fields.Lookup(name)
+	if t == nil {
+		return "", fmt.Errorf("web: no form template %q", name)
+	}
+	if !d.blank() {
+		var b strings.Builder
+		err := t.Execute(&b, d)
+		return template.HTML(b.String()), err // html/template's own escaped output
+	}
+	// Everything a blank form's markup depends on (the agreement's version
+	// carries a hash of its text).
+	key := []string{name, d.Kind, d.Bank.AccountType, d.Ag.Title, d.Ag.Version}
+	key = append(append(key, d.Months...), d.Years...)
+	return p.frags.render(strings.Join(key, "\x00"), t, d)
+}
+
 // liveMethods is what a customer sees as their method: the newest one they
 // saved, unless it was removed (active, or needing an update after a
 // decline; an older one was replaced by it).
