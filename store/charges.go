@@ -274,7 +274,11 @@ func (db *DB) ListAttempts(ctx context.Context, f AttemptFilter) ([]ChargeAttemp
 
 // LatestAttempt returns the newest attempt of a charge (ErrNotFound if none).
 func (db *DB) LatestAttempt(ctx context.Context, chargeKey string) (ChargeAttempt, error) {
-	return db.oneAttempt(ctx, `WHERE charge_key = ? ORDER BY id DESC LIMIT 1`, chargeKey)
+	// IN (?), not = ?: with an ORDER BY, SQLite marks an "= ?" term's
+	// value as one the plan may depend on, and the driver clears the
+	// bindings before each run, so the statement would be prepared anew
+	// every time (the pay page asks this on every view).
+	return db.oneAttempt(ctx, `WHERE charge_key IN (?) ORDER BY id DESC LIMIT 1`, chargeKey)
 }
 
 // OtherLiveAttempt returns another attempt of a's charge that is live or

@@ -64,8 +64,8 @@ func (db *DB) ListCustomers(ctx context.Context, f CustomerFilter) ([]Customer, 
 	if f.AfterID > 0 {
 		w.add("id > ?", f.AfterID)
 	}
-	q := `SELECT ` + customerCols + ` FROM customers` + w.sql() + ` ORDER BY id LIMIT ?`
-	rows, err := db.read.QueryContext(ctx, q, append(w.args, limitOr(f.Limit))...)
+	q := `SELECT ` + customerCols + ` FROM customers` + w.sql() + ` ORDER BY id` + limitSQL(f.Limit)
+	rows, err := db.read.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list customers: %w", err)
 	}
@@ -229,8 +229,8 @@ func listDocuments[T any](ctx context.Context, db *DB, t *docTable, f InvoiceFil
 	if err != nil {
 		return nil, err
 	}
-	q := `SELECT ` + t.cols + ` FROM ` + table + ` i` + joins + w.sql() + ` ORDER BY i.id LIMIT ?`
-	rows, err := db.read.QueryContext(ctx, q, append(w.args, limitOr(f.Limit))...)
+	q := `SELECT ` + t.cols + ` FROM ` + table + ` i` + joins + w.sql() + ` ORDER BY i.id` + limitSQL(f.Limit)
+	rows, err := db.read.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list %s: %w", table, err)
 	}

@@ -67,6 +67,9 @@ type portal struct {
 
 	docs docCache // what pay pages show of documents (portal_docs.go)
 
+	frags  fragments          // expiry options and blank forms (portal_methods.go)
+	fields *template.Template // base.html alone: the card and bank form fields
+
 	namesMu sync.Mutex
 	names   map[int64]seenName // the menu's customer names, for nameTTL
 
@@ -140,6 +143,10 @@ func (p *portal) parse() error {
 		}
 		p.pages[base] = t
 	}
+	// The card and bank form fields on their own, for formFields.
+	if p.fields, err = template.Must(p.s.layout.Clone()).Funcs(p.funcs()).ParseFS(templateFS, "templates/portal/base.html"); err != nil {
+		return fmt.Errorf("web: parse portal/base.html: %w", err)
+	}
 	return nil
 }
 
@@ -147,6 +154,10 @@ func (p *portal) funcs() template.FuncMap {
 	return template.FuncMap{
 		"list": func(v ...string) []string { return v },
 		"add":  func(a, b int) int { return a + b },
+		// options renders a select's options once per list and choice.
+		"options": p.options,
+		// formfields renders a blank card or bank form once.
+		"formfields": p.formFields,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -131,17 +132,35 @@ func BenchmarkCustomerPages(b *testing.B) {
 	b.ReportMetric(float64(peak())/(1<<20), "peak-rss-MB")
 }
 
-// newJar is a cookie jar holding our session cookie for the site.
+// newJar is a cookie jar holding our session cookie for the site, and
+// keeping what the site sets (its CSRF cookie) as a browser does: a jar that
+// dropped it would have the site mint a new one on every view.
 func newJar(base, sid string) http.CookieJar {
-	j := &fixedJar{cookie: &http.Cookie{Name: PortalCookie, Value: sid}}
 	_ = base
-	return j
+	return &fixedJar{cookies: []*http.Cookie{{Name: PortalCookie, Value: sid}}}
 }
 
-type fixedJar struct{ cookie *http.Cookie }
+type fixedJar struct {
+	mu      sync.Mutex
+	cookies []*http.Cookie
+}
 
-func (j *fixedJar) SetCookies(*url.URL, []*http.Cookie) {}
-func (j *fixedJar) Cookies(*url.URL) []*http.Cookie     { return []*http.Cookie{j.cookie} }
+func (j *fixedJar) SetCookies(_ *url.URL, cs []*http.Cookie) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, c := range cs {
+		j.cookies = slices.DeleteFunc(j.cookies, func(o *http.Cookie) bool { return o.Name == c.Name })
+		if c.MaxAge >= 0 && c.Value != "" {
+			j.cookies = append(j.cookies, &http.Cookie{Name: c.Name, Value: c.Value})
+		}
+	}
+}
+
+func (j *fixedJar) Cookies(*url.URL) []*http.Cookie {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return slices.Clone(j.cookies)
+}
 
 // rssWatch samples the process's resident set size until the benchmark
 // ends and returns a function giving the peak in bytes.

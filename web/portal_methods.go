@@ -5,8 +5,11 @@ package web
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -56,6 +59,54 @@ func expiryChoices(now time.Time) ([]string, []string) {
 		ys = append(ys, strconv.Itoa(y))
 	}
 	return ms, ys
+}
+
+// optionsTmpl is a select's options with the chosen one marked, as the
+// card form's expiry month and year show them.
+var optionsTmpl = template.Must(template.New("options").Parse(
+	`{{range .Values}}<option value="{{.}}"{{if eq . $.Chosen}} selected{{end}}>{{.}}</option>{{end}}`))
+
+// options is the template function behind {{options .Months .Card.ExpMonth}}:
+// the expiry selects were half the pay page's rendering time (28 options,
+// three template calls each), and every form shows the same few.
+func (p *portal) options(values []string, chosen string) (template.HTML, error) {
+	if !slices.Contains(values, chosen) {
+		chosen = "" // marks none, as any other value not listed; keeps the keys few
+	}
+	return p.frags.render(chosen+"\x00"+strings.Join(values, "\x00"), optionsTmpl, struct {
+		Values []string
+		Chosen string
+	}{values, chosen})
+}
+
+// blank reports a form nobody has typed into yet, as every pay, methods and
+// refill page first shows it.
+func (d NewDetails) blank() bool {
+	c, b := d.Card, d.Bank
+	return c.Name == "" && c.ExpMonth == "" && c.ExpYear == "" && len(c.Errors) == 0 &&
+		b.Name == "" && !b.Accepted && len(b.Errors) == 0
+}
+
+// formFields is the template function behind {{formfields "cardfields"
+// .NewDetails}} (and "bankfields"): a blank form is rendered once per add-on,
+// agreement and expiry years and then reused (its escapers and field
+// look-ups were most of what is left of the pay page's rendering); a form
+// shown again with values or mistakes is rendered as it is.
+func (p *portal) formFields(name string, d NewDetails) (template.HTML, error) {
+	t := p.fields.Lookup(name)
+	if t == nil {
+		return "", fmt.Errorf("web: no form template %q", name)
+	}
+	if !d.blank() {
+		var b strings.Builder
+		err := t.Execute(&b, d)
+		return template.HTML(b.String()), err // html/template's own escaped output
+	}
+	// Everything a blank form's markup depends on (the agreement's version
+	// carries a hash of its text).
+	key := []string{name, d.Kind, d.Bank.AccountType, d.Ag.Title, d.Ag.Version}
+	key = append(append(key, d.Months...), d.Years...)
+	return p.frags.render(strings.Join(key, "\x00"), t, d)
 }
 
 // liveMethods is what a customer sees as their method: the newest one they

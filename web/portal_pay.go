@@ -107,60 +107,64 @@ func liveDoc(ctx context.Context, b *backend, kind string, id int64) (doc, strin
 
 type docRow struct {
 	doc
-	Attempt *store.ChargeAttempt
+	Attempt *store.AttemptBrief // the newest payment attempt, if any
+	// The cells, worked out here once: a template method call per cell
+	// (Label, Date.Format, money, path) goes through reflection, which was
+	// most of the list's rendering time.
+	Name    string // Label()
+	Created string // date, "" if none
+	Till    string // due date, "" if none
+	Amount  string // amount due and currency
+	Link    string // the pay page under the prefix
 }
 
 type invoicesData struct {
-	Rows    []docRow
-	Method  *store.SavedMethodRow
-	Error   string
-	Current string
+	Rows   []docRow
+	Method *store.SavedMethodRow
+	Error  string
 }
 
 // unpaidDocs lists the customer's unpaid invoices and proformas from the
-// mirror, each with its newest payment attempt.
-func unpaidDocs(ctx context.Context, b *backend, customerID int64) ([]docRow, error) {
-	f := store.InvoiceFilter{CustomerIDs: []int64{customerID}, Statuses: []string{"not_paid"}, Limit: 200}
-	invs, err := b.db.ListInvoices(ctx, f)
+// mirror; withAttempts adds each one's newest payment attempt (the list
+// shows it, the widget does not).
+func (p *portal) unpaidDocs(ctx context.Context, b *backend, customerID int64, withAttempts bool) ([]docRow, error) {
+	ds, err := b.db.UnpaidDocuments(ctx, customerID, 200)
 	if err != nil {
 		return nil, err
 	}
-	pfs, err := b.db.ListProformas(ctx, f)
-	if err != nil {
-		return nil, err
+	rows := make([]docRow, len(ds))
+	for i, d := range ds {
+		r := docRow{doc: doc{Kind: d.Kind, ID: d.ID, Number: d.Number, CustomerID: d.CustomerID, Date: d.DateCreated,
+			DueDate: d.DateTill, Total: int64(d.Total), Due: int64(d.Due), Status: d.Status}}
+		r.Name, r.Created, r.Till = r.Label(), dayOf(r.Date), dayOf(r.DueDate)
+		r.Amount, r.Link = d.Due.String()+" "+b.set.Currency, p.s.Prefix()+r.PayPath()
+		rows[i] = r
 	}
-	var rows []docRow
-	for _, i := range invs {
-		rows = append(rows, docRow{doc: doc{Kind: store.KindInvoice, ID: i.ID, Number: i.Number, CustomerID: i.CustomerID, Date: i.DateCreated,
-			DueDate: i.DateTill, Total: int64(i.Total), Due: int64(i.Due), Status: i.Status}})
-	}
-	for _, pf := range pfs {
-		rows = append(rows, docRow{doc: doc{Kind: store.KindProforma, ID: pf.ID, Number: pf.Number, CustomerID: pf.CustomerID, Date: pf.DateCreated,
-			DueDate: pf.DateTill, Total: int64(pf.Total), Due: int64(pf.Total), Status: pf.Status}})
-	}
-	if len(rows) == 0 {
+	if !withAttempts || len(rows) == 0 {
 		return rows, nil
 	}
-	// The newest attempt of each document, from one query over these
-	// documents' attempts.
 	keys := make([]string, len(rows))
 	for i := range rows {
 		keys[i] = rows[i].chargeKey()
 	}
-	as, err := b.db.ListAttempts(ctx, store.AttemptFilter{ChargeKeys: keys, Desc: true, Limit: 500})
+	latest, err := b.db.NewestAttempts(ctx, keys)
 	if err != nil {
 		return rows, err
 	}
-	latest := map[string]*store.ChargeAttempt{}
-	for i := range as {
-		if _, ok := latest[as[i].ChargeKey]; !ok {
-			latest[as[i].ChargeKey] = &as[i]
+	for i := range rows {
+		if a, ok := latest[keys[i]]; ok {
+			rows[i].Attempt = &a
 		}
 	}
-	for i := range rows {
-		rows[i].Attempt = latest[rows[i].chargeKey()]
-	}
 	return rows, nil
+}
+
+// dayOf is t's date as the pages show it, "" for none.
+func dayOf(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format("2006-01-02")
 }
 
 func activeMethod(ctx context.Context, b *backend, customerID int64) *store.SavedMethodRow {
@@ -172,8 +176,8 @@ func activeMethod(ctx context.Context, b *backend, customerID int64) *store.Save
 }
 
 func (p *portal) invoicesPage(w http.ResponseWriter, r *http.Request, b *backend, v visitor) {
-	rows, err := unpaidDocs(r.Context(), b, v.CustomerID)
-	d := invoicesData{Rows: rows, Method: activeMethod(r.Context(), b, v.CustomerID), Current: b.set.Currency}
+	rows, err := p.unpaidDocs(r.Context(), b, v.CustomerID, true)
+	d := invoicesData{Rows: rows, Method: activeMethod(r.Context(), b, v.CustomerID)}
 	if err != nil {
 		p.s.Logger().Warn("portal: list invoices", zap.Int64("customer_id", v.CustomerID), zap.Error(err))
 		d.Error = "We could not load your invoices right now. Please try again in a few minutes."
@@ -652,7 +656,6 @@ func (p *portal) widget(w http.ResponseWriter, r *http.Request) {
 	type widgetData struct {
 		Rows     []docRow
 		Prefix   string
-		Currency string
 		LoggedIn bool
 		Error    string
 	}
@@ -660,9 +663,8 @@ func (p *portal) widget(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		wd.Error = "Payments are not available right now."
 	} else if v, _, _ := p.identify(w, r, b); v.CustomerID != 0 {
-		wd.Currency = b.set.Currency
 		wd.LoggedIn = true
-		if wd.Rows, err = unpaidDocs(r.Context(), b, v.CustomerID); err != nil {
+		if wd.Rows, err = p.unpaidDocs(r.Context(), b, v.CustomerID, false); err != nil {
 			wd.Error = "Your invoices cannot be shown right now."
 		}
 	}

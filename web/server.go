@@ -123,6 +123,9 @@ type Server struct {
 	csrf   *csrf
 	layout *template.Template
 
+	navTmpl *template.Template // the menu (fragments.go)
+	frags   fragments
+
 	mu     sync.Mutex
 	pages  map[string]*template.Template
 	nav    []NavItem
@@ -157,6 +160,7 @@ func New(opts Options) (*Server, error) {
 		ok, _ := s.adminBearer(r)
 		return ex || ok
 	}
+	s.navTmpl = template.Must(template.New("nav").Funcs(s.funcs()).Parse(navTmpl))
 	var err error
 	s.layout, err = template.New("layout.html").Funcs(s.funcs()).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
@@ -318,6 +322,8 @@ func (s *Server) funcs() template.FuncMap {
 	return template.FuncMap{
 		"money": func(cents int64) string { return money.Amount(cents).String() },
 		"path":  func(p string) string { return s.opts.Prefix + p },
+		// navlinks is the menu, rendered once per menu and current page.
+		"navlinks": s.navLinks,
 		"when": func(t time.Time) string {
 			if t.IsZero() {
 				return "never"
