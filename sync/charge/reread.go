@@ -43,26 +43,18 @@ type docNow struct {
 	amount int64 // an invoice's due, a proforma's total
 }
 
-// invoiceDue judges an invoice: its due, or why it is not charged.
-func (d docNow) invoiceDue() (int64, string) {
+// judge says what is charged for a document of kind (invoice: its due;
+// proforma: its total), or why it is not charged.
+func (d docNow) judge(kind string) (int64, string) {
 	switch {
 	case d.status != "not_paid":
-		return 0, fmt.Sprintf("invoice is %s in Splynx", d.status)
-	case d.amount <= 0:
+		return 0, fmt.Sprintf("%s is %s in Splynx", kind, d.status)
+	case d.amount > 0:
+		return d.amount, ""
+	case kind == store.KindInvoice:
 		return 0, "nothing is due in Splynx"
 	}
-	return d.amount, ""
-}
-
-// proformaDue judges a proforma: its total, or why it is not charged.
-func (d docNow) proformaDue() (int64, string) {
-	switch {
-	case d.status != "not_paid":
-		return 0, fmt.Sprintf("proforma is %s in Splynx", d.status)
-	case d.amount <= 0:
-		return 0, "proforma total is zero"
-	}
-	return d.amount, ""
+	return 0, "proforma total is zero"
 }
 
 type docKey struct {
@@ -70,6 +62,7 @@ type docKey struct {
 	id   int64
 }
 
+// keyOf names the document of it; false for balances and refills.
 func keyOf(it Item) (docKey, bool) {
 	switch it.Kind {
 	case store.KindInvoice:
@@ -125,8 +118,8 @@ func (e *Engine) newRereads(ctx context.Context, log *zap.Logger, items []Item, 
 	return r
 }
 
-// reach is called by dispatch before it hands it to a worker: it starts
-// the read of it's batch if not started yet.
+// reach is called by dispatch before item it goes to a worker: it starts
+// the read of the batch of it, if not started yet.
 func (r *rereads) reach(it Item) {
 	k, ok := keyOf(it)
 	if !ok {
@@ -168,7 +161,7 @@ func (r *rereads) read(b *rereadBatch) {
 		zap.Int("ids", len(b.ids)), zap.Int("found", len(docs)), zap.Duration("took", time.Since(start)))
 }
 
-// doc returns what it's batch said of it, if that can decide the charge:
+// doc returns what the batch of it said of it, if that can decide the charge:
 // the batch was read, holds the document and is not older than
 // rereadMaxAge. A nil r has nothing.
 func (r *rereads) doc(ctx context.Context, it Item) (docNow, bool) {
@@ -190,6 +183,16 @@ func (r *rereads) doc(ctx context.Context, it Item) (docNow, bool) {
 		return docNow{}, false
 	}
 	return d, true
+}
+
+// getDoc reads the document of it with one GET.
+func (e *Engine) getDoc(ctx context.Context, it Item) (docNow, error) {
+	if it.Kind == store.KindInvoice {
+		inv, err := e.sp.GetInvoice(ctx, it.InvoiceID)
+		return docNow{inv.Status, int64(inv.Due)}, err
+	}
+	pf, err := e.sp.GetProforma(ctx, it.ProformaID)
+	return docNow{pf.Status, int64(pf.Total)}, err
 }
 
 // readDocs reads ids of one kind with one request.

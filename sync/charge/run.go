@@ -292,34 +292,19 @@ func (e *Engine) itemLine(it Item, a *store.ChargeAttempt, skip string, err erro
 // batched re-read answers it when it can (reread.go); else one GET does.
 func (e *Engine) currentDue(ctx context.Context, it Item, rr *rereads) (int64, string, error) {
 	switch it.Kind {
-	case store.KindInvoice:
+	case store.KindInvoice, store.KindProforma:
 		d, ok := rr.doc(ctx, it)
 		if !ok {
-			inv, err := e.sp.GetInvoice(ctx, it.InvoiceID)
-			if err != nil {
+			var err error
+			if d, err = e.getDoc(ctx, it); err != nil {
 				if splynx.IsNotFound(err) {
-					return 0, "invoice no longer exists in Splynx", nil
+					return 0, it.Kind + " no longer exists in Splynx", nil
 				}
-				return 0, "", fmt.Errorf("re-read invoice %d: %w", it.InvoiceID, err)
+				return 0, "", fmt.Errorf("re-read %s %d: %w", it.Kind, it.InvoiceID+it.ProformaID, err)
 			}
-			d = docNow{inv.Status, int64(inv.Due)}
 		}
-		due, skip := d.invoiceDue()
-		return due, skip, nil
-	case store.KindProforma:
-		d, ok := rr.doc(ctx, it)
-		if !ok {
-			pf, err := e.sp.GetProforma(ctx, it.ProformaID)
-			if err != nil {
-				if splynx.IsNotFound(err) {
-					return 0, "proforma no longer exists in Splynx", nil
-				}
-				return 0, "", fmt.Errorf("re-read proforma %d: %w", it.ProformaID, err)
-			}
-			d = docNow{pf.Status, int64(pf.Total)}
-		}
-		total, skip := d.proformaDue()
-		return total, skip, nil
+		amount, skip := d.judge(it.Kind)
+		return amount, skip, nil
 	case store.KindBalance:
 		b, err := e.sp.GetCustomerBilling(ctx, it.CustomerID)
 		if err != nil {
