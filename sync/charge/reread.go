@@ -18,12 +18,14 @@ import (
 // held a run to splynx_requests_per_second charges a second; a run now
 // reads its invoices (and, apart, its proformas) a batch at a time with one
 // IN search. A batch is as many documents as the run charges at once (its
-// concurrency, at most splynx.MaxIDsPerSearch) and is read when dispatch
-// reaches its first document, not before: a charge is decided on an answer
-// no older than the charges in flight with it, as the GET was, and at
-// concurrency 1 every document is still read after the charge before it
-// ended. What a batch answer cannot decide is asked as before, one GET per
-// document:
+// concurrency, at most splynx.MaxIDsPerSearch). It is read when dispatch
+// reaches the second document of the batch before it (so that against a
+// Splynx taking ~100 ms to answer, charges need not wait for it), or else
+// its own first document, never earlier: a charge is decided on an answer
+// about two gateway round trips old at most, and at concurrency 1 (batches
+// of one) every document is still read after the charge before it ended,
+// as with the GET. What a batch answer cannot decide is asked as before,
+// one GET per document:
 //   - an id missing from the answer: only a GET's 404 says "deleted";
 //   - an answer older than rereadMaxAge when the charge is decided (a run
 //     paced hard by gateway_rate_limit);
@@ -119,13 +121,25 @@ func (e *Engine) newRereads(ctx context.Context, log *zap.Logger, items []Item, 
 }
 
 // reach is called by dispatch before item it goes to a worker: it starts
-// the read of the batch of it, if not started yet.
+// the read of the batch of it, if not started yet, and from the batch's
+// second document on, the read of the next batch.
 func (r *rereads) reach(it Item) {
 	k, ok := keyOf(it)
 	if !ok {
 		return
 	}
-	if b := r.of[k]; b != nil && !b.started {
+	b := r.of[k]
+	if b == nil {
+		return
+	}
+	r.start(b)
+	if k.id != b.ids[0] && b.n+1 < len(r.batches) {
+		r.start(r.batches[b.n+1])
+	}
+}
+
+func (r *rereads) start(b *rereadBatch) {
+	if !b.started {
 		b.started = true
 		r.wg.Add(1)
 		go r.read(b)
