@@ -22,7 +22,7 @@ import (
 // reaches the second document of the batch before it (so that against a
 // Splynx taking ~100 ms to answer, charges need not wait for it), or else
 // its own first document, never earlier: a charge is decided on an answer
-// about two gateway round trips old at most, and at concurrency 1 (batches
+// typically under two gateway round trips old, and at concurrency 1 (batches
 // of one) every document is still read after the charge before it ended,
 // as with the GET. What a batch answer cannot decide is asked as before,
 // one GET per document:
