@@ -68,3 +68,20 @@ func TestSearchOpSpellings(t *testing.T) {
 		}
 	}
 }
+
+// An id search of MaxIDsPerSearch of the longest ids, with the longest
+// list path and a generous base URL, stays within the 8 KiB request line
+// of nginx's and Apache's defaults.
+func TestIDSearchFitsTheRequestLine(t *testing.T) {
+	ids := make([]int64, MaxIDsPerSearch)
+	for i := range ids {
+		ids[i] = 9_999_999_999 - int64(i)
+	}
+	line := "GET https://splynx.example.isp.com.au/api/2.0/" + pathProformas + "?" + idSearch(ids).Encode() + " HTTP/1.1"
+	if len(line) > 6*1024 {
+		t.Fatalf("request line of %d bytes; keep it under 6 KiB (8 KiB limits, room for a proxy)", len(line))
+	}
+	if !strings.Contains(line, "main_attributes%5Bid%5D%5B0%5D=IN&main_attributes%5Bid%5D%5B1%5D%5B0%5D=9999999999&") {
+		t.Fatalf("not the confirmed IN form: %.200s", line)
+	}
+}

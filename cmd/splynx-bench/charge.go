@@ -45,6 +45,7 @@ func init() {
 type chargeBench struct {
 	invoices, sample, concurrency int
 	latency                       time.Duration
+	splynxLatency                 string
 	rate                          float64
 	dbPath                        string
 	writeBack, verbose            bool
@@ -57,6 +58,7 @@ func runChargeBench(ctx context.Context, args []string, stdout io.Writer) error 
 	fs.IntVar(&b.sample, "sample", 200, "invoices charged one at a time to extrapolate the sequential run (0: skip)")
 	fs.IntVar(&b.concurrency, "concurrency", 16, "gateway calls at once")
 	fs.DurationVar(&b.latency, "latency", 150*time.Millisecond, "gateway simulator latency per charge")
+	fs.StringVar(&b.splynxLatency, "splynx-latency", "", `the Splynx simulator's latency model, e.g. "page=80ms,record=40us" (default: none)`)
 	fs.Float64Var(&b.rate, "rate", -1, "gateway rate limit per second (-1: none; the gateway_rate_limit setting caps production runs)")
 	fs.StringVar(&b.dbPath, "db", "", "database file (default: a fresh one in a temp directory)")
 	fs.BoolVar(&b.writeBack, "writeback", false, "also time the Splynx write-back of every approved charge")
@@ -79,13 +81,16 @@ func (b *chargeBench) run(ctx context.Context, stdout io.Writer) error {
 	}
 	defer os.RemoveAll(tmp)
 	total := b.invoices + b.sample
-	base, stop, err := startChargeSim(ctx, total, b.latency)
+	if _, err := splynxsim.ParseLatency(b.splynxLatency); err != nil {
+		return err
+	}
+	base, stop, err := startChargeSim(ctx, total, b.latency, b.splynxLatency)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	fmt.Fprintf(stdout, "simulators (child process) at %s: %d customers with one invoice each, charge latency %s\n",
-		base, total, b.latency)
+	fmt.Fprintf(stdout, "simulators (child process) at %s: %d customers with one invoice each, charge latency %s, Splynx latency %q\n",
+		base, total, b.latency, b.splynxLatency)
 
 	logger := zap.NewNop()
 	if b.verbose {
@@ -264,12 +269,13 @@ func saveMethods(ctx context.Context, db *store.DB, en *charge.Engine, conc int)
 }
 
 // startChargeSim runs this binary's _chargesim subcommand and returns its URL.
-func startChargeSim(ctx context.Context, customers int, latency time.Duration) (string, func(), error) {
+func startChargeSim(ctx context.Context, customers int, latency time.Duration, splynxLatency string) (string, func(), error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", nil, err
 	}
-	cmd := exec.Command(self, chargeSimSubcommand, "-customers", fmt.Sprint(customers), "-latency", latency.String())
+	cmd := exec.Command(self, chargeSimSubcommand, "-customers", fmt.Sprint(customers), "-latency", latency.String(),
+		"-splynx-latency", splynxLatency)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -313,6 +319,7 @@ func runChargeSim(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet(chargeSimSubcommand, flag.ContinueOnError)
 	customers := fs.Int("customers", 1000, "customers, one unpaid invoice each")
 	latency := fs.Duration("latency", 150*time.Millisecond, "latency of charge requests")
+	spLatency := fs.String("splynx-latency", "", "the Splynx simulator's latency model")
 	listen := fs.String("listen", "127.0.0.1:0", "listen address")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -338,6 +345,10 @@ func runChargeSim(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}()
 	sp.SetRequestLog(false)
+	l, err := splynxsim.ParseLatency(*spLatency)
+	if err != nil {
+		return err
+	}
 	for i := range *customers {
 		id := sp.AddCustomer(splynxsim.Customer{Name: fmt.Sprintf("Customer %d", i+1), Email: "bench@example.com"})
 		// Cents 00..99 except the simulator's decline triggers.
@@ -347,6 +358,7 @@ func runChargeSim(ctx context.Context, args []string, stdout io.Writer) error {
 			Items: []splynxsim.InvoiceItem{{Description: "Internet", Quantity: 1, Price: amt}}})
 	}
 	ip.SetFault("payers/*/transactions/card", integrapaysim.Fault{Latency: *latency})
+	sp.SetLatency(l) // after seeding: the seed is not Splynx's work
 	mux := http.NewServeMux()
 	mux.Handle("/integrapay/", http.StripPrefix("/integrapay", ip.Handler()))
 	mux.Handle("/", sp.Handler())

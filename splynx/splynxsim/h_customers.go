@@ -21,7 +21,7 @@ func list[R any](c *rctx, t *table[R], v *view[R], render func(w *jw, r *R)) {
 		c.badRequest(err.Error())
 		return
 	}
-	if c.s.refuseRangeSearch(c, q) {
+	if c.s.refuseRangeSearch(c, q) || c.s.refuseInSearch(c, q) {
 		return
 	}
 	s := c.s
@@ -36,9 +36,15 @@ func list[R any](c *rctx, t *table[R], v *view[R], render func(w *jw, r *R)) {
 	p := t.query(v, q)
 	c.w.b = make([]byte, 0, min(256+p.len()*1200, 4<<20))
 	c.w.openArr()
-	p.each(func(i int) { render(&c.w, &t.recs[i]) })
+	n := 0
+	p.each(func(i int) {
+		if r := &t.recs[i]; !t.hidden[t.idOf(r)] {
+			render(&c.w, r)
+			n++
+		}
+	})
 	c.w.closeArr()
-	c.records = p.len()
+	c.records = n
 	c.ok(http.StatusOK)
 }
 

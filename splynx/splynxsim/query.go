@@ -514,6 +514,7 @@ type table[R any] struct {
 	cmu     sync.Mutex // guards cache and eq: queries run under the simulator's read lock
 	cache   []cacheEntry
 	eq      map[string]*eqIndex
+	hidden  map[int64]bool // left out of list answers (HideFromLists)
 }
 
 // eqIndex maps a field's value to record positions, valid for one version.

@@ -62,9 +62,10 @@ type Options struct {
 	// Inverted from the contract's "BillingList bool // default true"
 	// because a Go bool cannot default to true.
 	NoBillingList bool
-	// RefuseBillingList and NoRangeSearch: see strict.go.
+	// RefuseBillingList, NoRangeSearch and NoInSearch: see strict.go.
 	RefuseBillingList bool
 	NoRangeSearch     bool
+	NoInSearch        bool
 	// ValidationShape picks the 422 body: "yii" (default)
 	// [{"field","message"}], "error" (the {"error":{...}} shape with
 	// INVALID_INPUT_DATA) or "text" (a plain-text body).

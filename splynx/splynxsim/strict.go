@@ -14,6 +14,12 @@ import (
 //     METHOD_DISABLED, as a Splynx that disables the list would.
 //   - Options.NoRangeSearch: a list or count with a BETWEEN condition on id
 //     answers 400, as a Splynx that rejects the range search would.
+//   - Options.NoInSearch: a list or count with an IN condition on id answers
+//     400, as a Splynx that rejects the id search of a charge run's batched
+//     re-read would (IN itself is confirmed; this is the fallback's test).
+//   - HideFromLists: list answers leave records out that a GET of each still
+//     answers, so a client can be shown that "missing from a list" is not
+//     "deleted".
 
 // refuseBillingList answers the billing list with 405 when configured.
 func (s *Sim) refuseBillingList(c *rctx) bool {
@@ -36,6 +42,39 @@ func (s *Sim) refuseRangeSearch(c *rctx, q *listQuery) bool {
 		}
 	}
 	return false
+}
+
+// refuseInSearch answers an IN on id with 400 when configured.
+func (s *Sim) refuseInSearch(c *rctx, q *listQuery) bool {
+	if !s.opts.NoInSearch {
+		return false
+	}
+	for _, cd := range q.conds {
+		if cd.field == "id" && cd.op == "IN" {
+			c.badRequest("Operator IN is not allowed for id")
+			return true
+		}
+	}
+	return false
+}
+
+// HideFromLists makes GET list answers of invoices (proformas when invoices
+// is false) leave out these ids from now on; GET of each record, counts and
+// the ledger are unchanged. No ids: nothing is hidden any more.
+func (s *Sim) HideFromLists(invoices bool, ids ...int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := &s.proformas
+	if invoices {
+		t = &s.invoices
+	}
+	t.hidden = nil
+	for _, id := range ids {
+		if t.hidden == nil {
+			t.hidden = map[int64]bool{}
+		}
+		t.hidden[id] = true
+	}
 }
 
 // AdjustBalance books a ledger transaction of amount (positive: credit,

@@ -34,6 +34,9 @@ type Hooks struct {
 	AfterGateway func(a store.ChargeAttempt, o gateways.Outcome) error
 	// AfterPayment runs when the Splynx payment was created, before its id is stored.
 	AfterPayment func(a store.ChargeAttempt, paymentID int64) error
+	// AfterReread runs when a run's batched re-read of these documents
+	// (kind invoice or proforma) answered, before any charge uses it.
+	AfterReread func(kind string, ids []int64)
 }
 
 // ErrCrashed wraps a hook's error so callers can tell a simulated crash.

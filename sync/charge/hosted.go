@@ -65,7 +65,7 @@ func (e *Engine) StartHostedCharge(ctx context.Context, it Item, hr gateways.Hos
 		return nil, page, "", err
 	}
 	it.ChargeKey = key
-	amount, skip, err := e.currentDue(ctx, it)
+	amount, skip, err := e.currentDue(ctx, it, nil)
 	if err != nil || skip != "" {
 		return nil, page, skip, err
 	}

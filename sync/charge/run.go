@@ -187,6 +187,7 @@ func (e *Engine) Run(ctx context.Context, f Filters, ro RunOptions) (*RunResult,
 	}
 	lim := e.limiter(ro.RateLimit, conc)
 	sem := make(chan struct{}, conc)
+	rr := e.newRereads(ctx, log, pv.Items, conc)
 	var wg sync.WaitGroup
 	var crashErr error
 	var crashOnce sync.Once
@@ -211,11 +212,12 @@ dispatch:
 			cancelled = true
 			break dispatch
 		}
+		rr.reach(it)
 		wg.Add(1)
 		go func(it Item) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			a, skip, err := e.chargeItem(ctx, runID, it, nil)
+			a, skip, err := e.chargeRead(ctx, runID, it, nil, rr)
 			if errors.Is(err, ErrCrashed) {
 				crashOnce.Do(func() { crashErr = err })
 				return
@@ -224,6 +226,7 @@ dispatch:
 		}(it)
 	}
 	wg.Wait()
+	rr.wait()
 	close(stopFlush)
 	<-flushed
 	flush()
@@ -285,40 +288,23 @@ func (e *Engine) itemLine(it Item, a *store.ChargeAttempt, skip string, err erro
 }
 
 // currentDue re-reads the document from Splynx right before charging: only
-// a not_paid invoice is charged, and only its current due.
-func (e *Engine) currentDue(ctx context.Context, it Item) (int64, string, error) {
+// a not_paid invoice is charged, and only its current due. The run's
+// batched re-read answers it when it can (reread.go); else one GET does.
+func (e *Engine) currentDue(ctx context.Context, it Item, rr *rereads) (int64, string, error) {
 	switch it.Kind {
-	case store.KindInvoice:
-		inv, err := e.sp.GetInvoice(ctx, it.InvoiceID)
-		if err != nil {
-			if splynx.IsNotFound(err) {
-				return 0, "invoice no longer exists in Splynx", nil
+	case store.KindInvoice, store.KindProforma:
+		d, ok := rr.doc(ctx, it)
+		if !ok {
+			var err error
+			if d, err = e.getDoc(ctx, it); err != nil {
+				if splynx.IsNotFound(err) {
+					return 0, it.Kind + " no longer exists in Splynx", nil
+				}
+				return 0, "", fmt.Errorf("re-read %s %d: %w", it.Kind, it.InvoiceID+it.ProformaID, err)
 			}
-			return 0, "", fmt.Errorf("re-read invoice %d: %w", it.InvoiceID, err)
 		}
-		if inv.Status != "not_paid" {
-			return 0, fmt.Sprintf("invoice is %s in Splynx", inv.Status), nil
-		}
-		if d := int64(inv.Due); d <= 0 {
-			return 0, "nothing is due in Splynx", nil
-		} else {
-			return d, "", nil
-		}
-	case store.KindProforma:
-		pf, err := e.sp.GetProforma(ctx, it.ProformaID)
-		if err != nil {
-			if splynx.IsNotFound(err) {
-				return 0, "proforma no longer exists in Splynx", nil
-			}
-			return 0, "", fmt.Errorf("re-read proforma %d: %w", it.ProformaID, err)
-		}
-		if pf.Status != "not_paid" {
-			return 0, fmt.Sprintf("proforma is %s in Splynx", pf.Status), nil
-		}
-		if t := int64(pf.Total); t > 0 {
-			return t, "", nil
-		}
-		return 0, "proforma total is zero", nil
+		amount, skip := d.judge(it.Kind)
+		return amount, skip, nil
 	case store.KindBalance:
 		b, err := e.sp.GetCustomerBilling(ctx, it.CustomerID)
 		if err != nil {
@@ -367,7 +353,13 @@ func (e *Engine) description(it Item) string {
 // attempt as stored, or a skip reason. prev is the declined attempt a retry
 // follows.
 func (e *Engine) chargeItem(ctx context.Context, runID int64, it Item, prev *store.ChargeAttempt) (*store.ChargeAttempt, string, error) {
-	amount, skip, err := e.currentDue(ctx, it)
+	return e.chargeRead(ctx, runID, it, prev, nil)
+}
+
+// chargeRead is chargeItem deciding on the run's batched re-read rr (nil:
+// one GET of the document).
+func (e *Engine) chargeRead(ctx context.Context, runID int64, it Item, prev *store.ChargeAttempt, rr *rereads) (*store.ChargeAttempt, string, error) {
+	amount, skip, err := e.currentDue(ctx, it, rr)
 	if err != nil || skip != "" {
 		return nil, skip, err
 	}
