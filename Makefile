@@ -55,6 +55,7 @@ bench:
 	$(GO) run ./cmd/splynx-bench sync -customers $(BENCH_CUSTOMERS) -invoices $(BENCH_INVOICES) -refuse-billing
 	$(GO) run ./cmd/splynx-bench steady -customers $(BENCH_STEADY_CUSTOMERS) -invoices $(BENCH_STEADY_INVOICES) -days 30
 	$(GO) run ./cmd/splynx-bench charge -invoices $(BENCH_CHARGE_INVOICES) -concurrency 16 -latency 150ms
+	$(GO) run ./cmd/splynx-bench charge -invoices 5000 -concurrency 16 -latency 150ms -splynx-latency "$(BENCH_SPLYNX_LATENCY)"
 
 ## chaos: both add-on daemons as real processes against splynx-sim, killed
 ## with SIGKILL KILLS times each under gateway and Splynx faults; the three
