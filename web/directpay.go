@@ -175,13 +175,7 @@ func (p *portal) direct(kind string, byID, post bool) http.Handler {
 		}
 		pd := p.payData(r, b, d)
 		pd.Direct, pd.Action = true, directAction(d)
-		name := ""
-		if c, err := b.db.GetCustomer(r.Context(), d.CustomerID); err == nil {
-			name = c.Name
-		} else if sc, err := b.sp.GetCustomer(r.Context(), d.CustomerID); err == nil {
-			name = sc.Name
-		}
-		pd.Masked = maskName(name)
+		pd.Masked = maskedCustomer(r.Context(), b, d.CustomerID)
 		if b.set.DirectPayLinkKey != "" {
 			pd.Sig = linkSig(b.set.DirectPayLinkKey, kind, true, strconv.FormatInt(d.ID, 10))
 		}
@@ -207,4 +201,16 @@ func (p *portal) directResult(w http.ResponseWriter, r *http.Request) {
 	}
 	rd, refresh := p.resultOf(b, a, true)
 	p.render(w, r, http.StatusOK, "result.html", rd.Title, portalPage{Gateway: b.gatewayName(), Refresh: refresh, Body: rd})
+}
+
+// maskedCustomer is the customer's name as a direct payment page shows it
+// ("J*** S****"), from the mirror or else from Splynx.
+func maskedCustomer(ctx context.Context, b *backend, customerID int64) string {
+	name := ""
+	if c, err := b.db.GetCustomer(ctx, customerID); err == nil {
+		name = c.Name
+	} else if sc, err := b.sp.GetCustomer(ctx, customerID); err == nil {
+		name = sc.Name
+	}
+	return maskName(name)
 }

@@ -309,7 +309,7 @@ func (p *portal) charge(w http.ResponseWriter, r *http.Request, b *backend, d do
 	pd.Direct = direct
 	if direct {
 		pd.Action = directAction(d)
-		pd.Masked = r.PostFormValue("masked")
+		pd.Masked = maskedCustomer(r.Context(), b, d.CustomerID)
 		pd.Sig = r.PostFormValue("sig")
 	}
 	pd.Use, pd.NewKind, pd.Save = r.PostFormValue("use"), r.PostFormValue("new_kind"), r.PostFormValue("save") == "1"

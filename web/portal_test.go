@@ -536,12 +536,19 @@ func TestDirectPayCannotReplaceTheSavedMethod(t *testing.T) {
 	if !strings.Contains(page.body, "Pay with the saved card") || strings.Contains(page.body, `name="card_number"`) {
 		t.Fatalf("direct page with a saved card: %.600s", page.body)
 	}
+	// Whoever holds a link (a forwarded e-mail, a walked id) learns
+	// nothing of the saved card: not its mask, not its expiry.
+	if before.Mask == "" || strings.Contains(page.body, before.Mask) || strings.Contains(page.body, "expires") {
+		t.Fatalf("direct page shows the saved card (%q): %.900s", before.Mask, page.body)
+	}
 	f := cardValues(testCard2)
 	f.Set("use", "new")
 	f.Set("new_kind", "card")
 	f.Set("amount", "25.00")
+	f.Set("masked", "FORGED-NAME")
 	f.Set("csrf_token", tokenRE.FindStringSubmatch(page.body)[1])
-	if a := ps.do(c, http.MethodPost, fmt.Sprintf("/direct-pay/invoice/%d", ps.inv1), f); a.code != http.StatusUnprocessableEntity {
+	if a := ps.do(c, http.MethodPost, fmt.Sprintf("/direct-pay/invoice/%d", ps.inv1), f); a.code != http.StatusUnprocessableEntity ||
+		strings.Contains(a.body, "FORGED-NAME") || !strings.Contains(a.body, maskName("John Smith")) {
 		t.Fatalf("new details by link: %d %.300s", a.code, a.body)
 	}
 	if after, _ := ps.db.ActiveMethod(t.Context(), ps.john); after.ID != before.ID {
