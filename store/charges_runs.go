@@ -139,6 +139,19 @@ func (db *DB) ListRuns(ctx context.Context, limit int) ([]ChargeRun, error) {
 	return queryAll(ctx, db, "list charge runs", scanRun, `SELECT `+runCols+` FROM charge_runs ORDER BY id DESC LIMIT ?`, limit)
 }
 
+// LastRunOf is the newest run of a source (auto: the nightly runs); ok is
+// false when there is none.
+func (db *DB) LastRunOf(ctx context.Context, source string) (r ChargeRun, ok bool, err error) {
+	r, err = scanRun(db.read.QueryRowContext(ctx, `SELECT `+runCols+` FROM charge_runs WHERE source = ? ORDER BY id DESC LIMIT 1`, source))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, fmt.Errorf("store: last %s charge run: %w", source, err)
+	}
+	return r, true, nil
+}
+
 // Run log sections.
 const (
 	LogError  = "error"

@@ -36,42 +36,8 @@ func TestChargeCommand(t *testing.T) {
 	if code, _, stderr := runMain(context.Background(), "sync"); code != 0 {
 		t.Fatalf("sync: %s", stderr)
 	}
-	// Cards for every customer, saved through the add-on's gateway.
+	saveTestCards(t, u, env)
 	ctx := context.Background()
-	set, err := config.ParseSettingsFor(config.IntegraPay, demo.ModuleConfig(config.IntegraPay, u), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := integraPayGateway(set, zap.NewNop(), clockReal())
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(ctx, env["SPLYNXPAY_DB_PATH"], nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := splynx.New(splynx.Config{BaseURL: u.Splynx, APIKey: "test-key", APISecret: "test-secret-value"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := wire.ChargePolicy(set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	en := charge.New(db, sp, gw, charge.Options{Policy: pol})
-	custs, err := db.ListCustomers(ctx, store.CustomerFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range custs {
-		if _, err := en.SaveMethod(ctx, gateways.SaveMethodRequest{Payer: gateways.Payer{Reference: strconv.FormatInt(c.ID, 10),
-			CustomerID: c.ID, GivenName: "Test", FamilyName: "Payer", Email: "t@example.com", Country: "AU"},
-			Card:          &gateways.CardDetails{Number: "4111111111111111", ExpMonth: 12, ExpYear: 2030, CVV: "123"},
-			Authorisation: gateways.Authorisation{AcceptedAt: time.Now(), IP: "192.0.2.1"}}, "test"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
 	before := len(sims.Splynx.Payments())
 
 	code, out, stderr := runMain(ctx, "charge", "--dry-run", "--to", "2030-01-01")
@@ -126,4 +92,45 @@ func TestChargeCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "returns file: 1 rows, 0 applied") || !strings.Contains(out, "1 not ours") {
 		t.Fatalf("returns import %d: %s %s", code, out, stderr)
 	}
+}
+
+// saveTestCards saves a card for every mirrored customer through the
+// add-on's gateway (as the methods page would).
+func saveTestCards(t *testing.T, u demo.URLs, env map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	set, err := config.ParseSettingsFor(config.IntegraPay, demo.ModuleConfig(config.IntegraPay, u), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := integraPayGateway(set, zap.NewNop(), clockReal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx, env["SPLYNXPAY_DB_PATH"], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := splynx.New(splynx.Config{BaseURL: u.Splynx, APIKey: "test-key", APISecret: "test-secret-value"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := wire.ChargePolicy(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := charge.New(db, sp, gw, charge.Options{Policy: pol})
+	custs, err := db.ListCustomers(ctx, store.CustomerFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range custs {
+		if _, err := en.SaveMethod(ctx, gateways.SaveMethodRequest{Payer: gateways.Payer{Reference: strconv.FormatInt(c.ID, 10),
+			CustomerID: c.ID, GivenName: "Test", FamilyName: "Payer", Email: "t@example.com", Country: "AU"},
+			Card:          &gateways.CardDetails{Number: "4111111111111111", ExpMonth: 12, ExpYear: 2030, CVV: "123"},
+			Authorisation: gateways.Authorisation{AcceptedAt: time.Now(), IP: "192.0.2.1"}}, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
 }

@@ -102,7 +102,9 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return &config.Error{Setting: config.EnvPrefix + "_SYNC_SCHEDULE", Value: app.Boot.SyncSchedule, Reason: err.Error()}
 	}
-	var pruneID cron.EntryID // also run at start-up: a daemon that was down for days catches up
+	var pruneID cron.EntryID  // also run at start-up: a daemon that was down for days catches up
+	var chargeID cron.EntryID // run after the first sync when the last scheduled run did not finish (catchup.go)
+	var chargeSched cron.Schedule
 	for _, j := range jobs {
 		spec := j.Schedule(app.Boot)
 		parsed, err := config.CronParser.Parse(spec)
@@ -125,6 +127,9 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 		log.Info("job scheduled", zap.String("job", j.Name), zap.String("schedule", spec))
 		if j.Name == jobPrune.Name {
 			pruneID = id
+		}
+		if j.Name == jobCharge.Name {
+			chargeID, chargeSched = id, dstSafe(parsed, loc)
 		}
 	}
 
@@ -159,7 +164,13 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 	// same wrapped job so a scheduled run cannot overlap it.
 	var startup sync.WaitGroup
 	startup.Add(1)
-	go func() { defer startup.Done(); sched.Entry(syncID).WrappedJob.Run() }()
+	go func() {
+		defer startup.Done()
+		sched.Entry(syncID).WrappedJob.Run()
+		if chargeID != 0 && jobCtx.Err() == nil && ctx.Err() == nil {
+			catchUpNightly(jobCtx, app, chargeSched, sched.Entry(chargeID).WrappedJob.Run)
+		}
+	}()
 	if pruneID != 0 {
 		startup.Add(1)
 		go func() { defer startup.Done(); sched.Entry(pruneID).WrappedJob.Run() }()
