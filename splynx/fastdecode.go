@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Listing a million invoices through encoding/json costs many times the
@@ -172,8 +173,11 @@ func (s *scanner) fields(fn func(key []byte) error) error {
 			return err
 		}
 		key := s.b[ks+1 : s.i-1]
-		if bytes.IndexByte(key, '\\') >= 0 {
-			return errSyntax // escaped keys: leave them to encoding/json
+		if bytes.IndexByte(key, '\\') >= 0 || !utf8.Valid(key) {
+			// Escaped keys, and keys that are not UTF-8 (encoding/json
+			// turns their bad bytes into U+FFFD): leave them to
+			// encoding/json.
+			return errSyntax
 		}
 		s.ws()
 		if s.i >= len(s.b) || s.b[s.i] != ':' {
