@@ -3,12 +3,13 @@
 
 GO       ?= go
 BIN      ?= bin
-# go.mod names the Go release that builds and tests everything (its
-# `toolchain` line) and the oldest one allowed (`go`: 1.26.10 has the
-# standard-library fixes govulncheck reports for older ones). Go installs
-# default to GOTOOLCHAIN=local, which ignores that line; with auto, a machine
-# whose own Go is older fetches the named release from the Go module proxy
-# once (about 76 MB).
+# go.mod's `toolchain` line names the Go release that builds and tests
+# everything (go1.27.3: Go before 1.26.10 has standard-library
+# vulnerabilities the code calls). Go installs default to GOTOOLCHAIN=local,
+# which ignores that line; with auto, a machine whose own Go is older fetches
+# the named release from the Go module proxy once (about 76 MB). The `go`
+# line stays at 1.26.0 so that a plain `go vet`/`go build` still works with
+# an older local Go; the Debian build checks the release it used.
 GOTOOLCHAIN ?= auto
 export GOTOOLCHAIN
 export CGO_ENABLED := 1

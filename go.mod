@@ -1,6 +1,6 @@
 module github.com/splynx-pay/splynx-pay
 
-go 1.26.10
+go 1.26.0
 
 toolchain go1.27.3
 
