@@ -916,12 +916,7 @@ func (e *Engine) wantedBilling(p *pass) error {
 	if err != nil {
 		return fmt.Errorf("billing: %w", err)
 	}
-	ch := make(chan int64, len(ids))
-	for _, id := range ids {
-		ch <- id
-	}
-	close(ch)
-	return e.getBilling(p, ch)
+	return e.getBilling(p, ids)
 }
 
 // refreshBilling re-reads the billing records of the customers an
@@ -1027,12 +1022,7 @@ func (e *Engine) refreshBilling(p *pass, listed <-chan struct{}) error {
 	if err != nil {
 		return fmt.Errorf("billing: %w", err)
 	}
-	ch := make(chan int64, len(ids))
-	for _, id := range ids {
-		ch <- id
-	}
-	close(ch)
-	return e.getBilling(p, ch)
+	return e.getBilling(p, ids)
 }
 
 // missingPerPass bounds the billing records of savers without a row an
@@ -1062,10 +1052,15 @@ func (e *Engine) billingChunk(p *pass, b *batcher, bmu *sync.Mutex, part []int64
 	return nil
 }
 
-// getBilling reads billing one customer at a time with bounded concurrency.
-// A customer deleted meanwhile (404) is skipped: a full pass then drops its
-// stale billing row.
-func (e *Engine) getBilling(p *pass, ids <-chan int64) error {
+// getBilling reads the billing of the customers list names, one customer at
+// a time with bounded concurrency. A customer deleted meanwhile (404) is
+// skipped: a full pass then drops its stale billing row.
+func (e *Engine) getBilling(p *pass, list []int64) error {
+	ids := make(chan int64, len(list))
+	for _, id := range list {
+		ids <- id
+	}
+	close(ids)
 	b := p.batcher()
 	var bmu sync.Mutex
 	var wg sync.WaitGroup

@@ -92,12 +92,7 @@ func (e *Engine) RefreshBilling(ctx context.Context, customerIDs ...int64) error
 	}
 	p := e.newPass(ctx, false, pass.Generation, e.log.With(zap.String("pass", "billing")))
 	defer p.cancel(nil)
-	ch := make(chan int64, len(customerIDs))
-	for _, id := range customerIDs {
-		ch <- id
-	}
-	close(ch)
-	if err := p.run(func() error { return e.getBilling(p, ch) }); err != nil {
+	if err := p.run(func() error { return e.getBilling(p, customerIDs) }); err != nil {
 		return fmt.Errorf("mirror: refresh billing: %w", err)
 	}
 	return nil
