@@ -135,14 +135,14 @@ var Specs = []Spec{
 	{Key: "customer_identifier", Default: "id", Desc: "what identifies a customer at the gateway: id or login", set: func(s *Settings, v string) error {
 		return oneOf(&s.CustomerIdentifier, v, "id", "login")
 	}},
-	{Key: "auto_charge", Default: "0", Desc: "1 = charge due invoices on CHARGE_SCHEDULE", set: boolField(func(s *Settings) *bool { return &s.AutoCharge })},
+	{Key: "auto_charge", Default: "0", Desc: "1 = the daemon charges on its own: due invoices on CHARGE_SCHEDULE, and retries of retryable declines (retry_days); 0 = only what staff and customers start", set: boolField(func(s *Settings) *bool { return &s.AutoCharge })},
 	{Key: "charge_blocked_customers", Default: "0", Desc: "1 = also charge customers whose status is blocked", set: boolField(func(s *Settings) *bool { return &s.ChargeBlockedCustomers })},
 	{Key: "charge_disabled_customers", Default: "0", Desc: "1 = also charge customers whose status is disabled", set: boolField(func(s *Settings) *bool { return &s.ChargeDisabledCustomers })},
 	{Key: "autopay_attribute", Default: "autopay", Desc: `customer additional attribute that turns autopay off when "0" or "no"`, set: func(s *Settings, v string) error {
 		s.AutopayAttribute = v
 		return nil
 	}},
-	{Key: "retry_days", Default: "3,7", Desc: "days after a retryable decline on which to try again, comma separated", set: func(s *Settings, v string) error {
+	{Key: "retry_days", Default: "3,7", Desc: "days after a retryable decline on which to try again, comma separated (only with auto_charge=1; staff can retry by hand at any time)", set: func(s *Settings, v string) error {
 		days, err := parseDays(v)
 		s.RetryDays = days
 		return err

@@ -53,6 +53,7 @@ func runNight(ctx context.Context, e *Env, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	pol.AutoCharge = true // the night is the auto_charge=1 run, retries included
 	en := charge.New(e.DB, e.Client, e.Gateway, charge.Options{Policy: pol, Clock: e.Clock,
 		Logger: e.Log.Named("charge")})
 	cards, banks, err := seedMethods(ctx, e, en)

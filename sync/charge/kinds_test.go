@@ -125,6 +125,7 @@ func TestPortalPaymentDuringRun(t *testing.T) {
 // new reference; a hard decline marks the method and stops.
 func TestRetriesAndHardDeclines(t *testing.T) {
 	e := newEnv(t, gwIntegra)
+	e.set.AutoCharge = true
 	soft := e.customer("Soft Decline", "card")
 	hard := e.customer("Hard Decline", "card")
 	invSoft := e.invoice(soft, "20.61", "") // .61 insufficient funds
@@ -186,6 +187,7 @@ func TestRetriesAndHardDeclines(t *testing.T) {
 // A retryable decline retried until max_attempts, then left alone.
 func TestRetriesStopAtMaxAttempts(t *testing.T) {
 	e := newEnv(t, gwIntegra)
+	e.set.AutoCharge = true
 	c := e.customer("Always Broke", "card")
 	inv := e.invoice(c, "9.61", "")
 	e.sync()
@@ -210,6 +212,47 @@ func TestRetriesStopAtMaxAttempts(t *testing.T) {
 		t.Errorf("invoice %s", s)
 	}
 	e.checkLedgers()
+}
+
+// A retry is the daemon charging on its own: with auto_charge=0 a due
+// retry waits (nothing reaches the gateway) and goes out once auto_charge
+// is turned on.
+func TestRetriesWaitForAutoCharge(t *testing.T) {
+	for _, kind := range []string{gwIntegra, gwIPpay} {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind)
+			c := e.customer("Soft Decline", "card")
+			amount := "20.61" // IntegraPay simulator: insufficient funds
+			if kind == gwIPpay {
+				amount = "20.51" // IPpay simulator: ActionCode 051, insufficient funds
+			}
+			e.invoice(c, amount, "")
+			e.sync()
+			en := e.engine()
+			if res, err := en.Run(e.ctx, charge.Filters{}, charge.RunOptions{}); err != nil || res.Progress.Declined != 1 {
+				t.Fatalf("run %+v %v", res, err)
+			}
+			e.clk.Advance(8 * 24 * time.Hour)
+			for range 3 {
+				st, err := en.Retry(e.ctx)
+				if err != nil || st.Due != 1 || st.Charged != 0 {
+					t.Fatalf("retry with auto_charge=0: %+v %v", st, err)
+				}
+				e.cycle(en)
+			}
+			if _, seen := e.gatewayApproved(); len(seen) != 1 || len(e.attempts()) != 1 {
+				t.Fatalf("with auto_charge=0 the gateway saw %d references, %d attempts; want the first only", len(seen), len(e.attempts()))
+			}
+			e.set.AutoCharge = true
+			st, err := e.engine().Retry(e.ctx)
+			if err != nil || st.Charged != 1 || st.Attempts[0].AttemptNo != 2 {
+				t.Fatalf("retry with auto_charge=1: %+v %v", st, err)
+			}
+			if _, seen := e.gatewayApproved(); len(seen) != 2 {
+				t.Fatalf("the gateway saw %d references after the retry, want 2", len(seen))
+			}
+		})
+	}
 }
 
 // A settled bank debit dishonoured later: the Splynx payment goes, the

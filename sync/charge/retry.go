@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"go.uber.org/zap"
+
 	"github.com/splynx-pay/splynx-pay/store"
 )
 
@@ -19,6 +21,9 @@ type RetryStats struct {
 // Retry charges again every retryable decline whose retry date has come
 // (retry_days), as a new attempt of the same charge with a new reference,
 // until max_attempts. The document is re-read from Splynx first, as always.
+// A retry is the daemon charging on its own, so it follows auto_charge:
+// with auto_charge=0 the due retries wait (Due counts them) until it is
+// turned on, or staff retry by hand.
 func (e *Engine) Retry(ctx context.Context) (RetryStats, error) {
 	var st RetryStats
 	due, err := e.db.ListAttempts(ctx, store.AttemptFilter{RetryDue: e.now()})
@@ -27,6 +32,10 @@ func (e *Engine) Retry(ctx context.Context) (RetryStats, error) {
 	}
 	st.Due = len(due)
 	if len(due) == 0 {
+		return st, nil
+	}
+	if !e.set.AutoCharge {
+		e.log.Info("retries not started: auto_charge is off", zap.Int("due", len(due)))
 		return st, nil
 	}
 	runID, err := e.db.CreateRun(ctx, store.ChargeRun{Source: SourceRetry, Mode: "invoices", StartedBy: "retry schedule"}, e.now())
