@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/demo"
 	"github.com/splynx-pay/splynx-pay/store"
@@ -131,5 +132,86 @@ func TestLastFire(t *testing.T) {
 	every, _ := config.CronParser.Parse("@every 1s")
 	if _, ok := lastFire(every, at(3, 12, 0)); ok {
 		t.Error("a schedule firing every second has something to catch up")
+	}
+}
+
+// SIGTERM in the middle of a nightly run: the daemon starts no new charge,
+// lets the ones under way finish (none is left unknown or "not sent"),
+// marks the run stopped, and exits well within the drain limit; the next
+// start runs the rest (the catch-up above).
+func TestStopEndsNightlyRunBetweenCharges(t *testing.T) {
+	sims, u := startSims(t, 100, 400)
+	env := goodEnv(t, u.Splynx)
+	due := time.Now().UTC().Add(-time.Hour)
+	env["SPLYNXPAY_CHARGE_SCHEDULE"] = fmt.Sprintf("CRON_TZ=UTC %d %d * * *", due.Minute(), due.Hour())
+	env["SPLYNXPAY_SYNC_SCHEDULE"] = "@every 1h"
+	setEnv(t, env)
+	ctx := context.Background()
+	if code, _, stderr := runMain(ctx, "sync"); code != 0 {
+		t.Fatalf("sync: %s", stderr)
+	}
+	saveTestCards(t, u, env)
+	cfg := demo.ModuleConfig(config.IntegraPay, u)
+	cfg["auto_charge"], cfg["charge_concurrency"] = "1", "2"
+	sims.Splynx.SetModuleConfig(demo.IntegraPayModule, 0, cfg)
+	// Each card charge takes 300 ms at the gateway.
+	for _, path := range []string{"payers/*/transactions/card", "transactions/card-payments/token"} {
+		sims.IntegraPay.SetFault(path, integrapaysim.Fault{Method: "POST", Latency: 300 * time.Millisecond})
+	}
+	charges := func() int {
+		n := 0
+		for _, en := range sims.IntegraPay.Ledger() {
+			if en.Kind != "refund" {
+				n++
+			}
+		}
+		return n
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- MainContext(runCtx, testAddon, []string{"run"}, io.Discard, &stderr) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for charges() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the catch-up run charged %d cards in 60 s:\n%s", charges(), stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stopAt := time.Now()
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("daemon did not stop")
+	}
+	if took := time.Since(stopAt); took > 10*time.Second {
+		t.Errorf("stopping took %s", took)
+	}
+	db, err := store.Open(ctx, env["SPLYNXPAY_DB_PATH"], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r, ok, err := db.LastRunOf(ctx, charge.SourceAuto)
+	if err != nil || !ok || r.Status != "cancelled" || !strings.Contains(r.Error, "stopped with the daemon") {
+		t.Fatalf("nightly run %+v %v %v", r, ok, err)
+	}
+	as, err := db.ListAttempts(ctx, store.AttemptFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Progress.Total < 10 || len(as) >= r.Progress.Total || len(as) != charges() {
+		t.Fatalf("%d attempts of %d items, the gateway took %d charges; want fewer than all, each sent", len(as), r.Progress.Total, charges())
+	}
+	for _, a := range as {
+		if a.State != store.StateApproved && a.State != store.StateRecorded {
+			t.Errorf("attempt %s left %s %s", a.Reference, a.State, a.Code)
+		}
 	}
 }

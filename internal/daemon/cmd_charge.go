@@ -59,7 +59,8 @@ func ChargeEngine(ctx context.Context, app *App) (*charge.Engine, error) {
 	if err != nil {
 		loc = time.UTC
 	}
-	return charge.New(app.DB, app.Splynx, gw, charge.Options{Policy: pol, Clock: app.Clock, Logger: app.Log, Location: loc}), nil
+	return charge.New(app.DB, app.Splynx, gw, charge.Options{Policy: pol, Clock: app.Clock, Logger: app.Log, Location: loc,
+		Stopping: app.stopping}), nil
 }
 
 // formValues is a flag that sets (or, for a list, adds) its value under a
@@ -188,7 +189,7 @@ func nightlyChargeJob(ctx context.Context, app *App) error {
 	if err != nil {
 		return err
 	}
-	app.Log.Info("nightly charge done", zap.Int64("run_id", res.RunID), zap.Int("approved", res.Progress.Approved),
+	app.Log.Info("nightly charge done", zap.Int64("run_id", res.RunID), zap.String("status", res.Status), zap.Int("approved", res.Progress.Approved),
 		zap.Int("pending", res.Progress.Pending), zap.Int("declined", res.Progress.Declined))
 	_, err = en.WriteBack(ctx)
 	return err

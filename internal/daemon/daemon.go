@@ -81,6 +81,10 @@ type App struct {
 	Stdout  io.Writer
 	Stderr  io.Writer
 
+	// stopping is closed when the daemon is asked to stop: charge engines
+	// built by ChargeEngine then start no new charge (Options.Stopping).
+	stopping <-chan struct{}
+
 	gwMu  sync.Mutex
 	gwKey string
 	gw    gateways.Gateway

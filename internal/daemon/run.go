@@ -58,6 +58,9 @@ func runDaemon(ctx context.Context, app *App, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// SIGTERM: running charge runs start no new charge from now on, and
+	// finish the ones under way during the drain (jobCtx lives on).
+	app.stopping = ctx.Done()
 	log := app.Log
 	loc, err := config.LoadLocation(app.Boot.TimeZone)
 	if err != nil {

@@ -216,6 +216,59 @@ func TestCancelledRunLeavesTrueRows(t *testing.T) {
 	})
 }
 
+// A daemon asked to stop (Options.Stopping) starts no new charge of a
+// run, and the charges under way finish and are recorded: none is cut off
+// into unknown or "not sent". The rest is charged by the next run.
+func TestStoppingRunFinishesChargesUnderWay(t *testing.T) {
+	for _, kind := range []string{gwIntegra, gwIPpay} {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind)
+			for i := range 20 {
+				c := e.customer("Cust "+itoa(int64(i)), "card")
+				e.invoice(c, "15.00", "")
+			}
+			e.sync()
+			const conc, stopAt = 4, 6
+			e.stop = make(chan struct{})
+			var mu sync.Mutex
+			sent := 0
+			e.hooks.BeforeSend = func(a store.ChargeAttempt) error {
+				mu.Lock()
+				defer mu.Unlock()
+				if sent++; sent == stopAt {
+					close(e.stop)
+				}
+				return nil
+			}
+			res, err := e.engine().Run(e.ctx, charge.Filters{}, charge.RunOptions{Concurrency: conc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			as := e.attempts()
+			if res.Status != "cancelled" || res.Progress.Done >= 20 || len(as) > stopAt+conc {
+				t.Fatalf("run %s, done %d, %d attempts; want it stopped within %d charges", res.Status, res.Progress.Done, len(as), stopAt+conc)
+			}
+			for _, a := range as {
+				if a.State != store.StateApproved || a.Code == charge.CodeNotSent {
+					t.Errorf("attempt %s %s %s: a charge under way was cut off", a.Reference, a.State, a.Code)
+				}
+			}
+			if _, seen := e.gatewayApproved(); len(seen) != len(as) {
+				t.Fatalf("the gateway saw %d charges, we hold %d attempts", len(seen), len(as))
+			}
+			e.stop, e.hooks = nil, charge.Hooks{}
+			if _, err := e.engine().Run(e.ctx, charge.Filters{}, charge.RunOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			e.settleAll(e.engine())
+			e.checkLedgers()
+			if got := len(e.sp.Payments()); got != 20 {
+				t.Fatalf("%d payments, want 20", got)
+			}
+		})
+	}
+}
+
 // Two write-back passes at once (the daemon's job and a CLI run) make one
 // Splynx payment per charge: the outbox lease keeps them apart.
 func TestConcurrentWriteBack(t *testing.T) {

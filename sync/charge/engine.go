@@ -68,7 +68,22 @@ type Options struct {
 	Operator string
 	// LeaseID names this process on write-back claims. Default LeaseID().
 	LeaseID string
-	Hooks   Hooks
+	// Stopping is closed when the process is stopping (SIGTERM): from then
+	// on runs, retries and late refunds start no new charge or refund,
+	// while those already under way finish under their own context, so a
+	// drain does not leave outcomes unknown. nil = never.
+	Stopping <-chan struct{}
+	Hooks    Hooks
+}
+
+// stopping reports whether Options.Stopping is closed.
+func (e *Engine) stopping() bool {
+	select {
+	case <-e.opts.Stopping:
+		return true
+	default:
+		return false
+	}
 }
 
 // Engine charges, settles, reconciles and writes back. It is safe for

@@ -59,6 +59,7 @@ type env struct {
 	db     *store.DB
 	set    charge.Policy
 	hooks  charge.Hooks
+	stop   chan struct{} // the engines' Options.Stopping; nil = never
 	raw    *sql.DB
 }
 
@@ -135,7 +136,7 @@ func (e *env) restart() {
 
 func (e *env) engine() *charge.Engine {
 	return charge.New(e.db, e.spc, e.gw, charge.Options{Policy: e.set, Clock: e.clk, Hooks: e.hooks,
-		ProgressEvery: 20 * time.Millisecond})
+		ProgressEvery: 20 * time.Millisecond, Stopping: e.stop})
 }
 
 func (e *env) sync() {

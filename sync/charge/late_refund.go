@@ -59,6 +59,9 @@ func (e *Engine) retryLateRefunds(ctx context.Context) (int, error) {
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
+		if e.stopping() {
+			break
+		}
 		e.refundLate(ctx, id)
 	}
 	return len(ids), nil

@@ -46,7 +46,7 @@ func (e *Engine) Retry(ctx context.Context) (RetryStats, error) {
 	p.Total = len(due)
 	var lines []store.LogLine
 	for _, prev := range due {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || e.stopping() {
 			break
 		}
 		it := Item{Kind: prev.Kind, ChargeKey: prev.ChargeKey, InvoiceID: prev.InvoiceID, ProformaID: prev.ProformaID,

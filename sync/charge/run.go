@@ -191,13 +191,20 @@ func (e *Engine) Run(ctx context.Context, f Filters, ro RunOptions) (*RunResult,
 	var wg sync.WaitGroup
 	var crashErr error
 	var crashOnce sync.Once
-	cancelled := false
+	cancelled, stopped := false, false
 dispatch:
 	for _, it := range pv.Items {
+		if e.stopping() {
+			stopped = true
+			break dispatch
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 			cancelled = true
+			break dispatch
+		case <-e.opts.Stopping:
+			stopped = true
 			break dispatch
 		}
 		if lim != nil {
@@ -207,9 +214,9 @@ dispatch:
 				break dispatch
 			}
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || e.stopping() {
 			<-sem
-			cancelled = true
+			cancelled, stopped = ctx.Err() != nil, ctx.Err() == nil
 			break dispatch
 		}
 		rr.reach(it)
@@ -238,6 +245,10 @@ dispatch:
 		return &RunResult{RunID: runID, Status: "crashed", Progress: p, Preview: pv, Duration: time.Since(start)}, crashErr
 	case cancelled:
 		status, msg = "cancelled", fmt.Sprintf("cancelled after %d of %d", p.Done, p.Total)
+	case stopped:
+		// Cancelled too, so the next start runs a nightly run again (daemon/catchup.go).
+		status, msg = "cancelled", fmt.Sprintf("stopped with the daemon after %d of %d; the charges under way finished", p.Done, p.Total)
+		log.Warn("charge run stopped: the daemon is stopping", zap.Int("done", p.Done), zap.Int("total", p.Total))
 	}
 	if err := e.db.FinishRun(dbctx, runID, status, p, msg, e.now()); err != nil {
 		return nil, err
