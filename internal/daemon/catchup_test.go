@@ -30,21 +30,8 @@ func TestNightlyRunCaughtUpAfterMissedSchedule(t *testing.T) {
 		{"last run finished", "done", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sims, u := startSims(t, 20, 60)
-			env := goodEnv(t, u.Splynx)
-			// The nightly run was due an hour ago.
-			due := time.Now().UTC().Add(-time.Hour)
-			env["SPLYNXPAY_CHARGE_SCHEDULE"] = fmt.Sprintf("CRON_TZ=UTC %d %d * * *", due.Minute(), due.Hour())
-			env["SPLYNXPAY_SYNC_SCHEDULE"] = "@every 1h"
-			setEnv(t, env)
+			sims, env, due := nightlyDue(t, 20, 60, nil)
 			ctx := context.Background()
-			if code, _, stderr := runMain(ctx, "sync"); code != 0 {
-				t.Fatalf("sync: %s", stderr)
-			}
-			saveTestCards(t, u, env)
-			cfg := demo.ModuleConfig(config.IntegraPay, u)
-			cfg["auto_charge"] = "1"
-			sims.Splynx.SetModuleConfig(demo.IntegraPayModule, 0, cfg)
 			if tc.prior != "" {
 				db, err := store.Open(ctx, env["SPLYNXPAY_DB_PATH"], nil)
 				if err != nil {
@@ -110,6 +97,30 @@ func TestNightlyRunCaughtUpAfterMissedSchedule(t *testing.T) {
 	}
 }
 
+// nightlyDue prepares a daemon whose nightly charge run was due an hour
+// ago (at due): synced Splynx of customers and invoices, a saved card for
+// each customer, auto_charge=1 and the module settings in extra.
+func nightlyDue(t *testing.T, customers, invoices int, extra map[string]string) (*demo.Sims, map[string]string, time.Time) {
+	t.Helper()
+	sims, u := startSims(t, customers, invoices)
+	env := goodEnv(t, u.Splynx)
+	due := time.Now().UTC().Add(-time.Hour)
+	env["SPLYNXPAY_CHARGE_SCHEDULE"] = fmt.Sprintf("CRON_TZ=UTC %d %d * * *", due.Minute(), due.Hour())
+	env["SPLYNXPAY_SYNC_SCHEDULE"] = "@every 1h"
+	setEnv(t, env)
+	if code, _, stderr := runMain(context.Background(), "sync"); code != 0 {
+		t.Fatalf("sync: %s", stderr)
+	}
+	saveTestCards(t, u, env)
+	cfg := demo.ModuleConfig(config.IntegraPay, u)
+	cfg["auto_charge"] = "1"
+	for k, v := range extra {
+		cfg[k] = v
+	}
+	sims.Splynx.SetModuleConfig(demo.IntegraPayModule, 0, cfg)
+	return sims, env, due
+}
+
 func TestLastFire(t *testing.T) {
 	loc, _ := time.LoadLocation("Australia/Sydney")
 	s, err := config.CronParser.Parse("CRON_TZ=Australia/Sydney 0 5 * * *")
@@ -140,20 +151,8 @@ func TestLastFire(t *testing.T) {
 // marks the run stopped, and exits well within the drain limit; the next
 // start runs the rest (the catch-up above).
 func TestStopEndsNightlyRunBetweenCharges(t *testing.T) {
-	sims, u := startSims(t, 100, 400)
-	env := goodEnv(t, u.Splynx)
-	due := time.Now().UTC().Add(-time.Hour)
-	env["SPLYNXPAY_CHARGE_SCHEDULE"] = fmt.Sprintf("CRON_TZ=UTC %d %d * * *", due.Minute(), due.Hour())
-	env["SPLYNXPAY_SYNC_SCHEDULE"] = "@every 1h"
-	setEnv(t, env)
+	sims, env, _ := nightlyDue(t, 100, 400, map[string]string{"charge_concurrency": "2"})
 	ctx := context.Background()
-	if code, _, stderr := runMain(ctx, "sync"); code != 0 {
-		t.Fatalf("sync: %s", stderr)
-	}
-	saveTestCards(t, u, env)
-	cfg := demo.ModuleConfig(config.IntegraPay, u)
-	cfg["auto_charge"], cfg["charge_concurrency"] = "1", "2"
-	sims.Splynx.SetModuleConfig(demo.IntegraPayModule, 0, cfg)
 	// Each card charge takes 300 ms at the gateway.
 	for _, path := range []string{"payers/*/transactions/card", "transactions/card-payments/token"} {
 		sims.IntegraPay.SetFault(path, integrapaysim.Fault{Method: "POST", Latency: 300 * time.Millisecond})
@@ -181,15 +180,7 @@ func TestStopEndsNightlyRunBetweenCharges(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	stopAt := time.Now()
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("daemon did not stop")
-	}
+	stopDaemon(t, cancel, done, &stderr)
 	if took := time.Since(stopAt); took > 10*time.Second {
 		t.Errorf("stopping took %s", took)
 	}

@@ -383,15 +383,7 @@ func TestRunDaemon(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("daemon did not stop")
-	}
+	stopDaemon(t, cancel, done, &stderr)
 	stopping, syncStatus := false, false
 	for len(msgs) > 0 {
 		m := <-msgs
@@ -465,7 +457,20 @@ func TestStopDrainsRunningJob(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("job never started: %s", stderr.String())
 	}
-	cancel() // SIGTERM while the job runs
+	stopDaemon(t, cancel, done, &stderr) // SIGTERM while the job runs
+	if finished.get() != 1 || cancelled.get() != 0 {
+		t.Fatalf("job finished %d times, cancelled %d times; want it to finish once", finished.get(), cancelled.get())
+	}
+	if len(started) != 0 {
+		t.Fatal("a new run started after SIGTERM")
+	}
+}
+
+// stopDaemon cancels a daemon's context (SIGTERM) and waits up to 30 s
+// for MainContext to return 0 on done.
+func stopDaemon(t *testing.T, cancel context.CancelFunc, done <-chan int, stderr *syncBuffer) {
+	t.Helper()
+	cancel()
 	select {
 	case code := <-done:
 		if code != 0 {
@@ -473,12 +478,6 @@ func TestStopDrainsRunningJob(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("daemon did not stop")
-	}
-	if finished.get() != 1 || cancelled.get() != 0 {
-		t.Fatalf("job finished %d times, cancelled %d times; want it to finish once", finished.get(), cancelled.get())
-	}
-	if len(started) != 0 {
-		t.Fatal("a new run started after SIGTERM")
 	}
 }
 
