@@ -38,6 +38,9 @@ func (e *Engine) Retry(ctx context.Context) (RetryStats, error) {
 		e.log.Info("retries not started: auto_charge is off", zap.Int("due", len(due)))
 		return st, nil
 	}
+	if e.stopping() {
+		return st, nil // the next start retries them
+	}
 	runID, err := e.db.CreateRun(ctx, store.ChargeRun{Source: SourceRetry, Mode: "invoices", StartedBy: "retry schedule"}, e.now())
 	if err != nil {
 		return st, err
