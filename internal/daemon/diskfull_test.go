@@ -3,8 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"github.com/splynx-pay/splynx-pay/gateways/integrapay"
-	"github.com/splynx-pay/splynx-pay/internal/wire"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,8 +11,10 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/gateways/integrapay"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/demo"
+	"github.com/splynx-pay/splynx-pay/internal/wire"
 	"github.com/splynx-pay/splynx-pay/splynx"
 	"github.com/splynx-pay/splynx-pay/store"
 	"github.com/splynx-pay/splynx-pay/sync/charge"
