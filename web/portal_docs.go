@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/splynx-pay/splynx-pay/store"
 )
 
@@ -34,14 +36,17 @@ type docRead struct {
 }
 
 type docCache struct {
-	mu sync.Mutex
-	m  map[string]*docRead
+	mu    sync.Mutex
+	m     map[string]*docRead
+	batch docBatcher // reads concurrent views' documents together (docbatch.go)
 }
 
 // read returns document kind/id as Splynx has it: a copy at most
 // docViewTTL old unless fresh, which always asks Splynx (and keeps the
-// answer for the views after it).
-func (c *docCache) read(ctx context.Context, b *backend, kind string, id int64, fresh bool) (doc, string, error) {
+// answer for the views after it). A read of Splynx goes with the other
+// documents being read at the time (docBatcher), in a request sent after
+// this call; log is told when that fails.
+func (c *docCache) read(ctx context.Context, b *backend, log *zap.Logger, kind string, id int64, fresh bool) (doc, string, error) {
 	key := doc{Kind: kind, ID: id}.chargeKey()
 	now := time.Now()
 	c.mu.Lock()
@@ -66,7 +71,7 @@ func (c *docCache) read(ctx context.Context, b *backend, kind string, id int64, 
 			case <-ctx.Done():
 				return doc{}, "", ctx.Err()
 			}
-			return c.read(ctx, b, kind, id, true)
+			return c.read(ctx, b, log, kind, id, true)
 		}
 	}
 	e = &docRead{done: make(chan struct{}), at: now}
@@ -75,7 +80,7 @@ func (c *docCache) read(ctx context.Context, b *backend, kind string, id int64, 
 		c.prune(now)
 	}
 	c.mu.Unlock()
-	e.d, e.state, e.err = liveDoc(ctx, b, kind, id)
+	e.d, e.state, e.err = c.batch.read(ctx, b, log, kind, id)
 	close(e.done)
 	if e.err != nil { // not kept: the next view asks again
 		c.mu.Lock()
@@ -156,5 +161,5 @@ func (p *portal) viewDoc(r *http.Request, b *backend, v visitor, kind string, id
 	if owner, other := ownerElsewhere(r.Context(), b, kind, id, v.CustomerID); other {
 		return doc{Kind: kind, ID: id, CustomerID: owner}, docPayable, nil
 	}
-	return p.docs.read(r.Context(), b, kind, id, fresh)
+	return p.docs.read(r.Context(), b, p.s.Logger(), kind, id, fresh)
 }
