@@ -473,16 +473,13 @@ func (e *env) safety(ctx context.Context, f *chaos.Figures) error {
 		}
 	}
 	db := e.dbPath()
-	all := []chaos.Secret{{Name: "test card number", Value: testPAN}, {Name: "US bank account", Value: testUSAcct},
-		{Name: "ABA+account", Value: testABA + testUSAcct}, {Name: "BSB+account", Value: testBSB + testAUAcct}}
-	finds, n, err := chaos.ScanFiles([]string{db, db + "-wal", db + "-shm", filepath.Join(e.dir, "backups"), e.log.Name()}, all)
+	finds, n, err := chaos.ScanFiles([]string{db, db + "-wal", db + "-shm", filepath.Join(e.dir, "backups"), e.log.Name()}, chaos.Secrets())
 	if err != nil {
 		return err
 	}
 	// The 8-digit AU account number only in the database files: a log's
 	// digits could hold it by chance.
-	finds2, n2, err := chaos.ScanFiles([]string{db, db + "-wal", filepath.Join(e.dir, "backups")},
-		[]chaos.Secret{{Name: "AU bank account", Value: testAUAcct}})
+	finds2, n2, err := chaos.ScanFiles([]string{db, db + "-wal", filepath.Join(e.dir, "backups")}, chaos.DatabaseSecrets())
 	if err != nil {
 		return err
 	}

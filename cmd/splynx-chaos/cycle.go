@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/splynx-pay/splynx-pay/gateways"
+	"github.com/splynx-pay/splynx-pay/internal/chaos"
 	"github.com/splynx-pay/splynx-pay/internal/config"
 	"github.com/splynx-pay/splynx-pay/internal/demo"
 	"github.com/splynx-pay/splynx-pay/internal/wire"
@@ -21,13 +22,14 @@ import (
 	"github.com/splynx-pay/splynx-pay/sync/charge"
 )
 
-// Clearly fake test numbers the simulators accept.
+// Clearly fake test numbers the simulators accept; the leak scan
+// (chaos.Secrets) looks for the same.
 const (
-	testPAN    = "4111111111111111"
-	testBSB    = "062000"
-	testAUAcct = "12345678"
-	testABA    = "111000025"
-	testUSAcct = "000123456789"
+	testPAN    = chaos.TestPAN
+	testBSB    = chaos.TestBSB
+	testAUAcct = chaos.TestAUAcct
+	testABA    = chaos.TestABA
+	testUSAcct = chaos.TestUSAcct
 )
 
 // gatewayFor builds the add-on's real gateway client from its settings

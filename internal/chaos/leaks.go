@@ -14,6 +14,30 @@ type Secret struct {
 	Value string
 }
 
+// The clearly fake card and bank numbers the chaos run saves through the
+// gateway simulators (cmd/splynx-chaos), which accept them.
+const (
+	TestPAN    = "4111111111111111"
+	TestBSB    = "062000"
+	TestAUAcct = "12345678"
+	TestABA    = "111000025"
+	TestUSAcct = "000123456789"
+)
+
+// Secrets are what the chaos run looks for in the database files, the
+// backups and the daemon's log: the card number, the US account number, and
+// each account with its BSB or ABA routing number as one string.
+func Secrets() []Secret {
+	return []Secret{{Name: "test card number", Value: TestPAN}, {Name: "US bank account", Value: TestUSAcct},
+		{Name: "ABA+account", Value: TestABA + TestUSAcct}, {Name: "BSB+account", Value: TestBSB + TestAUAcct}}
+}
+
+// DatabaseSecrets are looked for in the database files and backups only:
+// the 8-digit AU account number could turn up in a log's digits by chance.
+func DatabaseSecrets() []Secret {
+	return []Secret{{Name: "AU bank account", Value: TestAUAcct}}
+}
+
 // ScanFiles looks for each secret in the files (the database, its WAL and
 // shared memory, backups, logs) and in every file under the directories
 // given, byte for byte, so free pages and WAL frames count too. It returns
