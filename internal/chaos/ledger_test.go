@@ -1,7 +1,11 @@
 package chaos
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/splynx-pay/splynx-pay/gateways/integrapay/integrapaysim"
@@ -113,17 +117,55 @@ func TestCompareIPpay(t *testing.T) {
 	}
 }
 
+// ScanFiles reads the files named and every file in the folders named,
+// however deep (backups live in backups/, older ones further down), and
+// looks for every secret of its list, the last one too: each secret is
+// written into a file of its own and each is reported by name and file.
 func TestScanFilesFindsSecrets(t *testing.T) {
 	dir := t.TempDir()
-	sub := dir + "/backups"
-	if err := os.Mkdir(sub, 0o700); err != nil {
+	sub := filepath.Join(dir, "backups")
+	older := filepath.Join(sub, "2026-11")
+	if err := os.MkdirAll(older, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(dir+"/db", []byte("x\x00SP1\x004111111111111111\x00"), 0o600)
-	os.WriteFile(sub+"/b.db", []byte("nothing here"), 0o600)
-	finds, n, err := ScanFiles([]string{dir + "/db", sub, dir + "/missing"}, []Secret{{"PAN", "4111111111111111"}, {"account", "000123456789"}})
-	if err != nil || len(finds) != 1 || n == 0 {
-		t.Fatalf("finds %v, %d bytes, %v", finds, n, err)
+	var size int64
+	write := func(path, body string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		size += int64(len(body))
+	}
+	write(filepath.Join(dir, "db"), "x\x00SP1\x004111111111111111\x00")
+	write(filepath.Join(sub, "b.db"), "nothing here")
+	secrets := append(Secrets(), DatabaseSecrets()...)
+	secrets = append(secrets, Secret{"account", "000999888777"})
+	want := []string{"test card number found 1 times in " + filepath.Join(dir, "db")}
+	for i, s := range secrets {
+		in := sub
+		if i%2 == 1 {
+			in = older
+		}
+		f := filepath.Join(in, fmt.Sprintf("x%d.db", i))
+		write(f, "page\x00"+s.Value+"\x00free")
+		want = append(want, fmt.Sprintf("%s found 1 times in %s", s.Name, f))
+	}
+	finds, n, err := ScanFiles([]string{filepath.Join(dir, "db"), sub, filepath.Join(dir, "missing")}, secrets)
+	if err != nil || n != size {
+		t.Fatalf("finds %v, %d bytes (want %d), %v", finds, n, size, err)
+	}
+	for _, w := range want {
+		if !slices.Contains(finds, w) {
+			t.Errorf("not reported: %s", w)
+		}
+	}
+	for _, f := range finds {
+		if strings.HasSuffix(f, "b.db") {
+			t.Errorf("a clean file reported: %s", f)
+		}
+	}
+	if t.Failed() {
+		t.Logf("finds:\n%s", strings.Join(finds, "\n"))
 	}
 }
 
