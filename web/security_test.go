@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -781,4 +782,125 @@ func isAmount(s string) bool {
 // htmlEscaped is s as html/template writes it in text.
 func htmlEscaped(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;", "\t", "\t", "\r", "\r", "+", "&#43;").Replace(s)
+}
+
+// csvFormula reports whether a CSV cell would be read as a formula by a
+// spreadsheet: it starts with = + - @, a tab or a carriage return, and is
+// not a signed number (an amount, an id, a count).
+func csvFormula(cell string) bool {
+	if cell == "" || !strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		return false
+	}
+	if isAmount(cell) {
+		return false
+	}
+	_, err := strconv.ParseInt(cell, 10, 64)
+	return err != nil
+}
+
+// TestAuditCSVNeutralisesFormulasInEveryOutsideText: every text from
+// outside that reaches a column of the audit trail's CSV starts with a
+// formula leader, and no cell of the download starts a formula. Outside
+// text reaches three columns: "customer" (the Splynx customer name),
+// "who" (the actor: "admin " and an administrator's Splynx login) and
+// "what" (the detail: invoice numbers from Splynx, module settings' values,
+// gateway reasons); the other columns are ids, times, kinds and amounts the
+// daemon makes. The rows come from the real paths (a portal payment and a
+// staff Pay now of invoices whose numbers are formulas, a module setting
+// changed to one) and, because no writer today starts a "who" or "what"
+// cell with outside text (details start with a kind, actors with "admin "
+// or "customer "), from a row written straight to the trail that does,
+// standing for the next writer. The other CSV
+// download, /admin/overview.csv, holds only dates and numbers; it is read
+// the same way.
+func TestAuditCSVNeutralisesFormulasInEveryOutsideText(t *testing.T) {
+	for _, leader := range []string{"=", "+", "-", "@", "\t", "\r"} {
+		t.Run(fmt.Sprintf("leader %q", leader), func(t *testing.T) {
+			ps := newPortalSite(t, config.IntegraPay)
+			formula := leader + `HYPERLINK("http://evil.example","x")`
+			name := formula + " Name"
+			id := ps.sp.AddCustomer(splynxsim.Customer{ID: 7001, Name: name, Login: "evil", Email: "evil@example.com", Status: "active"})
+			inv := ps.sp.AddInvoice(splynxsim.Invoice{ID: 7101, CustomerID: id, Number: leader + "7101", Total: money.MustParse("20.00")})
+			inv2 := ps.sp.AddInvoice(splynxsim.Invoice{ID: 7102, CustomerID: id, Number: leader + "7102", Total: money.MustParse("21.00")})
+			ps.mirror()
+
+			// The customer pays one invoice in the portal.
+			c := ps.visitor(ps.sp.NewSession("customer", id))
+			if a := ps.post(c, "/methods", "/methods/card", cardValues(testCard)); a.code != http.StatusSeeOther {
+				t.Fatalf("card: %d %.300s", a.code, a.body)
+			}
+			pay := fmt.Sprintf("/pay/invoice/%d", inv)
+			if a := ps.post(c, pay, pay, url.Values{"use": {"saved"}, "amount": {"20.00"}}); a.code != http.StatusSeeOther {
+				t.Fatalf("pay: %d %.300s", a.code, a.body)
+			}
+			// An administrator charges the other from the customer tab.
+			admin := ps.throughNginx(ps.adminSID)
+			page := fmt.Sprintf("/admin/customer?id=%d", id)
+			if a := ps.post(admin, page, "/admin/customer/pay", url.Values{"id": {fmt.Sprint(id)}, "kind": {"invoice"},
+				"doc": {fmt.Sprint(inv2)}, "confirm": {"1"}}); a.code >= 400 {
+				t.Fatalf("staff pay now: %d %.300s", a.code, a.body)
+			}
+			// A module setting changed in Splynx to a formula.
+			at := ps.clk.Now()
+			for _, v := range []string{"AUD", formula} {
+				if _, err := ps.db.NoteSettings(t.Context(), map[string]string{"currency": v}, nil, at); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// A row whose "who" and "what" begin with outside text.
+			actor, detail := formula+" actor", formula+" detail"
+			if err := ps.db.AddTrail(t.Context(), nil, store.TrailEntry{Kind: "staff.payer_sync", Actor: actor, CustomerID: id,
+				Subject: "customer", SubjectID: id, Detail: detail}); err != nil {
+				t.Fatal(err)
+			}
+
+			a := ps.get(admin, "/admin/audit.csv")
+			rows, err := csv.NewReader(strings.NewReader(a.body)).ReadAll()
+			if a.code != http.StatusOK || err != nil || len(rows) < 2 {
+				t.Fatalf("audit CSV: %d %v %d rows: %.300s", a.code, err, len(rows), a.body)
+			}
+			col := map[string]int{}
+			for i, h := range rows[0] {
+				col[h] = i
+			}
+			for _, h := range []string{"who", "customer", "what"} {
+				if _, ok := col[h]; !ok {
+					t.Fatalf("the audit CSV has no %q column: %q", h, rows[0])
+				}
+			}
+			seen := map[string]bool{}
+			for _, row := range rows[1:] {
+				for i, cell := range row {
+					if csvFormula(cell) {
+						t.Errorf("audit CSV %s cell %q starts a formula (row %q)", rows[0][i], cell, row)
+					}
+				}
+				who, cust, what := row[col["who"]], row[col["customer"]], row[col["what"]]
+				seen["name"] = seen["name"] || cust == "'"+name
+				seen["actor"] = seen["actor"] || who == "'"+actor
+				seen["detail"] = seen["detail"] || what == "'"+detail
+				seen["invoice number"] = seen["invoice number"] || strings.Contains(what, "invoice "+leader+"7101")
+				seen["staff's invoice"] = seen["staff's invoice"] || strings.Contains(what, "invoice "+leader+"7102 charged now")
+				seen["setting"] = seen["setting"] || strings.Contains(what, fmt.Sprintf("%q", formula))
+			}
+			for _, k := range []string{"name", "actor", "detail", "invoice number", "staff's invoice", "setting"} {
+				if !seen[k] {
+					t.Errorf("the audit CSV has no row with the %s of the test: %q", k, rows)
+				}
+			}
+
+			a = ps.get(admin, "/admin/overview.csv")
+			rows, err = csv.NewReader(strings.NewReader(a.body)).ReadAll()
+			if a.code != http.StatusOK || err != nil || len(rows) < 2 {
+				t.Fatalf("overview CSV: %d %v %d rows: %.300s", a.code, err, len(rows), a.body)
+			}
+			for _, row := range rows[1:] {
+				for i, cell := range row {
+					if csvFormula(cell) {
+						t.Errorf("overview CSV %s cell %q starts a formula", rows[0][i], cell)
+					}
+				}
+			}
+		})
+	}
 }
