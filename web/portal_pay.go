@@ -65,7 +65,7 @@ const (
 // liveDoc re-reads an invoice or proforma from Splynx and says whether it
 // can be paid.
 func liveDoc(ctx context.Context, b *backend, kind string, id int64) (doc, string, error) {
-	ctx, cancel := context.WithTimeout(splynx.Interactive(ctx), 20*time.Second)
+	ctx, cancel := context.WithTimeout(splynx.Interactive(ctx), docReadTimeout)
 	defer cancel()
 	var d doc
 	switch kind {
@@ -77,8 +77,7 @@ func liveDoc(ctx context.Context, b *backend, kind string, id int64) (doc, strin
 		if err != nil {
 			return d, "", err
 		}
-		d = doc{Kind: kind, ID: int64(inv.ID), Number: inv.Number, CustomerID: int64(inv.CustomerID), Date: inv.DateCreated.Time(),
-			DueDate: inv.DateTill.Time(), Total: int64(inv.Total), Due: int64(inv.Due), Status: inv.Status}
+		d = invoiceDoc(inv)
 	case store.KindProforma:
 		pf, err := b.sp.GetProforma(ctx, id)
 		if splynx.IsNotFound(err) {
@@ -87,22 +86,11 @@ func liveDoc(ctx context.Context, b *backend, kind string, id int64) (doc, strin
 		if err != nil {
 			return d, "", err
 		}
-		d = doc{Kind: kind, ID: int64(pf.ID), Number: pf.Number, CustomerID: int64(pf.CustomerID), Date: pf.DateCreated.Time(),
-			DueDate: pf.DateTill.Time(), Total: int64(pf.Total), Due: int64(pf.Total), Status: pf.Status}
+		d = proformaDoc(pf)
 	default:
 		return d, docGone, nil
 	}
-	switch {
-	case d.Status == "deleted":
-		return d, docGone, nil
-	case d.Status == "paid":
-		return d, docPaid, nil
-	case d.Status == "pending":
-		return d, docBusy, nil
-	case d.Due <= 0:
-		return d, docPaid, nil
-	}
-	return d, docPayable, nil
+	return d, docState(d), nil
 }
 
 type docRow struct {
