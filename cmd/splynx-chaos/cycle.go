@@ -292,8 +292,12 @@ func (e *env) finish(ctx context.Context) error {
 		return err
 	}
 	// No new nightly runs: what is left to prove is that everything the
-	// killed daemons started ends resolved, settled and written back.
-	d, err := e.startDaemon("SPLYNXPAY_SETTING_AUTO_CHARGE=0")
+	// killed daemons started ends resolved, settled and written back. The
+	// charge schedule is pushed out of reach instead of auto_charge=0,
+	// which would also hold back the retries of declines that fell due
+	// (retries follow auto_charge): those must go out and reconcile too.
+	// (A schedule firing every 1000 h has no missed run to catch up.)
+	d, err := e.startDaemon("SPLYNXPAY_CHARGE_SCHEDULE=@every 1000h")
 	if err != nil {
 		return err
 	}
